@@ -1,0 +1,43 @@
+"""Typed errors and the CLI's exit codes (documented in README.md)."""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_REGRESSION = 1  # harness compare: a regression was found
+EXIT_BAD_INPUT = 2  # invalid suite, options, dataset path, results file
+EXIT_INCONCLUSIVE = 3  # harness compare --fail-on-inconclusive
+EXIT_RESULTS = 4  # results could not be written or read (disk full, corrupt store)
+EXIT_INTERRUPTED = 130  # SIGINT / SIGTERM: the run was stopped, finished cases are kept
+
+
+class HarnessError(Exception):
+    """Base of the harness's own errors; ``exit_code`` is what the CLI returns."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class SuiteError(HarnessError):
+    """A suite (or its command-line overrides) is invalid. Names file, key, value."""
+
+    def __init__(self, file: str, key: str, message: str) -> None:
+        self.file, self.key, self.message = file, key, message
+        where = f"{file}: {key}: " if key else f"{file}: "
+        super().__init__(where + message)
+
+
+class ConfigError(HarnessError):
+    """A component was asked for with a bad name or bad parameters."""
+
+
+class DatasetError(HarnessError):
+    """A dataset could not be loaded (missing, offline, malformed)."""
+
+
+class ResultsError(HarnessError):
+    """A results file could not be written or read."""
+
+    exit_code = EXIT_RESULTS
+
+
+class SkipCase(Exception):
+    """Raised inside a worker when a case cannot run here; the row becomes ``skipped``."""

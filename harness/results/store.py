@@ -1,0 +1,252 @@
+"""Results store: one folder per run, atomic writes, versioned files.
+
+Layout of ``results/<run-id>/``::
+
+    run.json          metadata (schema version, machine, software, suite text)
+    cases.parquet     one row per case x repeat        (harness.schema.CASE_COLUMNS)
+    epochs.parquet    one row per case x repeat x epoch
+    samples.parquet   collectors' time series
+    workers.parquet   per-process rows of multi-process cases (when any)
+    ops.parquet       profiler op tables (when any case was profiled)
+    parts/            one file per finished case x repeat (the journal that
+                      --resume reads); the parquet files above are rebuilt
+                      from it, atomically, after every case.
+
+Every write goes to a temporary file in the same folder, is fsynced and then
+renamed over the target, so a crash leaves either the old or the new file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pickle
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from harness import schema
+from harness.errors import ResultsError
+
+log = logging.getLogger(__name__)
+
+RUN_JSON = "run.json"
+PARTS = "parts"
+TABLE_FILES = {name: f"{name}.parquet" for name in schema.TABLES}
+_META_KEY = b"harness.schema_version"
+
+
+# ---------------------------------------------------------------- atomic I/O
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old or the new file, never half."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        if isinstance(exc, OSError):
+            raise ResultsError(f"{path}: could not write: {exc.strerror or exc}") from exc
+        raise
+
+
+def atomic_write_json(path: Path, obj: Any) -> None:
+    atomic_write_bytes(path, json.dumps(obj, indent=2, sort_keys=True, default=str).encode())
+
+
+def write_table(path: Path, table: str, df: pd.DataFrame) -> None:
+    """Write ``df`` (conformed to ``table``'s schema) as parquet, atomically, with the version."""
+    df = schema.conform(table, df)
+    arrow = pa.Table.from_pandas(df, preserve_index=False)
+    meta = dict(arrow.schema.metadata or {})
+    meta[_META_KEY] = str(schema.SCHEMA_VERSION).encode()
+    meta[b"harness.table"] = table.encode()
+    arrow = arrow.replace_schema_metadata(meta)
+    sink = pa.BufferOutputStream()
+    pq.write_table(arrow, sink)
+    atomic_write_bytes(path, sink.getvalue().to_pybytes())
+
+
+def read_table(path: Path, table: str | None = None) -> pd.DataFrame:
+    """Read a harness parquet file; refuse unknown schema versions and foreign files."""
+    path = Path(path)
+    try:
+        pf = pq.ParquetFile(path)
+    except Exception as exc:  # pyarrow raises several types for corrupt files
+        raise ResultsError(f"{path}: not a readable parquet file ({exc})") from exc
+    meta = pf.schema_arrow.metadata or {}
+    if _META_KEY not in meta:
+        raise ResultsError(f"{path}: not a harness results file (no schema version in its metadata)")
+    version = int(meta[_META_KEY])
+    if version != schema.SCHEMA_VERSION:
+        raise ResultsError(
+            f"{path}: results schema version {version} is not supported by this harness "
+            f"(it reads version {schema.SCHEMA_VERSION}); use a matching harness version"
+        )
+    try:
+        df = pf.read().to_pandas()
+    except Exception as exc:
+        raise ResultsError(f"{path}: truncated or corrupt parquet file ({exc})") from exc
+    name = table or meta.get(b"harness.table", b"").decode()
+    return schema.conform(name, df) if name in schema.TABLES else df
+
+
+# ---------------------------------------------------------------- one run
+@dataclass
+class Run:
+    """A loaded run: its metadata and its tables as DataFrames."""
+
+    path: Path
+    meta: dict[str, Any]
+    cases: pd.DataFrame
+    epochs: pd.DataFrame
+    samples: pd.DataFrame
+    workers: pd.DataFrame = field(default_factory=lambda: schema.frame("workers", []))
+    ops: pd.DataFrame = field(default_factory=lambda: schema.frame("ops", []))
+
+    @property
+    def run_id(self) -> str:
+        return self.path.name
+
+
+def read_run_json(run_dir: Path) -> dict[str, Any]:
+    path = Path(run_dir) / RUN_JSON
+    try:
+        meta = json.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise ResultsError(f"{path}: missing; {run_dir} is not a harness run folder") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ResultsError(f"{path}: truncated or invalid JSON ({exc})") from exc
+    if not isinstance(meta, dict) or "schema_version" not in meta:
+        raise ResultsError(f"{path}: not a harness run.json (no schema_version)")
+    if meta["schema_version"] != schema.SCHEMA_VERSION:
+        raise ResultsError(
+            f"{path}: results schema version {meta['schema_version']!r} is not supported "
+            f"(this harness reads version {schema.SCHEMA_VERSION})"
+        )
+    return meta
+
+
+def load_run(run_dir: str | Path) -> Run:
+    """Load one run folder. Tables that were never written come back empty."""
+    run_dir = Path(run_dir)
+    meta = read_run_json(run_dir)
+    tables: dict[str, pd.DataFrame] = {}
+    for name, fname in TABLE_FILES.items():
+        path = run_dir / fname
+        tables[name] = read_table(path, name) if path.exists() else schema.frame(name, [])
+    if tables["cases"].empty and (run_dir / PARTS).is_dir():
+        # the run was killed before the first consolidation: rebuild from the journal
+        tables.update(consolidate(load_parts(run_dir)))
+    return Run(path=run_dir, meta=meta, **tables)
+
+
+def is_run_dir(path: Path) -> bool:
+    return (Path(path) / RUN_JSON).is_file()
+
+
+def find_runs(root: str | Path) -> list[Path]:
+    """Run folders at ``root`` (itself a run, or a folder of runs), oldest first."""
+    root = Path(root)
+    if not root.exists():
+        raise ResultsError(f"{root}: no such results folder")
+    if is_run_dir(root):
+        return [root]
+    return sorted(p for p in root.iterdir() if p.is_dir() and is_run_dir(p))
+
+
+def load_runs(root: str | Path, *, skip_bad: bool = True) -> list[Run]:
+    """Load every run under ``root``. A damaged run is skipped with a warning (or raises)."""
+    runs = []
+    for path in find_runs(root):
+        try:
+            runs.append(load_run(path))
+        except ResultsError as exc:
+            if not skip_bad:
+                raise
+            log.warning("skipping %s", exc)
+    return runs
+
+
+def load_history(root: str | Path, *, skip_bad: bool = True) -> dict[str, pd.DataFrame]:
+    """Every run under ``root`` concatenated: {"cases": ..., "epochs": ..., ...}."""
+    runs = load_runs(root, skip_bad=skip_bad)
+    out = {}
+    for name in schema.TABLES:
+        frames = [getattr(r, name) for r in runs if not getattr(r, name).empty]
+        out[name] = (
+            schema.conform(name, pd.concat(frames, ignore_index=True)) if frames else schema.frame(name, [])
+        )
+    return out
+
+
+# ---------------------------------------------------------------- the journal
+@dataclass
+class CaseResult:
+    """Everything one case x repeat produced; the unit the runner writes at once."""
+
+    case: dict[str, Any]  # the cases row
+    epochs: list[dict[str, Any]] = field(default_factory=list)
+    samples: list[dict[str, Any]] = field(default_factory=list)
+    workers: list[dict[str, Any]] = field(default_factory=list)
+    ops: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return f"{self.case['case_id']}-{int(self.case['repeat'])}"
+
+
+def write_part(run_dir: Path, result: CaseResult) -> Path:
+    parts = Path(run_dir) / PARTS
+    parts.mkdir(exist_ok=True)
+    path = parts / f"{result.key}.pkl"
+    atomic_write_bytes(path, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    return path
+
+
+def load_parts(run_dir: Path) -> list[CaseResult]:
+    """Finished case results of a run, in completion order. Unreadable parts are skipped."""
+    parts = Path(run_dir) / PARTS
+    if not parts.is_dir():
+        return []
+    out = []
+    for path in sorted(parts.glob("*.pkl"), key=lambda p: p.stat().st_mtime_ns):
+        try:
+            out.append(pickle.loads(path.read_bytes()))
+        except Exception as exc:  # a foreign or damaged part must not hide the others
+            log.warning("%s: unreadable case part skipped (%s)", path, exc)
+    return out
+
+
+def consolidate(results: Iterable[CaseResult]) -> dict[str, pd.DataFrame]:
+    results = list(results)
+    return {
+        "cases": schema.frame("cases", [r.case for r in results]),
+        "epochs": schema.frame("epochs", [e for r in results for e in r.epochs]),
+        "samples": schema.frame("samples", [s for r in results for s in r.samples]),
+        "workers": schema.frame("workers", [w for r in results for w in r.workers]),
+        "ops": schema.frame("ops", [o for r in results for o in r.ops]),
+    }
+
+
+def write_tables(run_dir: Path, results: Iterable[CaseResult]) -> None:
+    """Rebuild the run's parquet files from its case results (atomically, each)."""
+    for name, df in consolidate(results).items():
+        path = Path(run_dir) / TABLE_FILES[name]
+        if df.empty and name in ("workers", "ops") and not path.exists():
+            continue
+        write_table(path, name, df)

@@ -1,0 +1,311 @@
+"""The one place where result columns are declared: name, dtype, unit, meaning.
+
+Every table the harness writes (``cases``, ``epochs``, ``samples`` and the side
+tables) is built through :func:`frame`, so a column exists only if it is
+declared here. Units are part of the names (``wall_s``, ``cpu_energy_j``);
+quantities that can be missing carry a ``*_source`` companion, and missing is
+NaN plus a reason, never 0.
+
+Files carry :data:`SCHEMA_VERSION` in their parquet metadata; readers refuse a
+version they do not know (see :mod:`harness.results.store`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+SCHEMA_VERSION = 1
+
+# pandas dtypes used by the schema. Nullable integer/boolean/string so that a
+# missing value stays missing (NA) instead of turning into 0 or "nan".
+FLOAT = "float64"
+INT = "Int64"
+BOOL = "boolean"
+STR = "string"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One declared column."""
+
+    name: str
+    dtype: str
+    unit: str
+    doc: str
+
+
+def _cols(*specs: tuple[str, str, str, str]) -> dict[str, Column]:
+    return {name: Column(name, dtype, unit, doc) for name, dtype, unit, doc in specs}
+
+
+# --------------------------------------------------------------------------
+# cases: one row per case x repeat
+# --------------------------------------------------------------------------
+IDENTITY = _cols(
+    ("run_id", STR, "", "run folder name"),
+    ("suite", STR, "", "suite name"),
+    ("case_id", STR, "", "stable id of the configuration (hash of its axes)"),
+    ("case_label", STR, "", "human-readable name of the case"),
+    ("repeat", INT, "", "repeat index, 0-based"),
+)
+
+AXES = _cols(
+    ("optimizer", STR, "", "optimizer registry name"),
+    ("optimizer_label", STR, "", "display name (suite `label`, else the name)"),
+    ("optimizer_params", STR, "", "optimizer keyword overrides, JSON"),
+    ("schedule", STR, "", "learning-rate schedule registry name"),
+    ("schedule_label", STR, "", "display name of the schedule"),
+    ("schedule_params", STR, "", "schedule parameters, JSON"),
+    ("strategy", STR, "", "distribution strategy name"),
+    ("strategy_params", STR, "", "strategy parameters, JSON"),
+    ("num_replicas", INT, "", "replicas in sync (1 without a strategy)"),
+    ("num_workers", INT, "", "worker processes (1 unless multi-worker)"),
+    ("per_replica_batch_size", INT, "examples", "global batch / replicas"),
+    ("device", STR, "", "device spec: cpu, cpu:N, gpu, gpu:K, tpu"),
+    ("engine", STR, "", "how the training loop is driven: fast, keras_fit, eager"),
+    ("precision", STR, "", "float32, mixed_bfloat16 or mixed_float16"),
+    ("batch_size", INT, "examples", "global batch size actually used"),
+    ("epochs", INT, "", "epochs requested"),
+    ("learning_rate", FLOAT, "", "initial learning rate"),
+    ("dataset", STR, "", "dataset registry name"),
+    ("dataset_params", STR, "", "dataset parameters, JSON"),
+    ("dataset_train_size", INT, "examples", "training examples"),
+    ("dataset_test_size", INT, "examples", "test examples"),
+    ("dataset_hash", STR, "", "sha256 (first 16 hex) of the arrays' bytes"),
+    ("seed", INT, "", "seed for weights, shuffling and data"),
+    ("target_accuracy", FLOAT, "fraction", "test accuracy that defines time-to-target"),
+)
+
+OUTCOME = _cols(
+    ("status", STR, "", "ok, diverged, failed, crashed, timeout or skipped"),
+    ("error", STR, "", "error message or skip reason"),
+    ("stderr_tail", STR, "", "last lines the worker wrote to stderr (failures only)"),
+    ("worker_pid", INT, "", "process that ran the case"),
+    ("worker_case_index", INT, "", "0 for a worker's first case, then 1, 2..."),
+    ("profiled", BOOL, "", "true when a profiler ran (timings perturbed)"),
+    ("started_utc", STR, "", "ISO-8601 UTC start of the case"),
+)
+
+TIMINGS = _cols(
+    ("wall_s", FLOAT, "s", "whole case inside the worker: setup + compile + train + eval"),
+    ("setup_s", FLOAT, "s", "data loading, model and optimizer construction"),
+    ("compile_s", FLOAT, "s", "tracing and XLA compilation (first call, outside train_s)"),
+    ("train_s", FLOAT, "s", "timed training window (all epochs, excluding evaluation)"),
+    ("eval_s", FLOAT, "s", "test-set evaluations, summed"),
+    ("overhead_s", FLOAT, "s", "time the runner spent on the case beyond wall_s"),
+    ("samples_per_s", FLOAT, "examples/s", "training examples processed / train_s"),
+    ("steps_per_s", FLOAT, "steps/s", "optimizer updates / train_s"),
+    ("steps", INT, "steps", "optimizer updates in the timed window"),
+    ("step_ms_p50", FLOAT, "ms", "median time per update"),
+    ("step_ms_p90", FLOAT, "ms", "90th percentile time per update"),
+    ("step_ms_p99", FLOAT, "ms", "99th percentile time per update"),
+    ("step_time_basis", STR, "", "per_step, or per_chunk/K when K updates run per host call"),
+    ("retraces", INT, "", "tf.function traces after warm-up (should be 0)"),
+)
+
+QUALITY = _cols(
+    ("initial_loss", FLOAT, "", "training loss before the first update (full train set)"),
+    ("final_loss", FLOAT, "", "mean training loss of the last epoch"),
+    ("train_accuracy", FLOAT, "fraction", "training accuracy of the last epoch"),
+    ("test_loss", FLOAT, "", "test loss after training"),
+    ("test_accuracy", FLOAT, "fraction", "test accuracy after training"),
+    ("reached_target", BOOL, "", "test accuracy reached target_accuracy at some epoch"),
+    ("epochs_to_target", INT, "", "first epoch (1-based) at which the target was reached"),
+    ("time_to_target_s", FLOAT, "s", "cumulative train time at that epoch; NaN if never"),
+)
+
+MEMORY = _cols(
+    ("peak_rss_bytes", INT, "bytes", "peak resident set size of the worker process"),
+    ("gpu_mem_peak_bytes", INT, "bytes", "device peak memory reported by TensorFlow"),
+)
+
+# Columns added by the collectors (issue 3). Declared here, filled there.
+COLLECTORS = _cols(
+    ("collectors", STR, "", "collectors that ran, comma separated"),
+    ("energy_window_s", FLOAT, "s", "length of the energy window (= train window)"),
+    ("cpu_energy_j", FLOAT, "J", "CPU energy in the window (packages, + DRAM when measured)"),
+    ("cpu_energy_source", STR, "", "rapl, estimate_tdp or unavailable"),
+    ("cpu_energy_reason", STR, "", "why the CPU energy is missing or estimated"),
+    ("cpu_package_energy_j", FLOAT, "J", "RAPL package zones, summed"),
+    ("dram_energy_j", FLOAT, "J", "RAPL dram subzones, summed"),
+    ("psys_energy_j", FLOAT, "J", "RAPL psys (platform) zone, never summed with packages"),
+    ("cpu_tdp_w", FLOAT, "W", "TDP used by the estimate"),
+    ("cpu_tdp_origin", STR, "", "where the TDP came from (suite, cli, table:<model>)"),
+    ("cpu_power_mean_w", FLOAT, "W", "mean CPU power in the window"),
+    ("cpu_power_max_w", FLOAT, "W", "peak sampled CPU power"),
+    ("cpu_idle_power_w", FLOAT, "W", "idle baseline CPU power"),
+    ("cpu_dynamic_energy_j", FLOAT, "J", "cpu_energy_j - idle power x window"),
+    ("gpu_count", INT, "", "GPUs measured"),
+    ("gpu_energy_j", FLOAT, "J", "GPU energy in the window, summed over GPUs"),
+    ("gpu_energy_source", STR, "", "nvml_counter, nvml_power or unavailable"),
+    ("gpu_energy_reason", STR, "", "why the GPU energy is missing"),
+    ("gpu_power_mean_w", FLOAT, "W", "mean GPU power, summed over GPUs"),
+    ("gpu_power_max_w", FLOAT, "W", "peak sampled GPU power, summed over GPUs"),
+    ("gpu_idle_power_w", FLOAT, "W", "idle baseline GPU power"),
+    ("gpu_dynamic_energy_j", FLOAT, "J", "gpu_energy_j - idle power x window"),
+    ("gpu_util_mean_pct", FLOAT, "%", "mean GPU utilisation"),
+    ("gpu_mem_used_peak_bytes", INT, "bytes", "peak NVML memory used, summed over GPUs"),
+    ("gpu_temp_max_c", FLOAT, "degC", "highest GPU temperature"),
+    ("gpu_sm_clock_mean_mhz", FLOAT, "MHz", "mean SM clock"),
+    ("gpu_details", STR, "", "per-GPU figures, JSON (by UUID)"),
+    ("energy_j", FLOAT, "J", "cpu_energy_j + gpu_energy_j where both known"),
+    ("energy_source", STR, "", "measured, estimated, mixed or unavailable"),
+    ("energy_per_sample_j", FLOAT, "J/example", "energy_j / examples trained"),
+    ("energy_per_epoch_j", FLOAT, "J/epoch", "energy_j / epochs"),
+    ("energy_to_target_j", FLOAT, "J", "energy up to the epoch that reached the target"),
+    ("energy_window_flag", STR, "", "short_window when shorter than 10x the source update period"),
+    ("process_cpu_util_pct", FLOAT, "%", "worker CPU time / wall time / cores"),
+    ("system_cpu_util_pct", FLOAT, "%", "whole-system CPU utilisation"),
+    ("system_mem_used_peak_bytes", INT, "bytes", "peak system memory used"),
+)
+
+# Columns added by distribution strategies (issue 4).
+DISTRIBUTED = _cols(
+    ("cluster", STR, "", "loopback, external (TF_CONFIG / suite) or empty"),
+)
+
+CASE_COLUMNS: dict[str, Column] = {
+    **IDENTITY,
+    **AXES,
+    **OUTCOME,
+    **TIMINGS,
+    **QUALITY,
+    **MEMORY,
+    **COLLECTORS,
+    **DISTRIBUTED,
+}
+
+# --------------------------------------------------------------------------
+# epochs: one row per case x repeat x epoch
+# --------------------------------------------------------------------------
+EPOCH_COLUMNS: dict[str, Column] = {
+    **{k: IDENTITY[k] for k in ("run_id", "case_id", "case_label", "repeat")},
+    **_cols(
+        ("epoch", INT, "", "1-based epoch"),
+        ("loss", FLOAT, "", "mean training loss over the epoch's updates"),
+        ("train_accuracy", FLOAT, "fraction", "training accuracy over the epoch"),
+        ("test_loss", FLOAT, "", "test loss after the epoch"),
+        ("test_accuracy", FLOAT, "fraction", "test accuracy after the epoch"),
+        ("learning_rate", FLOAT, "", "learning rate in force at the epoch's last update"),
+        ("epoch_s", FLOAT, "s", "training time of the epoch (evaluation excluded)"),
+        ("cum_train_s", FLOAT, "s", "training time up to the end of this epoch"),
+        ("steps", INT, "steps", "updates in the epoch"),
+        ("cpu_energy_j", FLOAT, "J", "CPU energy of the epoch, where measured per epoch"),
+        ("gpu_energy_j", FLOAT, "J", "GPU energy of the epoch, where measured per epoch"),
+        ("cum_energy_j", FLOAT, "J", "energy up to the end of this epoch"),
+    ),
+}
+
+# --------------------------------------------------------------------------
+# samples: the collectors' time series
+# --------------------------------------------------------------------------
+SAMPLE_COLUMNS: dict[str, Column] = {
+    **{k: IDENTITY[k] for k in ("run_id", "case_id", "repeat")},
+    **_cols(
+        ("t_s", FLOAT, "s", "offset from the start of the timed window"),
+        ("phase", STR, "", "idle, train or eval"),
+        ("cpu_power_w", FLOAT, "W", "CPU power (measured or estimated; see cpu_power_source)"),
+        ("cpu_power_source", STR, "", "rapl, estimate_tdp or unavailable"),
+        ("dram_power_w", FLOAT, "W", "DRAM power"),
+        ("gpu_power_w", FLOAT, "W", "GPU power, summed over GPUs"),
+        ("gpu_util_pct", FLOAT, "%", "GPU utilisation (mean over GPUs)"),
+        ("gpu_mem_used_bytes", INT, "bytes", "GPU memory used, summed"),
+        ("gpu_temp_c", FLOAT, "degC", "hottest GPU"),
+        ("process_cpu_pct", FLOAT, "%", "worker CPU utilisation (100 = one core)"),
+        ("system_cpu_pct", FLOAT, "%", "system CPU utilisation (100 = all cores)"),
+        ("rss_bytes", INT, "bytes", "worker resident set size"),
+        ("system_mem_used_bytes", INT, "bytes", "system memory used"),
+    ),
+}
+
+# --------------------------------------------------------------------------
+# workers: per-process details of multi-process cases (issue 4)
+# --------------------------------------------------------------------------
+WORKER_COLUMNS: dict[str, Column] = {
+    **{k: IDENTITY[k] for k in ("run_id", "case_id", "repeat")},
+    **_cols(
+        ("task_type", STR, "", "worker, chief, ps or coordinator"),
+        ("task_index", INT, "", "index within its task type"),
+        ("host", STR, "", "host name"),
+        ("pid", INT, "", "process id"),
+        ("samples_per_s", FLOAT, "examples/s", "examples this process trained / its train time"),
+        ("train_s", FLOAT, "s", "this process's training window"),
+        ("step_ms_p50", FLOAT, "ms", "median update time seen by this process"),
+        ("step_ms_p90", FLOAT, "ms", "90th percentile update time"),
+        ("status", STR, "", "ok, failed, crashed, timeout"),
+        ("error", STR, "", "error of this process"),
+    ),
+}
+
+# --------------------------------------------------------------------------
+# ops: profiler tables (issue 8)
+# --------------------------------------------------------------------------
+OP_COLUMNS: dict[str, Column] = {
+    **{k: IDENTITY[k] for k in ("run_id", "case_id", "case_label", "repeat")},
+    **_cols(
+        ("host_or_device", STR, "", "Host or Device"),
+        ("op_type", STR, "", "op type (MatMul, ...)"),
+        ("op_name", STR, "", "op name"),
+        ("occurrences", INT, "", "times the op ran in the profiled window"),
+        ("total_time_us", FLOAT, "us", "inclusive time"),
+        ("self_time_us", FLOAT, "us", "exclusive time"),
+        ("self_time_share", FLOAT, "fraction", "self time / profiled window self time"),
+        ("profiled_steps", INT, "steps", "updates in the profiled window"),
+    ),
+}
+
+TABLES: dict[str, dict[str, Column]] = {
+    "cases": CASE_COLUMNS,
+    "epochs": EPOCH_COLUMNS,
+    "samples": SAMPLE_COLUMNS,
+    "workers": WORKER_COLUMNS,
+    "ops": OP_COLUMNS,
+}
+
+
+def frame(table: str, rows: Iterable[Mapping[str, object]]) -> pd.DataFrame:
+    """Build a DataFrame of ``table`` with exactly the declared columns and dtypes.
+
+    Unknown keys raise ``KeyError`` (a typo must not silently drop data);
+    missing keys become NA.
+    """
+    columns = TABLES[table]
+    rows = list(rows)
+    for row in rows:
+        unknown = set(row) - set(columns)
+        if unknown:
+            raise KeyError(f"{table}: undeclared column(s) {sorted(unknown)}; declare them in harness/schema.py")
+    data = {name: [row.get(name) for row in rows] for name in columns}
+    df = pd.DataFrame(data, columns=list(columns))
+    return conform(table, df)
+
+
+def conform(table: str, df: pd.DataFrame) -> pd.DataFrame:
+    """Cast ``df`` to the declared dtypes of ``table`` (adding missing columns as NA)."""
+    columns = TABLES[table]
+    out = df.copy()
+    for name, col in columns.items():
+        if name not in out.columns:
+            out[name] = pd.Series([None] * len(out), dtype=col.dtype, index=out.index)
+        else:
+            out[name] = _cast(out[name], col.dtype)
+    extra = [c for c in out.columns if c not in columns]
+    return out[list(columns) + extra]
+
+
+def _cast(series: pd.Series, dtype: str) -> pd.Series:
+    if dtype == FLOAT:
+        return pd.to_numeric(series, errors="coerce").astype(FLOAT)
+    if dtype == INT:
+        return pd.to_numeric(series, errors="coerce").round().astype(INT)
+    if dtype == BOOL:
+        return series.astype(BOOL)
+    return series.astype(STR)
+
+
+def units(table: str) -> dict[str, str]:
+    """Column name -> unit, for reports."""
+    return {name: col.unit for name, col in TABLES[table].items()}
