@@ -31,7 +31,7 @@ from harness.analysis.decide import (
     REGRESSION,
     Settings,
 )  # fmt: skip
-from harness.analysis.gates import METRICS, GateSet
+from harness.analysis.gates import IMPLICIT_METRICS, METRICS, GateSet
 from harness.errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_REGRESSION
 
 MATCH_AXES = (
@@ -220,7 +220,7 @@ def compare_sides(
                 rec.update({k: getattr(a, k) for k in decide.Assessment.__dataclass_fields__})
             records.append(rec)
             assessments.append(a)
-    for metric in sorted(skipped):
+    for metric in sorted(skipped - set(IMPLICIT_METRICS)):
         notes.append(f"{metric}: not measured on either side, skipped")
     rows = _finish(records, assessments, settings)
     only_b = sorted({case_name(gb[k].iloc[0].to_dict()) for k in gb if k not in gc})

@@ -59,6 +59,8 @@ METRICS: dict[str, Metric] = {
 }
 
 DEFAULT_METRICS = ("samples_per_s", "step_ms_p50", "train_s", "energy_per_sample_j", "test_accuracy")
+# also compared by default, silently skipped where absent (plain pytest-benchmark files only)
+IMPLICIT_METRICS = ("round_s",)
 
 
 class GateError(HarnessError):
@@ -162,7 +164,7 @@ class GateSet:
         if any(g.metric is None for g in gates):
             raise GateError("--metric needs a metric name (e.g. 'samples_per_s:5%')")
         if not gates:
-            gates = [Gate(m) for m in DEFAULT_METRICS]
+            gates = [Gate(m) for m in DEFAULT_METRICS + IMPLICIT_METRICS]
         default = DEFAULT_THRESHOLD
         overrides = []
         for text in thresholds or []:
