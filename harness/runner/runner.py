@@ -230,9 +230,9 @@ class WorkerPool:
     def retarget(self, log_dir: Path, run_id: str, cfg: CollectorConfig) -> None:
         """New settings for the run, passed on to the live (preflight) worker so it is reused."""
         self.log_dir, self.run_id, self.cfg = log_dir, run_id, cfg
-        if self.current is not None and self.current.proc.is_alive():
-            if self.current.request(("setup", run_id, cfg), timeout_s=60).kind != "result":
-                self.close(kill=True)
+        live = self.current is not None and self.current.proc.is_alive()
+        if live and self.current.request(("setup", run_id, cfg), timeout_s=60).kind != "result":
+            self.close(kill=True)
 
     def get(self, key: Any) -> Worker:
         if self.current is not None and (self.current.device != key or not self.current.proc.is_alive()):
