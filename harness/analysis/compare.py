@@ -36,7 +36,7 @@ from harness.errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_REGRESSION
 
 MATCH_AXES = (
     "optimizer", "optimizer_params", "schedule", "schedule_params", "strategy", "strategy_params",
-    "device", "engine", "precision", "batch_size", "epochs", "learning_rate", "dataset", "seed",
+    "device", "engine", "precision", "batch_size", "epochs", "learning_rate", "dataset", "dataset_params", "seed",
 )  # fmt: skip
 ENV_KEYS = ("cpu_model", "gpu_models", "harness_version", "tensorflow")
 
@@ -161,6 +161,10 @@ def _hashes(df: pd.DataFrame) -> set[str]:
     return {_norm(h) for h in df.get("dataset_hash", pd.Series(dtype="string"))} - {""}
 
 
+def _ids(df: pd.DataFrame) -> set[str]:
+    return {_norm(h) for h in df.get("case_id", pd.Series(dtype="string"))} - {""}
+
+
 def compare_sides(
     base: Side,
     current: Side,
@@ -192,12 +196,13 @@ def compare_sides(
         name = case_name(first)
         env_block = diffs and not allow_env_mismatch
         hash_diff = _hashes(b) and _hashes(c) and _hashes(b) != _hashes(c)
+        id_diff = _ids(b) and _ids(c) and _ids(b) != _ids(c)
         for gate in gates.metrics:
             if not gate.matches(first):
                 continue
             metric = METRICS[gate.metric]
             vb, vc = _values(b, gate.metric), _values(c, gate.metric)
-            if not np.isfinite(vb).any() and not np.isfinite(vc).any() and not (env_block or hash_diff):
+            if not np.isfinite(vb).any() and not np.isfinite(vc).any() and not (env_block or hash_diff or id_diff):
                 skipped.add(gate.metric)
                 continue
             rec = {
@@ -212,6 +217,9 @@ def compare_sides(
                 rec.update(verdict=NOT_COMPARABLE, reason="environment differs")
             elif hash_diff:
                 rec.update(verdict=NOT_COMPARABLE, reason="dataset content differs (dataset_hash)")
+            elif id_diff:
+                rec.update(verdict=NOT_COMPARABLE, reason="case_id differs: a setting outside the "
+                           "recorded axes changed (e.g. steps_per_execution, jit_compile)")
             else:
                 a = decide.assess(
                     vb, vc, higher_is_better=metric.higher_is_better, statistic=gate.statistic,

@@ -96,7 +96,7 @@ def machine_info(meta: Mapping[str, Any]) -> dict[str, Any]:
         "python_version": software.get("python") or platform.python_version(),
         "system": machine.get("os") or platform.system(),
         "release": machine.get("kernel") or platform.release(),
-        "cpu": {"brand_raw": machine.get("cpu_model") or "", "count": machine.get("cpu_count")},
+        "cpu": {"brand_raw": machine.get("cpu_model") or "", "count": machine.get("cpu_count") or machine.get("cpu_count_logical")},
         HARNESS_KEY: {k: meta.get(k) for k in ("schema_version", "run_id", "harness_version", "machine", "software")},
     }
 
