@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -124,3 +125,30 @@ def test_foreign_pytest_benchmark_without_data_is_inconclusive(tmp_path):
     doc["benchmarks"][0]["stats"]["data"] = [0.01 + 1e-4 * i for i in range(10)]
     f1.write_text(json.dumps(doc))
     assert main(["compare", str(f1), str(f2)]) == EXIT_REGRESSION
+
+
+REAL_RUNNER = '''
+from harness.runner.execute import WorkerState, execute
+
+_STATE = WorkerState(run_id="pytest")
+
+
+def run_case(case, repeat):
+    return execute(case, repeat, _STATE).case
+'''
+
+
+@pytest.mark.slow
+def test_plugin_runs_a_real_suite(tmp_path):
+    """--harness-suite with the real suite parser and training (in-process runner)."""
+    (tmp_path / "real_runner.py").write_text(REAL_RUNNER)
+    suite = (ROOT / "suites" / "ci.toml").read_text().replace("epochs = 20", "epochs = 2")
+    (tmp_path / "mini.toml").write_text(suite.replace('"adam", ', ""))
+    shutil.copyfile(ROOT / "benchmarks" / "test_harness_suite.py", tmp_path / "test_tiny.py")
+    res = _pytest(tmp_path, "--harness-suite", str(tmp_path / "mini.toml"), "--harness-repeats", "3",
+                  "--harness-runner", "real_runner:run_case", "--benchmark-json", "out.json")  # fmt: skip
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    (bench,) = json.loads((tmp_path / "out.json").read_text())["benchmarks"]
+    assert bench["param"] == "sgd-0.05" and bench["stats"]["rounds"] == 3
+    assert bench["extra_info"]["status"] == "ok" and bench["extra_info"]["examples_per_s"] > 1000
+    assert 0.0 < bench["stats"]["mean"] < 5.0  # train_s of 2 epochs, not the whole call
