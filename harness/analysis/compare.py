@@ -165,6 +165,52 @@ def _ids(df: pd.DataFrame) -> set[str]:
     return {_norm(h) for h in df.get("case_id", pd.Series(dtype="string"))} - {""}
 
 
+def _blocker(b: pd.DataFrame, c: pd.DataFrame, env_blocked: bool) -> str | None:
+    """Why a matched pair may not be compared, or None."""
+    if env_blocked:
+        return "environment differs"
+    if _hashes(b) and _hashes(c) and _hashes(b) != _hashes(c):
+        return "dataset content differs (dataset_hash)"
+    if _ids(b) and _ids(c) and _ids(b) != _ids(c):
+        return "case_id differs: a setting outside the recorded axes changed (e.g. steps_per_execution)"
+    return None
+
+
+Pair = tuple[dict[str, Any], "decide.Assessment | None"]
+
+
+def _pair(
+    key: tuple[str, ...], b: pd.DataFrame, c: pd.DataFrame, gates: GateSet, settings: Settings,
+    rng: np.random.Generator, blocker: str | None, skipped: set[str],
+) -> list[Pair]:  # fmt: skip
+    """One record (and assessment) per metric gate that applies to this matched case."""
+    first = b.iloc[0].to_dict()
+    out: list[Pair] = []
+    for gate in gates.metrics:
+        if not gate.matches(first):
+            continue
+        metric = METRICS[gate.metric]
+        vb, vc = _values(b, gate.metric), _values(c, gate.metric)
+        if not blocker and not np.isfinite(vb).any() and not np.isfinite(vc).any():
+            skipped.add(gate.metric)
+            continue
+        rec = {
+            "case": case_name(first), "case_key": json.dumps(dict(zip(MATCH_AXES, key, strict=True))),
+            "metric": gate.metric, "statistic": gate.statistic,
+            "higher_is_better": metric.higher_is_better, "unit": metric.unit,
+            "threshold": gates.threshold_for(gate, first),
+            "status_base": _status_note(b), "status_current": _status_note(c),
+        }  # fmt: skip
+        if blocker:
+            out.append(({**rec, "verdict": NOT_COMPARABLE, "reason": blocker}, None))
+            continue
+        a = decide.assess(vb, vc, higher_is_better=metric.higher_is_better, statistic=gate.statistic,
+                          settings=settings, rng=rng)  # fmt: skip
+        rec.update({k: getattr(a, k) for k in decide.Assessment.__dataclass_fields__})
+        out.append((rec, a))
+    return out
+
+
 def compare_sides(
     base: Side,
     current: Side,
@@ -182,55 +228,16 @@ def compare_sides(
     matched = [k for k in gb if k in gc]
     notes: list[str] = []
     if diffs:
-        notes.append(
-            "environments differ (" + "; ".join(diffs) + ")"
-            + (": compared anyway (--allow-env-mismatch)" if allow_env_mismatch else ": not comparable")
-        )  # fmt: skip
+        how = ": compared anyway (--allow-env-mismatch)" if allow_env_mismatch else ": not comparable"
+        notes.append("environments differ (" + "; ".join(diffs) + ")" + how)
     rng = np.random.default_rng(settings.seed)
-    records: list[dict[str, Any]] = []
-    assessments: list[decide.Assessment | None] = []
     skipped: set[str] = set()
+    pairs: list[Pair] = []
     for key in matched:
-        b, c = gb[key], gc[key]
-        first = b.iloc[0].to_dict()
-        name = case_name(first)
-        env_block = diffs and not allow_env_mismatch
-        hash_diff = _hashes(b) and _hashes(c) and _hashes(b) != _hashes(c)
-        id_diff = _ids(b) and _ids(c) and _ids(b) != _ids(c)
-        for gate in gates.metrics:
-            if not gate.matches(first):
-                continue
-            metric = METRICS[gate.metric]
-            vb, vc = _values(b, gate.metric), _values(c, gate.metric)
-            if not np.isfinite(vb).any() and not np.isfinite(vc).any() and not (env_block or hash_diff or id_diff):
-                skipped.add(gate.metric)
-                continue
-            rec = {
-                "case": name, "case_key": json.dumps(dict(zip(MATCH_AXES, key, strict=True))),
-                "metric": gate.metric, "statistic": gate.statistic,
-                "higher_is_better": metric.higher_is_better, "unit": metric.unit,
-                "threshold": gates.threshold_for(gate, first),
-                "status_base": _status_note(b), "status_current": _status_note(c),
-            }  # fmt: skip
-            a = None
-            if env_block:
-                rec.update(verdict=NOT_COMPARABLE, reason="environment differs")
-            elif hash_diff:
-                rec.update(verdict=NOT_COMPARABLE, reason="dataset content differs (dataset_hash)")
-            elif id_diff:
-                rec.update(verdict=NOT_COMPARABLE, reason="case_id differs: a setting outside the "
-                           "recorded axes changed (e.g. steps_per_execution, jit_compile)")
-            else:
-                a = decide.assess(
-                    vb, vc, higher_is_better=metric.higher_is_better, statistic=gate.statistic,
-                    settings=settings, rng=rng,
-                )  # fmt: skip
-                rec.update({k: getattr(a, k) for k in decide.Assessment.__dataclass_fields__})
-            records.append(rec)
-            assessments.append(a)
-    for metric in sorted(skipped - set(IMPLICIT_METRICS)):
-        notes.append(f"{metric}: not measured on either side, skipped")
-    rows = _finish(records, assessments, settings)
+        blocker = _blocker(gb[key], gc[key], bool(diffs) and not allow_env_mismatch)
+        pairs += _pair(key, gb[key], gc[key], gates, settings, rng, blocker, skipped)
+    notes += [f"{m}: not measured on either side, skipped" for m in sorted(skipped - set(IMPLICIT_METRICS))]
+    rows = _finish([r for r, _ in pairs], [a for _, a in pairs], settings)
     only_b = sorted({case_name(gb[k].iloc[0].to_dict()) for k in gb if k not in gc})
     only_c = sorted({case_name(gc[k].iloc[0].to_dict()) for k in gc if k not in gb})
     if not matched:
