@@ -66,7 +66,11 @@ def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
 
 
 def lookup(model: str) -> tuple[str, float, int] | None:
-    """The table entry whose pattern occurs in ``model`` as whole words, if any."""
+    """The table entry whose pattern occurs in ``model`` as whole words, if any.
+
+    Trademark marks are dropped first: ``Intel(R) Core(TM) i7-8700`` matches ``Core i7-8700``.
+    """
+    model = " ".join(re.sub(r"\((R|TM|tm|r)\)", " ", model).split())
     for pattern, (watts, threads) in TDP_TABLE.items():
         if re.search(r"(?<![\w-])" + re.escape(pattern) + r"(?![\w-])", model, re.IGNORECASE):
             return pattern, watts, threads

@@ -167,7 +167,7 @@ def _gpu_columns(s: MeasurementSession, snaps: list[Snapshot], window: float) ->
 def _flags(s: MeasurementSession, window: float) -> str | None:
     flags = []
     for part, src in (("cpu", s.plan.cpu), ("gpu", s.plan.gpu)):
-        if src is not None and window < 10 * src.update_s:
+        if src is not None and window < 10 * src.update_s * (1 - 1e-9):
             flags.append(f"{part} {src.label} needs >= {10 * src.update_s:g} s")
     return "short_window: " + ", ".join(flags) if flags else None
 

@@ -67,7 +67,12 @@ class Zone:
         """Read the counter, fold in wraps, return cumulative joules (NaN when broken)."""
         if self.fd is None or self.broken:
             return math.nan
-        raw = int(os.pread(self.fd, 32, 0))
+        try:
+            raw = int(os.pread(self.fd, 32, 0))
+        except (OSError, ValueError) as exc:
+            self.broken = f"energy_uj became unreadable: {exc}"
+            log.warning("RAPL zone %s: %s; its energy is NaN", self.zone_id, self.broken)
+            return math.nan
         if self.last_uj is not None:
             delta = raw - self.last_uj
             if delta < 0:  # the counter wrapped (at most once between polls)
