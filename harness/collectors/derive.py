@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from harness.collectors.session import MeasurementSession, Snapshot
 
 NAN = math.nan
-GPU_KEYS = ("j", "w", "util", "mem", "temp", "sm_mhz")
+GPU_KEYS = ("j", "power_j", "w", "util", "mem", "temp", "sm_mhz")
 
 
 def _finite(x: float) -> bool:
@@ -130,7 +130,7 @@ def _gpu_detail(s: MeasurementSession, snaps: list[Snapshot], uuid: str, window:
     series = {k: [sn.values.get(f"{uuid}|{k}", NAN) for sn in snaps] for k in GPU_KEYS}
     energy = _diff(snaps[0], snaps[-1], f"{uuid}|j")
     vals = {
-        "energy_j": energy, "power_mean_w": energy / window if window > 0 else NAN,
+        "energy_j": energy, "power_integral_j": _diff(snaps[0], snaps[-1], f"{uuid}|power_j"), "power_mean_w": energy / window if window > 0 else NAN,
         "power_max_w": _nanmax(series["w"]), "util_mean_pct": _nanmean(series["util"]),
         "mem_used_peak_bytes": _nanmax(series["mem"]), "temp_max_c": _nanmax(series["temp"]),
         "sm_clock_mean_mhz": _nanmean(series["sm_mhz"]),

@@ -24,18 +24,27 @@ class ProcessGroup:
         self.procs: dict[int, psutil.Process] = {}
         self.last_cpu: dict[int, float] = {}
         self.last_rss: dict[int, float] = {}
+        self._cached_t: float | None = None
+        self._cached = (math.nan, math.nan)
         for pid in self.pids:
             try:
                 self.procs[pid] = psutil.Process(pid)
             except psutil.Error as exc:
                 log.warning("process %d cannot be measured: %s", pid, exc)
 
-    def read(self) -> tuple[float, float]:
+    def read(self, t: float | None = None) -> tuple[float, float]:
         """(CPU seconds user+system, RSS bytes) summed over the processes.
 
         A process that has exited keeps its last figures, so cumulative CPU
-        time never goes backwards.
+        time never goes backwards. Readings for the same instant ``t`` are
+        cached, so two sources sharing the group cost one read.
         """
+        if t is not None and t == self._cached_t:
+            return self._cached
+        self._cached_t, self._cached = t, self._read()
+        return self._cached
+
+    def _read(self) -> tuple[float, float]:
         for pid, proc in self.procs.items():
             try:
                 with proc.oneshot():

@@ -84,7 +84,7 @@ class EstimateSource(Source):
         self.tdp, self.group = tdp, group
 
     def read(self, t: float) -> dict[str, float]:
-        cpu_s, _ = self.group.read()
+        cpu_s, _ = self.group.read(t)
         return {"cpu_j": cpu_estimate.estimate_j(self.tdp, cpu_s)}
 
 
@@ -95,7 +95,7 @@ class ProcessSource(Source):
         self.group = group
 
     def read(self, t: float) -> dict[str, float]:
-        cpu_s, rss = self.group.read()
+        cpu_s, rss = self.group.read(t)
         busy, total, mem = proc.system_read()
         return {"proc_cpu_s": cpu_s, "rss": rss, "sys_busy_s": busy, "sys_total_s": total, "sys_mem": mem}
 

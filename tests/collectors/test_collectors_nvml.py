@@ -32,6 +32,8 @@ def test_energy_counter_is_preferred(fake_nvml, clock, monkeypatch):
     assert cols["gpu_energy_j"] == pytest.approx(sine_energy_j(100.0, 110.0), rel=1e-4)
     details = json.loads(cols["gpu_details"])
     assert details["GPU-aaa"]["source"] == "nvml_counter" and details["GPU-aaa"]["name"] == "H100"
+    # the integral of the sampled power is kept beside the counter (scripts/nvml_check.py compares them)
+    assert details["GPU-aaa"]["power_integral_j"] == pytest.approx(details["GPU-aaa"]["energy_j"], rel=0.005)
     assert cols["gpu_util_mean_pct"] == 80 and cols["gpu_temp_max_c"] == 60
     assert cols["gpu_mem_used_peak_bytes"] == 2 * 2**30 and cols["gpu_sm_clock_mean_mhz"] == 1500
     assert cols["gpu_power_max_w"] == pytest.approx(300.0, abs=0.5)

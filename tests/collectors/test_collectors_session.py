@@ -6,6 +6,7 @@ import math
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -166,3 +167,35 @@ def test_no_tensorflow_import():
             "from harness.collectors import describe_environment; describe_environment();"
             "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_sampler_tick_is_cheap(bare):
+    """The overhead budget: one tick of every source must cost < 1 % of the default period."""
+    config = CollectorConfig(tdp_w=50.0, tdp_origin="cli")
+    s = open_session(config, background=False)
+    s.start()
+    costs = []
+    for _ in range(5):
+        t = time.perf_counter()
+        for _ in range(50):
+            s.sample_now()
+        costs.append((time.perf_counter() - t) / 50)
+    s.stop()
+    assert min(costs) < 0.01 * config.sample_period_s
+
+
+def test_background_sampler_period(bare):
+    s = open_session(CollectorConfig(names=("process",), sample_period_s=0.05))
+    s.start()
+    time.sleep(0.5)
+    s.stop()
+    ts = [r["t_s"] for r in s.samples()]
+    assert 6 <= len(ts) <= 12 and ts == sorted(ts)
+
+
+def test_nvml_check_script_without_gpu():
+    script = Path(__file__).resolve().parents[2] / "scripts" / "nvml_check.py"
+    out = subprocess.run([sys.executable, str(script), "--seconds", "1"],
+                         capture_output=True, text=True, timeout=60, env={"PATH": "", "HARNESS_POWERCAP_ROOT": "/nonexistent",
+                                                                          "CUDA_VISIBLE_DEVICES": ""})
+    assert out.returncode == 0 and "no GPU measured" in out.stdout
