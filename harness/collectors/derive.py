@@ -222,6 +222,8 @@ def epoch_columns(s: MeasurementSession) -> dict[int, dict[str, Any]]:
 
 
 def sample_rows(s: MeasurementSession) -> list[dict[str, Any]]:
+    if not s.plan.sources:
+        return []  # collectors disabled: no time series
     snaps = _window(s)
     t0 = snaps[0].t
     n = len(snaps)
