@@ -51,7 +51,9 @@ class RaplSource(Source):
         out = {f"zone:{zid}": j for zid, j in per_zone.items()}
         zones = [z for z in self.device.zones if z.zone_id in per_zone]
         for kind in ("package", "dram", "psys"):
-            vals = [per_zone[z.zone_id] for z in zones if z.kind == kind]
+            # every package counts (one that failed to open makes the sum NaN, not smaller)
+            pool = self.device.zones if kind == "package" else zones
+            vals = [per_zone.get(z.zone_id, NAN) for z in pool if z.kind == kind]
             out[f"{kind}_j"] = sum(vals) if vals else NAN
         dram = out["dram_j"]
         out["cpu_j"] = out["package_j"] + (0.0 if math.isnan(dram) and not _has(zones, "dram") else dram)
