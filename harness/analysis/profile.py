@@ -1,0 +1,87 @@
+"""Dolan-Moré performance profiles of optimizers on time to the target accuracy.
+
+A *problem* is one setting of every axis except the optimizer (schedule,
+engine, strategy, device, precision, batch size, ..., machine); a *solver* is an
+optimizer (its label). For each problem p and optimizer s, t[p, s] is the
+median time to target (s) over the repeats, a repeat that did not reach the
+target (or did not finish ``ok``) counting as infinite; an optimizer not run on
+a problem counts as not solving it. The ratio r[p, s] = t[p, s] / min_s t[p, s],
+and the profile rho_s(tau) = |{p : r[p, s] <= tau}| / |problems| is the fraction
+of problems an optimizer solves within a factor tau of the best (Dolan and Moré,
+"Benchmarking optimization software with performance profiles", Math.
+Programming 91, 2002). rho_s(1) is the share of problems where s was fastest.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from harness.analysis.frames import AXIS_KEYS, varying
+
+SOLVER = "optimizer_label"
+
+
+def _problem_keys(cases: pd.DataFrame) -> list[str]:
+    keys = varying(cases, [k for k in AXIS_KEYS if k != SOLVER])
+    return keys
+
+
+def performance_ratios(cases: pd.DataFrame, *, include_profiled: bool = False) -> pd.DataFrame:
+    """The problem x optimizer table behind the profile.
+
+    Columns: the problem keys (``problem`` = their joined label), ``optimizer_label``,
+    ``time_to_target_s`` (median over repeats, inf when not reached) and
+    ``ratio`` (x; inf when not reached, NaN where no optimizer reached it).
+    """
+    rows = cases if include_profiled else cases[~cases["profiled"].fillna(False).astype(bool)]
+    keys = _problem_keys(rows)
+    t = rows["time_to_target_s"].astype(float).where(rows["status"] == "ok", np.inf).fillna(np.inf)
+    rows = rows.assign(_t=t)
+    group = [*keys, SOLVER] if keys else [SOLVER]
+    per = rows.groupby(group, dropna=False, sort=True)["_t"].median().rename("time_to_target_s")
+    table = per.unstack(SOLVER).stack(future_stack=True).rename("time_to_target_s").reset_index()
+    table["time_to_target_s"] = table["time_to_target_s"].fillna(np.inf)
+    if keys:
+        best = table.groupby(keys, dropna=False)["time_to_target_s"].transform("min")
+        label = table[keys[0]].astype("string")
+        for k in keys[1:]:
+            label = label + " / " + table[k].astype("string")
+        table.insert(len(keys), "problem", label)
+    else:
+        best = pd.Series(table["time_to_target_s"].min(), index=table.index)
+        table.insert(0, "problem", "all")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = table["time_to_target_s"] / best
+    table["ratio"] = ratio.where(np.isfinite(best), np.nan)
+    table.loc[np.isfinite(best) & ~np.isfinite(table["time_to_target_s"]), "ratio"] = np.inf
+    return table
+
+
+def performance_profile(
+    cases: pd.DataFrame,
+    *,
+    taus: np.ndarray | None = None,
+    include_profiled: bool = False,
+) -> pd.DataFrame:
+    """rho_s(tau) for every optimizer: columns ``optimizer_label``, ``tau`` (x), ``fraction``.
+
+    By default tau runs over 1, every finite ratio that occurs and 10 % past the
+    largest one, so the step function is exact at its jumps.
+    """
+    ratios = performance_ratios(cases, include_profiled=include_profiled)
+    if ratios.empty:
+        return pd.DataFrame(columns=[SOLVER, "tau", "fraction"])
+    n_problems = ratios["problem"].nunique()
+    r = ratios["ratio"].to_numpy(dtype=float)
+    if taus is None:
+        finite = r[np.isfinite(r)]
+        top = float(finite.max()) if finite.size else 1.0
+        taus = np.unique(np.concatenate([[1.0], finite, [max(top * 1.1, 1.1)]]))
+    out = []
+    for solver, group in ratios.groupby(SOLVER, sort=True):
+        values = group["ratio"].to_numpy(dtype=float)
+        for tau in taus:
+            solved = np.count_nonzero(np.isfinite(values) & (values <= tau * (1 + 1e-12)))
+            out.append({SOLVER: solver, "tau": float(tau), "fraction": solved / n_problems})
+    return pd.DataFrame(out)
