@@ -54,13 +54,9 @@ def fmt_value(value: Any) -> tuple[str, bool]:
         if value == 0:
             return "0", True
         mag = abs(value)
-        if mag >= 1e6 or mag < 1e-3:
-            return f"{value:.3g}", True
-        if mag >= 100:
+        if mag >= 1e4 and mag < 1e9:
             return f"{value:,.0f}", True
-        if mag >= 1:
-            return f"{value:.3g}" if mag < 10 else f"{value:.1f}", True
-        return f"{value:.4f}".rstrip("0").rstrip("."), True
+        return f"{value:.4g}", True
     try:  # numpy scalars
         import numpy as np
 

@@ -12,7 +12,7 @@ import pandas as pd
 
 from harness import analysis
 from harness.analysis.frames import machine_label, suite_name
-from harness.errors import ResultsError
+from harness.errors import ConfigError, ResultsError
 from harness.results.store import Run, load_runs
 
 # Keys looked up (first found wins) in run.json; the format is built defensively.
@@ -37,6 +37,8 @@ def load(runs: Sequence[Run | str | Path]) -> list[Run]:
         if isinstance(item, Run):
             out.append(item)
             continue
+        if not Path(item).exists():
+            raise ConfigError(f"{item}: no such run folder or folder of runs")
         found = load_runs(item)
         if not found:
             raise ResultsError(f"{item}: no harness run found (a run folder holds run.json)")
