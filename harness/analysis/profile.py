@@ -27,6 +27,15 @@ def _problem_keys(cases: pd.DataFrame) -> list[str]:
     return keys
 
 
+def _problem_label(rows: pd.DataFrame, keys: list[str]) -> pd.Series:
+    if not keys:
+        return pd.Series("all", index=rows.index, dtype="string")
+    label = rows[keys[0]].astype("string").fillna("?")
+    for k in keys[1:]:
+        label = label + " / " + rows[k].astype("string").fillna("?")
+    return label
+
+
 def performance_ratios(cases: pd.DataFrame, *, include_profiled: bool = False) -> pd.DataFrame:
     """The problem x optimizer table behind the profile.
 
@@ -36,21 +45,17 @@ def performance_ratios(cases: pd.DataFrame, *, include_profiled: bool = False) -
     """
     rows = cases if include_profiled else cases[~cases["profiled"].fillna(False).astype(bool)]
     keys = _problem_keys(rows)
+    if rows.empty:
+        return pd.DataFrame(columns=[*keys, "problem", SOLVER, "time_to_target_s", "ratio"])
     t = rows["time_to_target_s"].astype(float).where(rows["status"] == "ok", np.inf).fillna(np.inf)
-    rows = rows.assign(_t=t)
-    group = [*keys, SOLVER] if keys else [SOLVER]
-    per = rows.groupby(group, dropna=False, sort=True)["_t"].median().rename("time_to_target_s")
-    table = per.unstack(SOLVER).stack(future_stack=True).rename("time_to_target_s").reset_index()
-    table["time_to_target_s"] = table["time_to_target_s"].fillna(np.inf)
-    if keys:
-        best = table.groupby(keys, dropna=False)["time_to_target_s"].transform("min")
-        label = table[keys[0]].astype("string")
-        for k in keys[1:]:
-            label = label + " / " + table[k].astype("string")
-        table.insert(len(keys), "problem", label)
-    else:
-        best = pd.Series(table["time_to_target_s"].min(), index=table.index)
-        table.insert(0, "problem", "all")
+    rows = rows.assign(_t=t, _p=_problem_label(rows, keys))
+    per = rows.groupby(["_p", SOLVER], dropna=False, sort=True)["_t"].median()
+    problems = rows.drop_duplicates("_p").set_index("_p")[keys].sort_index()
+    grid = pd.MultiIndex.from_product([problems.index, sorted(rows[SOLVER].unique())], names=["_p", SOLVER])
+    table = per.reindex(grid).fillna(np.inf).rename("time_to_target_s").reset_index()
+    table = table.merge(problems.reset_index(), on="_p", how="left").rename(columns={"_p": "problem"})
+    table = table[[*keys, "problem", SOLVER, "time_to_target_s"]]
+    best = table.groupby("problem")["time_to_target_s"].transform("min")
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = table["time_to_target_s"] / best
     table["ratio"] = ratio.where(np.isfinite(best), np.nan)

@@ -164,7 +164,7 @@ def scaling_figure(table: pd.DataFrame) -> bytes | None:
 
 def profile_figure(profile: pd.DataFrame, colors: Mapping[str, object]) -> bytes | None:
     """Dolan-Moré performance profile: fraction of problems within tau of the best time."""
-    if profile.empty:
+    if profile.empty or not (profile["fraction"] > 0).any():
         return None
     fig, ax = plt.subplots(figsize=(6.5, 3.6))
     for opt, group in profile.groupby("optimizer_label", sort=True):
