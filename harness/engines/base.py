@@ -1,0 +1,134 @@
+"""What every engine shares: the spec it gets, the hooks it calls, the result it returns,
+and the per-epoch bookkeeping (evaluation, learning rate in force, divergence, plateau).
+
+An engine only decides *how the training loop is driven*; the model, optimizer,
+schedule and the one train step (:mod:`harness.engines.step`) come from outside.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+
+@dataclass
+class TrainSpec:
+    """One case as an engine sees it (already resolved: effective batch, steps per epoch)."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    batch_size: int
+    epochs: int
+    seed: int
+    target_accuracy: float
+    steps_per_execution: int | None = None
+    jit_compile: bool | None = None
+    strategy: Any = None  # a tf.distribute.Strategy, or None
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return len(self.x_train) // self.batch_size
+
+
+class Hooks(Protocol):
+    """Called by the engine; implemented by the worker (collectors live behind it)."""
+
+    def on_window_start(self) -> None: ...
+
+    def on_epoch_end(self, epoch: int) -> None: ...
+
+    def after_steps(self, total_steps: int) -> None:
+        """After each host call (a chunk, a step, a Keras batch): updates done so far in the window."""
+
+    def on_window_end(self) -> None: ...
+
+
+class NoHooks:
+    def on_window_start(self) -> None:
+        pass
+
+    def on_epoch_end(self, epoch: int) -> None:
+        pass
+
+    def after_steps(self, total_steps: int) -> None:
+        pass
+
+    def on_window_end(self) -> None:
+        pass
+
+
+@dataclass
+class EngineResult:
+    status: str = "ok"  # ok | diverged
+    error: str = ""
+    compile_s: float = math.nan
+    train_s: float = 0.0
+    eval_s: float = 0.0
+    steps: int = 0
+    examples: int = 0
+    step_ms: list[float] = field(default_factory=list)  # one entry per update (chunk time / K)
+    step_time_basis: str = "per_step"
+    initial_loss: float = math.nan
+    retraces: int | None = None
+    epochs: list[dict[str, Any]] = field(default_factory=list)
+    target_epoch: int | None = None
+
+
+class EpochLoop:
+    """Bookkeeping after each epoch's training; engines call :meth:`end_epoch`."""
+
+    def __init__(self, spec: TrainSpec, optimizer: Any, evaluate: Any, hooks: Hooks,
+                 controller: Any = None) -> None:
+        self.spec, self.optimizer, self.evaluate, self.hooks = spec, optimizer, evaluate, hooks
+        self.controller = controller
+        self.result = EngineResult()
+
+    def end_epoch(self, epoch: int, loss: float, accuracy: float, steps: int, epoch_s: float) -> bool:
+        """Record the epoch; returns True when training must stop (diverged)."""
+        from harness.components.schedules import rate_at
+
+        r = self.result
+        r.train_s += epoch_s
+        r.steps += steps
+        r.examples += steps * self.spec.batch_size
+        lr = rate_at(self.optimizer, r.steps - 1)
+        self.hooks.on_epoch_end(epoch)
+        t0 = time.perf_counter_ns()
+        test_loss, test_acc = self.evaluate()
+        r.eval_s += (time.perf_counter_ns() - t0) / 1e9
+        r.epochs.append({
+            "epoch": epoch, "loss": loss, "train_accuracy": accuracy, "test_loss": test_loss,
+            "test_accuracy": test_acc, "learning_rate": lr, "epoch_s": epoch_s,
+            "cum_train_s": r.train_s, "steps": steps,
+        })
+        if r.target_epoch is None and test_acc >= self.spec.target_accuracy:
+            r.target_epoch = epoch
+        if not math.isfinite(loss):
+            r.status, r.error = "diverged", f"training loss became {loss} in epoch {epoch}"
+            return True
+        if self.controller is not None:
+            self.controller.on_epoch_end(self.optimizer, loss)
+        return False
+
+
+def snapshot(model: Any, optimizer: Any) -> tuple[list, list]:
+    """Weights and optimizer state, to undo warm-up updates."""
+    return [w.copy() for w in model.get_weights()], [v.numpy() for v in optimizer.variables]
+
+
+def restore(model: Any, optimizer: Any, state: tuple[list, list]) -> None:
+    weights, opt_vars = state
+    model.set_weights(weights)
+    for var, value in zip(optimizer.variables, opt_vars, strict=True):
+        var.assign(value)
+
+
+def epoch_permutation(n: int, seed: int, epoch: int) -> np.ndarray:
+    """The seeded reshuffle of the training set for ``epoch`` (like model.fit's shuffle)."""
+    return np.random.default_rng((seed, epoch)).permutation(n).astype(np.int32)

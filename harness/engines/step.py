@@ -1,0 +1,54 @@
+"""The training step, written once. Every custom engine (fast, eager, and the
+distributed variants) calls :func:`make_train_step`; only how it is driven differs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+
+def make_train_step(model: Any, optimizer: Any, global_batch_size: int) -> Callable:
+    """``step(x, y) -> (loss, correct)`` for one batch (one replica's share under a strategy).
+
+    The loss is the per-example cross-entropy averaged over the *global* batch
+    (``tf.nn.compute_average_loss``), so gradients mean the same with or without
+    a strategy; under ``mixed_float16`` the optimizer (a LossScaleOptimizer)
+    scales and unscales.
+    """
+    import tensorflow as tf
+
+    from harness.components.model import loss_object
+
+    loss_fn = loss_object()
+    variables = model.trainable_variables
+
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            logits = model(x, training=True)
+            loss = tf.nn.compute_average_loss(loss_fn(y, logits), global_batch_size=global_batch_size)
+            scaled = optimizer.scale_loss(loss)
+        grads = tape.gradient(scaled, variables)
+        optimizer.apply_gradients(zip(grads, variables, strict=True))
+        correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, axis=1, output_type=tf.int32), y), tf.float32))
+        return loss, correct
+
+    return step
+
+
+def make_evaluate(model: Any, jit_compile: bool = True) -> Callable:
+    """``evaluate(x, y) -> (mean loss, accuracy)`` on a whole split in one call."""
+    import tensorflow as tf
+
+    from harness.components.model import loss_object
+
+    loss_fn = loss_object()
+
+    @tf.function(jit_compile=jit_compile)
+    def evaluate(x, y):
+        logits = model(x, training=False)
+        loss = tf.reduce_mean(loss_fn(y, logits))
+        acc = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, axis=1, output_type=tf.int32), y), tf.float32))
+        return loss, acc
+
+    return evaluate

@@ -1,0 +1,147 @@
+"""Run one case x repeat inside a worker process and turn it into result rows.
+
+This is the only place where components, engine and collectors meet. Any
+exception becomes a ``failed`` row (a ``skipped`` one for :class:`SkipCase`);
+the worker survives it and goes on with the next case.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+import traceback
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from harness.components import datasets
+from harness.errors import SkipCase
+from harness.results.store import CaseResult
+from harness.runner.hooks import CollectorHooks
+from harness.suite import Case
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerState:
+    """Per-worker caches (datasets), so a reused worker does not reload them."""
+
+    run_id: str = ""
+    collector_config: Any = None
+    datasets: dict[str, datasets.Dataset] = field(default_factory=dict)
+    cases_done: int = 0
+
+    def dataset(self, spec: dict) -> datasets.Dataset:
+        key = json.dumps(spec, sort_keys=True)
+        if key not in self.datasets:
+            self.datasets[key] = datasets.load(spec["name"], spec.get("params"))
+        return self.datasets[key]
+
+
+def base_row(case: Case, repeat: int, run_id: str) -> dict[str, Any]:
+    """The identity and axis columns of a case's row (everything known before running)."""
+    return {
+        "run_id": run_id, "suite": case.suite, "case_id": case.case_id, "case_label": case.label,
+        "repeat": repeat, "optimizer": case.optimizer["name"],
+        "optimizer_label": case.optimizer.get("label") or case.optimizer["name"],
+        "optimizer_params": json.dumps(case.optimizer["params"], sort_keys=True),
+        "schedule": case.schedule["name"], "schedule_label": case.schedule.get("label") or case.schedule["name"],
+        "schedule_params": json.dumps(case.schedule["params"], sort_keys=True),
+        "strategy": case.strategy["name"], "strategy_params": json.dumps(case.strategy["params"], sort_keys=True),
+        "device": case.device, "engine": case.engine, "precision": case.precision,
+        "batch_size": case.batch_size, "epochs": case.epochs, "learning_rate": case.learning_rate,
+        "dataset": case.dataset["name"], "dataset_params": json.dumps(case.dataset["params"], sort_keys=True),
+        "seed": case.seed, "target_accuracy": case.target_accuracy, "profiled": bool(case.profile),
+        "num_replicas": 1, "num_workers": 1,
+    }
+
+
+def percentiles(step_ms: list[float]) -> dict[str, float]:
+    if not step_ms:
+        return {"step_ms_p50": math.nan, "step_ms_p90": math.nan, "step_ms_p99": math.nan}
+    p50, p90, p99 = np.percentile(np.asarray(step_ms), [50, 90, 99])
+    return {"step_ms_p50": float(p50), "step_ms_p90": float(p90), "step_ms_p99": float(p99)}
+
+
+def execute(case: Case, repeat: int, state: WorkerState) -> CaseResult:
+    row = base_row(case, repeat, state.run_id)
+    row.update(worker_pid=os.getpid(), worker_case_index=state.cases_done,
+               started_utc=datetime.now(UTC).isoformat(timespec="seconds"))
+    state.cases_done += 1
+    t0 = time.perf_counter_ns()
+    result = CaseResult(case=row)
+    try:
+        _train(case, repeat, state, row, result)
+    except SkipCase as exc:
+        row.update(status="skipped", error=str(exc))
+    except Exception as exc:  # one case's failure must never stop the suite
+        log.debug("case %s failed", case.label, exc_info=True)
+        row.update(status="failed", error=f"{type(exc).__name__}: {exc}",
+                   stderr_tail="".join(traceback.format_exception(exc)[-6:])[-4000:])
+    row["wall_s"] = (time.perf_counter_ns() - t0) / 1e9
+    row["peak_rss_bytes"] = _peak_rss()
+    return result
+
+
+def _train(case: Case, repeat: int, state: WorkerState, row: dict, result: CaseResult) -> None:
+    from harness.components import devices, model, optimizers, schedules, strategies
+    from harness.engines import get as get_engine
+    from harness.engines.base import TrainSpec
+
+    s0 = time.perf_counter_ns()
+    devices.check(case.device, case.precision)
+    ds = state.dataset(case.dataset)
+    batch = optimizers.effective_batch_size(case.optimizer["name"], case.batch_size, len(ds.x_train))
+    if batch > len(ds.x_train):
+        raise ValueError(f"batch_size={batch} exceeds the {len(ds.x_train)} training examples")
+    row.update(batch_size=batch, dataset_train_size=len(ds.x_train), dataset_test_size=len(ds.x_test),
+               dataset_hash=ds.sha)
+    strategy = strategies.build(case)
+    replicas = strategy.num_replicas_in_sync if strategy is not None else 1
+    row.update(num_replicas=replicas, per_replica_batch_size=batch // replicas)
+    seed = case.seed + 1000 * repeat
+    spec = TrainSpec(ds.x_train, ds.y_train, ds.x_test, ds.y_test, batch, case.epochs, seed,
+                     case.target_accuracy, case.steps_per_execution, case.jit_compile, strategy)
+    with strategy.scope() if strategy is not None else nullcontext():
+        net = model.build_model(seed, case.precision)
+        lr, controller = schedules.build(case.schedule, case.learning_rate, spec.steps_per_epoch, case.epochs)
+        opt = optimizers.build(case.optimizer, lr)
+        if case.precision == "mixed_float16":
+            import keras
+
+            opt = keras.optimizers.LossScaleOptimizer(opt)
+    row["setup_s"] = (time.perf_counter_ns() - s0) / 1e9
+
+    hooks = CollectorHooks(state.collector_config)
+    res = get_engine(case.engine)(net, opt, spec, hooks, controller)
+    final = res.epochs[-1] if res.epochs else {}
+    row.update(
+        status=res.status, error=res.error or None, compile_s=res.compile_s, train_s=res.train_s,
+        eval_s=res.eval_s, steps=res.steps, step_time_basis=res.step_time_basis, retraces=res.retraces,
+        samples_per_s=res.examples / res.train_s if res.train_s > 0 else math.nan,
+        steps_per_s=res.steps / res.train_s if res.train_s > 0 else math.nan,
+        initial_loss=res.initial_loss, final_loss=final.get("loss"), train_accuracy=final.get("train_accuracy"),
+        test_loss=final.get("test_loss"), test_accuracy=final.get("test_accuracy"),
+        reached_target=res.target_epoch is not None, epochs_to_target=res.target_epoch,
+        time_to_target_s=res.epochs[res.target_epoch - 1]["cum_train_s"] if res.target_epoch else math.nan,
+        **percentiles(res.step_ms),
+    )
+    ident = {k: row[k] for k in ("run_id", "case_id", "case_label", "repeat")}
+    result.epochs = [{**ident, **e} for e in res.epochs]
+    hooks.finish(row, result, res.examples, len(res.epochs), res.target_epoch)
+
+
+def _peak_rss() -> int | None:
+    try:
+        import resource
+
+        return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024  # Linux: KiB
+    except (ImportError, OSError):
+        return None
