@@ -1,15 +1,20 @@
 """Dolan-Moré performance profiles of optimizers on time to the target accuracy.
 
-A *problem* is one setting of every axis except the optimizer (schedule,
-engine, strategy, device, precision, batch size, ..., machine); a *solver* is an
-optimizer (its label). For each problem p and optimizer s, t[p, s] is the
-median time to target (s) over the repeats, a repeat that did not reach the
-target (or did not finish ``ok``) counting as infinite; an optimizer not run on
-a problem counts as not solving it. The ratio r[p, s] = t[p, s] / min_s t[p, s],
-and the profile rho_s(tau) = |{p : r[p, s] <= tau}| / |problems| is the fraction
-of problems an optimizer solves within a factor tau of the best (Dolan and Moré,
+A *problem* is one setting of the axes that vary independently of the
+optimizer (schedule, engine, strategy, device, precision, batch size, ...,
+machine); an axis whose value is fixed by the optimizer label (say a label with
+its own learning rate, or a single extra case with its own batch size) belongs
+to the *solver*, the optimizer label. For each problem p and optimizer s that
+ran on it, t[p, s] is the median time to target (s) over the repeats, a repeat
+that did not reach the target (or did not finish ``ok``) counting as infinite.
+The ratio r[p, s] = t[p, s] / min_s t[p, s], and the profile
+rho_s(tau) = |{p : r[p, s] <= tau}| / |problems s ran on| is the fraction of
+problems an optimizer solves within a factor tau of the best (Dolan and Moré,
 "Benchmarking optimization software with performance profiles", Math.
 Programming 91, 2002). rho_s(1) is the share of problems where s was fastest.
+Problems on which fewer than two optimizers ran compare nothing and are left
+out; where no optimizer reached the target, every ratio is NaN and the
+problem counts as unsolved for all.
 """
 
 from __future__ import annotations
@@ -24,7 +29,10 @@ SOLVER = "optimizer_label"
 
 def _problem_keys(cases: pd.DataFrame) -> list[str]:
     keys = varying(cases, [k for k in AXIS_KEYS if k != SOLVER])
-    return keys
+    if cases.empty:
+        return keys
+    per_solver = cases.groupby(SOLVER, dropna=False)
+    return [k for k in keys if (per_solver[k].nunique(dropna=False) > 1).any()]
 
 
 def _problem_label(rows: pd.DataFrame, keys: list[str]) -> pd.Series:
@@ -42,6 +50,7 @@ def performance_ratios(cases: pd.DataFrame, *, include_profiled: bool = False) -
     Columns: the problem keys (``problem`` = their joined label), ``optimizer_label``,
     ``time_to_target_s`` (median over repeats, inf when not reached) and
     ``ratio`` (x; inf when not reached, NaN where no optimizer reached it).
+    Only optimizers that ran on a problem have a row for it.
     """
     rows = cases if include_profiled else cases[~cases["profiled"].fillna(False).astype(bool)]
     keys = _problem_keys(rows)
@@ -49,12 +58,12 @@ def performance_ratios(cases: pd.DataFrame, *, include_profiled: bool = False) -
         return pd.DataFrame(columns=[*keys, "problem", SOLVER, "time_to_target_s", "ratio"])
     t = rows["time_to_target_s"].astype(float).where(rows["status"] == "ok", np.inf).fillna(np.inf)
     rows = rows.assign(_t=t, _p=_problem_label(rows, keys))
-    per = rows.groupby(["_p", SOLVER], dropna=False, sort=True)["_t"].median()
-    problems = rows.drop_duplicates("_p").set_index("_p")[keys].sort_index()
-    grid = pd.MultiIndex.from_product([problems.index, sorted(rows[SOLVER].unique())], names=["_p", SOLVER])
-    table = per.reindex(grid).fillna(np.inf).rename("time_to_target_s").reset_index()
+    per = rows.groupby(["_p", SOLVER], dropna=False, sort=True)["_t"].median().rename("time_to_target_s")
+    table = per.reset_index()
+    table = table[table.groupby("_p")[SOLVER].transform("nunique") > 1]
+    problems = rows.drop_duplicates("_p").set_index("_p")[keys]
     table = table.merge(problems.reset_index(), on="_p", how="left").rename(columns={"_p": "problem"})
-    table = table[[*keys, "problem", SOLVER, "time_to_target_s"]]
+    table = table[[*keys, "problem", SOLVER, "time_to_target_s"]].reset_index(drop=True)
     best = table.groupby("problem")["time_to_target_s"].transform("min")
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = table["time_to_target_s"] / best
@@ -77,7 +86,6 @@ def performance_profile(
     ratios = performance_ratios(cases, include_profiled=include_profiled)
     if ratios.empty:
         return pd.DataFrame(columns=[SOLVER, "tau", "fraction"])
-    n_problems = ratios["problem"].nunique()
     r = ratios["ratio"].to_numpy(dtype=float)
     if taus is None:
         finite = r[np.isfinite(r)]
@@ -88,5 +96,5 @@ def performance_profile(
         values = group["ratio"].to_numpy(dtype=float)
         for tau in taus:
             solved = np.count_nonzero(np.isfinite(values) & (values <= tau * (1 + 1e-12)))
-            out.append({SOLVER: solver, "tau": float(tau), "fraction": solved / n_problems})
+            out.append({SOLVER: solver, "tau": float(tau), "fraction": solved / len(values)})
     return pd.DataFrame(out)

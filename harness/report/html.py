@@ -87,7 +87,8 @@ def _header(tables: Mapping[str, pd.DataFrame], title: str) -> str:
         '<p class="legend">★ best value of a column · ≈ <i>estimated</i> value (not measured; see '
         "the energy sources) · NaN: not measured or not reached · units in [brackets].</p>",
         "<h2>Runs</h2>", table_html(tables["runs"], "runs"),
-        "<h3>Machines</h3>", table_html(tables["machines"], "machines"),
+        "<details><summary>Machine details</summary>", table_html(tables["machines"], "machines"),
+        "</details>",
         "<h3>Case status</h3>", table_html(status, "status"),
     ]
     problems = tables["problems"]

@@ -92,14 +92,17 @@ def run_info(runs: Sequence[Run]) -> pd.DataFrame:
 
 
 def machine_details(runs: Sequence[Run]) -> pd.DataFrame:
-    """Every scalar item of each run's ``machine`` dict, long format (run_id, key, value)."""
-    rows = []
+    """Every item of each run's ``machine`` dict: one row per key, one column per run."""
+    columns: dict[str, dict[str, str]] = {}
     for run in runs:
         machine = run.meta.get("machine") if isinstance(run.meta, Mapping) else None
         if isinstance(machine, Mapping):
-            for key, value in machine.items():
-                rows.append({"run_id": run.run_id, "key": str(key), "value": _flat(value)[:500]})
-    return pd.DataFrame(rows, columns=["run_id", "key", "value"])
+            columns[run.run_id] = {str(k): _flat(v)[:500] for k, v in machine.items()}
+    if not columns:
+        return pd.DataFrame(columns=["key"])
+    table = pd.DataFrame(columns).fillna("")
+    table.index.name = "key"
+    return table.sort_index().reset_index()
 
 
 def build_tables(
