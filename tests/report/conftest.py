@@ -20,3 +20,10 @@ def synthetic_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def tables(synthetic_dir):
     return build_tables([synthetic_dir])
+
+
+@pytest.fixture(scope="module")
+def page(tables) -> str:
+    from harness.report import render_html
+
+    return render_html(tables)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 
-from harness.report import render_html
 from harness.report.browser import check_pages, find_chromium, screenshot
 
 pytestmark = [
@@ -16,9 +15,9 @@ pytestmark = [
 ]
 
 
-def test_report_opens_in_chromium(tables, tmp_path):
+def test_report_opens_in_chromium(page, tmp_path):
     good = tmp_path / "report.html"
-    good.write_text(render_html(tables))
+    good.write_text(page)
     # a negative control: the same report with one image's data damaged must be caught
     text = good.read_text()
     i = text.index("base64,") + len("base64,")
@@ -30,8 +29,8 @@ def test_report_opens_in_chromium(tables, tmp_path):
     assert bad.broken == ["Optimizer leaderboard"]
 
 
-def test_screenshot(tables, tmp_path):
-    page = tmp_path / "report.html"
-    page.write_text(render_html(tables))
-    png = screenshot(page, tmp_path / "shot.png", width=800, height=600)
+def test_screenshot(page, tmp_path):
+    path = tmp_path / "report.html"
+    path.write_text(page)
+    png = screenshot(path, tmp_path / "shot.png", width=800, height=600)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

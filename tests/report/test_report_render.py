@@ -13,16 +13,14 @@ from harness.report.markdown import md_table
 from harness.results.store import atomic_write_json, write_table
 
 
-def test_html_escapes_everything_from_results(tables):
-    page = render_html(tables)
+def test_html_escapes_everything_from_results(page):
     assert "<script" not in page.lower()
     assert "adam&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
     assert "boom &lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in page
     assert "Test CPU &lt;i&gt;" in page and "<i>" not in page.replace("<i>estimated</i>", "")
 
 
-def test_html_is_self_contained(tables):
-    page = render_html(tables)
+def test_html_is_self_contained(page):
     srcs = re.findall(r'(?:src|href)\s*=\s*"([^"]*)"', page)
     assert srcs and all(s.startswith("data:image/png;base64,") for s in srcs)
     assert "http://" not in page and "https://" not in page and "@import" not in page
@@ -30,15 +28,13 @@ def test_html_is_self_contained(tables):
     assert page.count("<img ") == 7  # leaderboard, curves, lr, throughput, profile, energy, power
 
 
-def test_html_lists_failed_and_skipped_with_reasons(tables):
-    page = render_html(tables)
+def test_html_lists_failed_and_skipped_with_reasons(page):
     assert "Cases that did not finish ok, with reasons" in page
     assert rs.SKIP_REASON in page
     assert "failed: 1" in page and "skipped: 1" in page
 
 
-def test_html_marks_best_and_estimated(tables):
-    page = render_html(tables)
+def test_html_marks_best_and_estimated(page):
     assert '<td class="num best">0.95 ★</td>' in page
     assert re.search(r'<td class="num est">≈33</td>', page)  # estimated CPU energy of adam constant
     assert "[examples/s]" in page and "[J/example]" in page and "[gCO2e]" in page
