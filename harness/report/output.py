@@ -15,6 +15,7 @@ from harness.report.html import render_html
 from harness.report.markdown import render_markdown
 from harness.results.store import atomic_write_bytes
 
+READABLE = 0o644  # reports are for sharing (the atomic writer creates files 0600)
 FORMATS: dict[str, str] = {"html": ".html", "md": ".md", "csv": "", "latex": ".tex"}
 ENERGY_SECTIONS = ("energy", "power")
 ENERGY_TABLES = ("runs", "machines", "status", "problems", "energy_sources", "energy", "power_summary", "power")
@@ -55,8 +56,10 @@ def write(rendered: Mapping[str, str], out: Path) -> Path:
     if set(rendered) == {""}:
         out.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(out, rendered[""].encode("utf-8"))
+        out.chmod(READABLE)
         return out
     out.mkdir(parents=True, exist_ok=True)
     for name, text in rendered.items():
         atomic_write_bytes(out / name, text.encode("utf-8"))
+        (out / name).chmod(READABLE)
     return out
