@@ -122,17 +122,36 @@ class Suite:
 
 
 # ------------------------------------------------------------------ helpers
+def _distance(a: str, b: str) -> int:
+    """Edit distance counting a swap of neighbours as one edit (so 'adma' is next to 'adam')."""
+    d = [[max(i, j) if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
 def _suggest(value: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(value, known, n=1)
-    hint = f"did you mean {close[0]!r}? " if close else ""
+    best = min(known, key=lambda k: (_distance(value.lower(), k.lower()), k), default=None)
+    close = best is not None and _distance(value.lower(), best.lower()) <= max(2, len(value) // 3)
+    if not close:
+        found = difflib.get_close_matches(value, known, n=1)
+        best, close = (found[0], True) if found else (None, False)
+    hint = f"did you mean {best!r}? " if close else ""
     return f"{hint}Known: {', '.join(sorted(known))}"
+
+
+def _leaf(key: str) -> str:
+    return key.split(".")[-1].split("[")[0]
 
 
 def _int(f: str, key: str, v: Any, minimum: int) -> int:
     if isinstance(v, bool) or not isinstance(v, int):
         raise SuiteError(f, key, f"expected an integer >= {minimum}, got {v!r}")
     if v < minimum:
-        raise SuiteError(f, key, f"must be >= {minimum}. Received: {key.split('.')[-1]}={v}")
+        raise SuiteError(f, key, f"must be >= {minimum}. Received: {_leaf(key)}={v}")
     return v
 
 
@@ -142,7 +161,7 @@ def _float(f: str, key: str, v: Any, lo: float, hi: float | None = None, lo_open
     bad = v <= lo if lo_open else v < lo
     if bad or (hi is not None and v > hi):
         rng = f"{'>' if lo_open else '>='} {lo}" + (f" and <= {hi}" if hi is not None else "")
-        raise SuiteError(f, key, f"must be {rng}. Received: {key.split('.')[-1]}={v}")
+        raise SuiteError(f, key, f"must be {rng}. Received: {_leaf(key)}={v}")
     return float(v)
 
 
