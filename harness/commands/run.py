@@ -28,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--idle-baseline", type=float, metavar="S", help="seconds of idle power measurement")
     p.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue an interrupted run")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--report", action="store_true", help="also write the HTML report (under reports/)")
     p.set_defaults(func=cmd_run)
 
 
@@ -70,4 +71,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     counts = ", ".join(f"{n} {s}" for s, n in sorted(summary.counts.items()))
     print(f"results: {summary.run_dir}  ({counts})")
     print(f"show with: harness show {summary.run_dir}")
+    if args.report:
+        print(f"report: {write_report(summary.run_dir)}")
     return EXIT_OK
+
+
+def write_report(run_dir: Path) -> Path:
+    """The run's HTML report at its default place (reports/<suite>-<run-id>.html)."""
+    from harness.report import ReportOptions, build_tables, default_out, render, write
+
+    tables = build_tables([run_dir], ReportOptions())
+    return write(render(tables, "html"), default_out(tables, "html"))
