@@ -56,6 +56,7 @@ DEFAULTS: dict[str, Any] = {
     "steps_per_execution": None,
     "jit_compile": None,
     "profile": False,
+    "collectors": None,
 }
 
 # axes that identify a configuration (repeats, limits and profiling do not)
@@ -89,12 +90,16 @@ class Case:
     profile: bool = False
     label: str = ""
     cluster: dict[str, Any] | None = None
+    collectors: tuple[str, ...] | None = None  # per-case override of the suite's collectors
+
 
     @property
     def case_id(self) -> str:
         ident = {k: getattr(self, k) for k in IDENTITY_AXES}
         for k in ("optimizer", "schedule"):
             ident[k] = {"name": ident[k]["name"], "params": ident[k]["params"]}
+        if self.collectors is not None:  # only an explicit override tells two cases apart
+            ident["collectors"] = list(self.collectors)
         blob = json.dumps(ident, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
@@ -236,6 +241,12 @@ def _optional(fn):
     return lambda f, k, v: None if v is None else fn(f, k, v)
 
 
+def _names(f: str, key: str, v: Any) -> tuple[str, ...]:
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        raise SuiteError(f, key, f"expected a list of collector names, got {v!r}")
+    return tuple(v)
+
+
 def _bool(f: str, key: str, v: Any) -> bool:
     if not isinstance(v, bool):
         raise SuiteError(f, key, f"expected true or false, got {v!r}")
@@ -260,6 +271,7 @@ CASE_KEYS = {
     "steps_per_execution": _optional(lambda f, k, v: _int(f, k, v, 1)),
     "jit_compile": _optional(_bool),
     "profile": _bool,
+    "collectors": lambda f, k, v: _names(f, k, v),
 }
 
 
@@ -386,14 +398,16 @@ def _matches(combo: dict, exclude: dict) -> bool:
 
 
 def _label(case: Case, varying: list[str]) -> str:
-    first = ["optimizer", "schedule", "engine", "strategy", "device", "precision", "dataset"]
-    keys = [k for k in first if k in varying] + [k for k in varying if k not in first]
+    """Display name: the values of the axes that vary in the suite, components first."""
+    named = ["optimizer", "schedule", "engine", "strategy", "device", "precision", "dataset"]
+    keys = [k for k in named if k in varying] + [k for k in varying if k not in named]
     keys = [k for k in keys if k not in ("repeats", "time_limit_s", "profile")] or ["optimizer"]
     parts = []
     for k in keys:
         v = case.axis_value(k)
-        parts.append(str(v) if k in ("optimizer", "schedule", "engine", "dataset", "strategy", "device", "precision")
-                     else f"{k}={v}")
+        if k == "collectors":
+            v = "default" if v is None else "+".join(v) or "none"
+        parts.append(str(v) if k in named else f"{k}={v}")
     return "/".join(parts)
 
 

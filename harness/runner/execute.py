@@ -119,7 +119,7 @@ def _train(case: Case, repeat: int, state: WorkerState, row: dict, result: CaseR
             opt = keras.optimizers.LossScaleOptimizer(opt)
     row["setup_s"] = (time.perf_counter_ns() - s0) / 1e9
 
-    hooks = CollectorHooks(state.collector_config, case.device)
+    hooks = CollectorHooks(state.collector_config, case.device, case.collectors)
     res = get_engine(case.engine)(net, opt, spec, hooks, controller)
     final = res.epochs[-1] if res.epochs else {}
     row.update(

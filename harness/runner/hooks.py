@@ -15,8 +15,10 @@ DISABLED_REASON = "collectors disabled (collectors = [])"
 class CollectorHooks:
     """Opens a session per case x repeat; without collectors the energy columns stay NaN with a reason."""
 
-    def __init__(self, config: Any, device: str = "cpu") -> None:
+    def __init__(self, config: Any, device: str = "cpu", names: tuple[str, ...] | None = None) -> None:
         self.session = None
+        if config is not None and names is not None:
+            config = dataclasses.replace(config, names=names)
         if config is not None and device.startswith("cpu"):
             # a CPU case is not charged with the GPUs' idle power
             config = dataclasses.replace(config, cuda_visible_devices="")
