@@ -39,7 +39,7 @@ def test_idx_folder_round_trip(tmp_path, gz):
     arrays = make_idx_folder(tmp_path / "idx", gz=gz)
     ds = datasets.load("mnist", {"path": str(tmp_path / "idx")})
     assert ds.x_train.shape == (20, 784) and ds.x_test.shape == (8, 784)
-    assert ds.x_train.dtype == np.float32 and 0.0 <= ds.x_train.min() and ds.x_train.max() <= 1.0
+    assert ds.x_train.dtype == np.float32 and ds.x_train.min() >= 0.0 and ds.x_train.max() <= 1.0
     np.testing.assert_allclose(ds.x_train[3], arrays["x_train"][3].reshape(-1) / 255.0, rtol=1e-6)
     np.testing.assert_array_equal(ds.y_test, arrays["y_test"])
     assert len(ds.sha) == 16

@@ -27,7 +27,7 @@ def test_repeats_are_interleaved_and_grouped_by_worker():
     assert len(tasks) == 12
     keys = [worker_key(t.case) for t in tasks]
     # one switch of worker configuration at most
-    assert sum(1 for a, b in zip(keys, keys[1:]) if a != b) == 1
+    assert sum(1 for a, b in zip(keys, keys[1:], strict=False) if a != b) == 1
     first_group = tasks[:6]
     assert [t.repeat for t in first_group] == [0, 0, 0, 1, 1, 1]
 
