@@ -33,6 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="profile the cases these select (repeatable; all must match)")
     p.add_argument("--profile-steps", type=int, metavar="N",
                    help="updates to capture per profiled case (default: suite profile_steps, else 20)")
+    p.add_argument("--profile-skip", type=int, default=0, metavar="N",
+                   help="updates of the timed window to let pass before profiling (e.g. eager's first calls)")
     p.set_defaults(func=cmd_run)
 
 
@@ -61,6 +63,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     suite.cases = mark_profiled(suite.cases, args.profile, args.profile_filter)
     profile_steps = check_steps(args.profile_steps) or suite.settings.get("profile_steps")
+    if args.profile_skip < 0:
+        raise SuiteError("--profile-skip", str(args.profile_skip), "must be >= 0")
     if args.dry_run:
         tasks = make_tasks(suite.cases, filters=args.filter, shard=args.shard, repeats=args.repeats)
         for case in {t.case.case_id: t.case for t in tasks}.values():
@@ -74,7 +78,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     opts = RunOptions(results_dir=args.results_dir, repeats=args.repeats, filters=args.filter,
                       shard=args.shard, time_limit_s=args.time_limit, progress=not args.no_progress,
                       collectors=collectors, tdp_w=args.tdp, idle_baseline_s=args.idle_baseline,
-                      resume=args.resume, profile_steps=profile_steps)
+                      resume=args.resume, profile_steps=profile_steps,
+                      profile_skip_steps=args.profile_skip)
     summary = run_suite(suite, opts)
     counts = ", ".join(f"{n} {s}" for s, n in sorted(summary.counts.items()))
     print(f"results: {summary.run_dir}  ({counts})")

@@ -25,3 +25,4 @@ class ProfileSettings:
 
     root: str
     steps: int = DEFAULT_PROFILE_STEPS
+    skip_steps: int = 0  # updates of the timed window before the profiler starts

@@ -2,10 +2,11 @@
 
 :class:`ProfilerHooks` wraps the worker's other hooks (the collectors): it
 forwards every call, starts ``tf.profiler.experimental`` right after the timed
-window opens (warm-up and XLA compilation are already done), marks every host
-call as a profiler *step* (so XProf's overview and step-time tools see steps),
-and stops at the first host call that brings the updates to ``steps`` (or at the
-window's end). TensorFlow's profiler is imported only here, only for a profiled
+window opens (warm-up and XLA compilation are already done; or after
+``skip_steps`` more updates, for engines without a warm-up such as ``eager``),
+marks every host call as a profiler *step* (so XProf's overview and step-time
+tools see steps), and stops at the first host call that brings the profiled
+updates to ``steps`` (or at the window's end). TensorFlow's profiler is imported only here, only for a profiled
 case: an unprofiled run never imports or starts it.
 
 Step markers: a step span opens when the window opens and after every host call,
@@ -29,9 +30,12 @@ STEP_NAME = "harness_step"
 class ProfilerHooks:
     """Forwards to ``inner`` and profiles the first ``steps`` updates of the window into ``logdir``."""
 
-    def __init__(self, inner: Any, logdir: Path, steps: int, steps_per_epoch: int) -> None:
+    def __init__(self, inner: Any, logdir: Path, steps: int, steps_per_epoch: int, skip_steps: int = 0) -> None:
         self.inner, self.logdir, self.steps = inner, Path(logdir), steps
         self.steps_per_epoch = max(1, steps_per_epoch)
+        self.skip_steps = skip_steps  # updates of the window to let pass before the profiler starts
+        self.start_step = 0
+        self.done = False
         self.active = False
         self.error: str | None = None
         self.profiled_steps = 0
@@ -44,6 +48,12 @@ class ProfilerHooks:
     # ---------------------------------------------------------------- hooks
     def on_window_start(self) -> None:
         self.inner.on_window_start()
+        if self.skip_steps <= 0:
+            self._start(0)
+
+    def _start(self, total_steps: int) -> None:
+        self.done = True  # one profiler window per case
+        self.start_step = total_steps
         try:
             import tensorflow as tf
 
@@ -56,15 +66,19 @@ class ProfilerHooks:
             return
         self.active = True
         self._t0 = time.perf_counter_ns()
+        if total_steps % self.steps_per_epoch == 0 and total_steps > 0:
+            return  # the epoch ends next: its evaluation must not fall into a step span
         self._open_step()
 
     def after_steps(self, total_steps: int) -> None:
         self.inner.after_steps(total_steps)
         if not self.active:
+            if not self.done and total_steps >= self.skip_steps:
+                self._start(total_steps)
             return
         self._close_step()
-        self.profiled_steps = total_steps
-        if total_steps >= self.steps:
+        self.profiled_steps = total_steps - self.start_step
+        if self.profiled_steps >= self.steps:
             self._stop()
         elif total_steps % self.steps_per_epoch:  # not the epoch's last call: the next call is a step
             self._open_step()

@@ -22,6 +22,8 @@ class CaseProfiler(ProfilerHooks):
 
         row.update(profile_dir=str(self.logdir), profiled_steps=self.profiled_steps,
                    profile_marked_steps=self.marked_steps, profile_window_s=self.window_s)
+        if not self.done and not self.error:
+            self.error = f"the window ended before {self.skip_steps} updates (--profile-skip); nothing profiled"
         if self.error:
             row["profile_error"] = self.error
             return
@@ -57,4 +59,4 @@ def profiler_hooks(inner: Any, case: Any, repeat: int, settings: ProfileSettings
         settings = ProfileSettings(root=tempfile.mkdtemp(prefix="harness-profiles-"))
         log.warning("no profile settings from the runner; trace goes to %s", settings.root)
     logdir = Path(settings.root) / f"{case.case_id}-{repeat}"
-    return CaseProfiler(inner, logdir, settings.steps, steps_per_epoch)
+    return CaseProfiler(inner, logdir, settings.steps, steps_per_epoch, settings.skip_steps)
