@@ -160,6 +160,7 @@ COLLECTORS = _cols(
     ("process_cpu_util_pct", FLOAT, "%", "worker CPU time / wall time / cores"),
     ("system_cpu_util_pct", FLOAT, "%", "whole-system CPU utilisation"),
     ("system_mem_used_peak_bytes", INT, "bytes", "peak system memory used"),
+    ("rapl_zones", STR, "", "per-zone RAPL energy in the window, JSON (name, kind, energy_j, wraps, error)"),
 )
 
 # Columns added by distribution strategies (issue 4).
