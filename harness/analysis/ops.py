@@ -4,23 +4,18 @@ Inputs are a run's ``ops`` and ``cases`` tables (:mod:`harness.schema`). Times
 are normalised per optimizer update (``us_per_step`` = self time / profiled
 updates), so cases profiled over different windows compare. Rows of profiled
 repeats are timing-perturbed: :func:`timing_rows` is what comparisons and
-leaderboards should read (it leaves them out unless asked).
+leaderboards read (:func:`harness.analysis.frames.timing_rows` leaves them out unless asked).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from harness.analysis.frames import timing_rows
+
 OP_CATEGORIES = ("xla_op", "tf_op", "tf_op_eager")
 HOST_CATEGORIES = ("runtime", "untraced")
 BREAKDOWN = ["profile_compute_share", "profile_input_share", "profile_idle_share", "profile_host_overhead_share"]
-
-
-def timing_rows(cases: pd.DataFrame, include_profiled: bool = False) -> pd.DataFrame:
-    """``cases`` without profiled repeats (the profiler perturbs timing), unless ``include_profiled``."""
-    if include_profiled or "profiled" not in cases.columns:
-        return cases
-    return cases[~cases["profiled"].fillna(False).astype(bool)]
 
 
 def per_step(ops: pd.DataFrame, source: str = "trace_viewer",

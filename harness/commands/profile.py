@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_profile(args: argparse.Namespace) -> int:
-    from harness.analysis import profile as ap
+    from harness.analysis import ops as ap
     from harness.results.store import load_run
 
     run = load_run(args.run)
