@@ -98,9 +98,11 @@ def breakdown(cases: pd.DataFrame) -> pd.DataFrame:
 def host_share(ops: pd.DataFrame) -> pd.DataFrame:
     """Share of the profiled window the Python thread spent outside ops (runtime + untraced), per case."""
     df = ops[(ops["source"] == "trace_viewer") & (ops["thread"] == "python")]
-    host = df[df["category"].isin(HOST_CATEGORIES)].groupby("case_label", observed=True)["self_time_share"].sum()
-    ops_ = df[df["category"].isin(OP_CATEGORIES)].groupby("case_label", observed=True)["self_time_share"].sum()
-    return pd.DataFrame({"python_thread_host_share": host, "python_thread_op_share": ops_}).fillna(0.0)
+    keys = ["case_label", "repeat"]
+    host = df[df["category"].isin(HOST_CATEGORIES)].groupby(keys, observed=True)["self_time_share"].sum()
+    ops_ = df[df["category"].isin(OP_CATEGORIES)].groupby(keys, observed=True)["self_time_share"].sum()
+    out = pd.DataFrame({"python_thread_host_share": host, "python_thread_op_share": ops_}).fillna(0.0)
+    return out.groupby("case_label", observed=True).mean()  # mean over repeats
 
 
 def profiler_overhead(profiled: pd.DataFrame, plain: pd.DataFrame) -> pd.DataFrame:
