@@ -59,3 +59,16 @@ def test_run_cli_profile_options(capsys):
     out = capsys.readouterr().out
     assert out.count("(profiled)") == 3
     assert main(["run", "profile", "--dry-run", "--profile", "--profile-steps", "0"]) != 0
+
+
+def test_report_section_tables_and_plot():
+    from harness.report.ops_section import op_tables, plot_top_ops, top_ops_figure
+
+    cases = schema.frame("cases", [{"case_label": c, "repeat": 0, "profiled": True, "engine": "eager",
+                                    "optimizer": c, "status": "ok"} for c in ("sgd", "adam")])
+    tables = op_tables(cases, OPS)
+    assert set(tables["top_ops"]["case_label"]) == {"sgd", "adam"} and len(tables["op_breakdown"]) == 2
+    fig = plot_top_ops(tables["top_ops"])
+    assert len(fig.axes) == 2
+    assert top_ops_figure(tables)[:4] == b"\x89PNG"
+    assert all(df.empty for df in op_tables(cases.assign(profiled=False), OPS).values())
