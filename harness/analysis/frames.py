@@ -138,7 +138,7 @@ def combine(runs: Sequence[Any]) -> dict[str, pd.DataFrame]:
     ``machine`` to every table, and fills empty display labels from the
     registry names, so that grouping never meets a missing key.
     """
-    out: dict[str, list[pd.DataFrame]] = {"cases": [], "epochs": [], "samples": []}
+    out: dict[str, list[pd.DataFrame]] = {"cases": [], "epochs": [], "samples": [], "ops": []}
     for run in runs:
         label = machine_label(run.meta, fallback=run.run_id)
         for name in out:

@@ -98,6 +98,11 @@ SECTIONS: tuple[Section, ...] = (
     ),
 )
 
+# The profiling section lives with its tables; it imports Section from here.
+from harness.report.ops_section import SECTION as _OPS_SECTION  # noqa: E402
+
+SECTIONS = (*SECTIONS, _OPS_SECTION)
+
 # Columns the compact Markdown summary keeps (the HTML shows every column).
 MARKDOWN_COLUMNS: dict[str, tuple[str, ...]] = {
     "leaderboard": ("rank", "optimizer_label", "schedule_label", "engine", "strategy", "device",

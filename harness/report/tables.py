@@ -13,6 +13,7 @@ import pandas as pd
 from harness import analysis
 from harness.analysis.frames import machine_label, suite_name
 from harness.errors import ConfigError, ResultsError
+from harness.report.ops_section import op_tables
 from harness.results.store import Run, load_runs
 
 # Keys looked up (first found wins) in run.json; the format is built defensively.
@@ -112,7 +113,7 @@ def build_tables(
 
     Keys: runs, machines, status, problems, leaderboard, learning_curves,
     learning_rates, throughput, scaling, profile, profile_ratios, energy,
-    energy_sources, power_summary, power. Column units: :func:`harness.analysis.unit`.
+    energy_sources, power_summary, power, op_breakdown, top_ops, op_compare. Column units: :func:`harness.analysis.unit`.
     """
     options = options or ReportOptions()
     loaded = load(runs)
@@ -138,4 +139,5 @@ def build_tables(
         "energy_sources": analysis.energy_sources(cases),
         "power_summary": analysis.power_summary(power),
         "power": power,
+        **op_tables(cases, data["ops"]),
     }
