@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from harness.errors import EXIT_OK
+from harness.errors import EXIT_OK, SuiteError
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue an interrupted run")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--report", action="store_true", help="also write the HTML report (under reports/)")
+    p.add_argument("--interleave-with", metavar="REF",
+                   help="also run the suite with the code of git REF, alternating (ABBA) with this checkout; "
+                        "then compare them (see docs/regression.md)")
+    p.add_argument("--rounds", type=int, default=2, help="with --interleave-with: alternations (default 2)")
     p.add_argument("--profile", action="store_true", help="profile every case (TensorFlow profiler; see docs/profiling.md)")
     p.add_argument("--profile-filter", action="append", default=[], metavar="AXIS=V[,V]",
                    help="profile the cases these select (repeatable; all must match)")
@@ -40,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from harness.errors import SuiteError
+
     from harness.runner.plan import make_tasks
     from harness.runner.runner import RunOptions, run_suite
     from harness.suite import load_suite, parse_suite
@@ -66,6 +70,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     profile_steps = check_steps(args.profile_steps) or suite.settings.get("profile_steps")
     if args.profile_skip < 0:
         raise SuiteError("--profile-skip", str(args.profile_skip), "must be >= 0")
+    if args.interleave_with:
+        return cmd_interleave(args, suite)
     if args.dry_run:
         tasks = make_tasks(suite.cases, filters=args.filter, shard=args.shard, repeats=args.repeats)
         for case in {t.case.case_id: t.case for t in tasks}.values():
@@ -87,6 +93,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"show with: harness show {summary.run_dir}")
     if args.report:
         print(f"report: {write_report(summary.run_dir)}")
+    return EXIT_OK
+
+
+def cmd_interleave(args: argparse.Namespace, suite) -> int:
+    from harness.runner.interleave import interleave
+
+    if args.resume or args.dry_run:
+        raise SuiteError("--interleave-with", args.interleave_with, "cannot be combined with --resume or --dry-run")
+    repeats = args.repeats or max(c.repeats for c in suite.cases)
+    per_round = max(1, -(-repeats // args.rounds))
+    extra = [f"--filter={f}" for f in args.filter] + ([f"--shard={args.shard}"] if args.shard else [])
+    base, head = interleave(Path(suite.path), args.interleave_with, args.rounds, per_round,
+                            args.results_dir, extra)
+    print(f"baseline ({args.interleave_with}): {base}")
+    print(f"candidate (this checkout): {head}")
+    print(f"compare with: harness compare --pool {base} {head}")
     return EXIT_OK
 
 
