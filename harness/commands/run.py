@@ -24,7 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--shard", metavar="I/N", help="run only the I-th of N shards of the suite's cases")
     p.add_argument("--time-limit", type=float, metavar="S", help="per-case time limit in seconds")
     p.add_argument("--collectors", help="comma-separated collectors ('' for none); default: the suite's")
-    p.add_argument("--tdp", type=float, metavar="W", help="CPU TDP in watts for the estimate")
+    p.add_argument("--tdp-w", "--tdp", dest="tdp", type=float, metavar="W",
+                   help="CPU TDP in watts for the estimate_tdp energy estimate (origin: cli)")
     p.add_argument("--idle-baseline", type=float, metavar="S", help="seconds of idle power measurement")
     p.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue an interrupted run")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
