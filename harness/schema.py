@@ -167,6 +167,12 @@ DISTRIBUTED = _cols(
     ("cluster", STR, "", "loopback, external (TF_CONFIG / suite) or empty"),
 )
 
+# Columns added by the runner's crash isolation (issue 7).
+RELIABILITY = _cols(
+    ("exit_code", INT, "", "worker exit code when the case crashed it (os._exit, abort)"),
+    ("exit_signal", STR, "", "signal that killed the worker (SIGSEGV, SIGKILL: OOM?) when the case crashed it"),
+)
+
 CASE_COLUMNS: dict[str, Column] = {
     **IDENTITY,
     **AXES,
@@ -176,6 +182,7 @@ CASE_COLUMNS: dict[str, Column] = {
     **MEMORY,
     **COLLECTORS,
     **DISTRIBUTED,
+    **RELIABILITY,
 }
 
 # --------------------------------------------------------------------------
