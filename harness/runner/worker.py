@@ -161,8 +161,11 @@ class Worker:
             data = self.stderr_path.read_bytes()[-200_000:]
         except OSError:
             return ""
-        lines = [ln for ln in data.decode(errors="replace").splitlines() if not _noise(ln)]
-        return "\n".join(lines)[-n_bytes:]
+        text = "\n".join(ln for ln in data.decode(errors="replace").splitlines() if not _noise(ln))
+        fatal = text.rfind("Fatal Python error:")
+        if fatal >= 0:  # faulthandler prints the innermost frame first: keep the head of its report
+            return text[fatal:fatal + n_bytes]
+        return text[-n_bytes:]
 
     def stop(self, kill: bool = False) -> None:
         """End the worker and everything in its process group (kill: without asking first)."""
@@ -198,6 +201,8 @@ def signal_name(signum: int) -> str:
 
 def _noise(line: str) -> bool:
     """TensorFlow's start-up chatter, left out of stderr tails."""
+    if line.startswith("Extension modules:"):  # faulthandler's list of ~200 modules after a crash
+        return True
     return any(s in line for s in ("I0000", "W0000 ", "cpu_feature_guard", "To enable the following",
                                    "absl::InitializeLog", "oneDNN custom operations", "cuda drivers"))
 
