@@ -8,12 +8,17 @@ Layout of ``results/<run-id>/``::
     samples.parquet   collectors' time series
     workers.parquet   per-process rows of multi-process cases (when any)
     ops.parquet       profiler op tables (when any case was profiled)
-    parts/            one file per finished case x repeat (the journal that
-                      --resume reads); the parquet files above are rebuilt
-                      from it, atomically, after every case.
+    parts/            one JSON file per finished case x repeat (the journal
+                      that --resume reads, see harness.results.journal); the
+                      parquet files above are rebuilt from it, atomically,
+                      every few seconds during a run and at its end
+    logs/             the workers' stderr
+    .lock             held (flock) by the process writing the run
 
 Every write goes to a temporary file in the same folder, is fsynced and then
-renamed over the target, so a crash leaves either the old or the new file.
+renamed over the target, so a crash leaves either the old or the new file
+(harness.results.atomic). A reader whose tables lag behind the journal, or
+find a table damaged, rebuilds them from the journal.
 """
 
 from __future__ import annotations

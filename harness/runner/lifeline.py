@@ -12,8 +12,9 @@ Two mechanisms, both needed:
   ``harness run`` process leaves no orphan: the worker dies, and the worker's
   own children (which call :func:`die_with_parent` too) die with it.
 
-Processes started for multi-process cases should call ``die_with_parent()``
-first thing (or be started through :func:`popen_kwargs`).
+Python processes started for multi-process cases should call
+``die_with_parent()`` first thing; other programs can be started with
+``subprocess.Popen(..., **popen_kwargs())``.
 """
 
 from __future__ import annotations
@@ -79,11 +80,12 @@ def popen_kwargs() -> dict[str, Any]:
     The child stays in this process's group (so :func:`kill_group` reaches it).
     """
     parent = os.getpid()
+    # resolved here, not in the child: between fork and exec only the call itself should run
+    prctl = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").prctl if sys.platform.startswith("linux") else None
 
     def _preexec() -> None:  # runs in the child between fork and exec
-        if sys.platform.startswith("linux"):
-            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        if prctl is not None:
+            prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
         if os.getppid() != parent:
             os._exit(1)
 

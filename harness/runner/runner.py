@@ -1,9 +1,14 @@
 """Run a suite: preflight, a run folder, worker processes, one result written per finished case.
 
-Nothing is written for a suite that fails validation. A case that fails, crashes
-(segfault, ``os._exit``, OOM kill) or times out becomes a row with that status
-and the suite goes on in a fresh worker. SIGINT/SIGTERM stop the current case,
-keep what is finished, mark the run ``interrupted`` and say how to resume.
+Nothing is written for a suite that fails validation (including the preflight
+in the first worker). A case that fails, crashes (segfault, ``os._exit``, OOM
+kill) or times out becomes a row with that status; its worker's process group
+is killed and the suite goes on in a fresh worker. Each finished case is
+journaled at once (``parts/``), so ``kill -9`` loses only the case in progress
+and ``--resume`` continues where the run stopped. SIGINT/SIGTERM/SIGHUP stop the
+current case, keep what is finished, mark the run ``interrupted`` and say how to
+resume (exit 130). A results write that fails (disk full) stops the run with a
+ResultsError (exit 4) that says how to resume. See docs/reliability.md.
 """
 
 from __future__ import annotations
