@@ -61,6 +61,8 @@ class RunOptions:
     tdp_w: float | None = None
     idle_baseline_s: float | None = None
     resume: Path | None = None
+    profile_steps: int | None = None  # updates to capture per profiled case (CLI or suite)
+    profile_skip_steps: int = 0  # updates of the window to let pass before the profiler starts
 
 
 @dataclass
@@ -70,7 +72,7 @@ class RunSummary:
     results: list[store.CaseResult]
 
 
-def run_suite(suite: Suite, opts: RunOptions | None = None) -> RunSummary:
+def run_suite(suite: Suite | None, opts: RunOptions | None = None) -> RunSummary:
     """Run (or, with ``opts.resume``, continue) ``suite``; see the module docstring for guarantees."""
     opts = opts or RunOptions()
     previous = {sig: signal.signal(sig, _raise_interrupt) for sig in _STOP_SIGNALS}
@@ -83,11 +85,12 @@ def run_suite(suite: Suite, opts: RunOptions | None = None) -> RunSummary:
             signal.signal(sig, handler)
 
 
-def _run_suite(suite: Suite, opts: RunOptions) -> RunSummary:
+def _run_suite(suite: Suite | None, opts: RunOptions) -> RunSummary:
     meta: dict[str, Any] | None = None
     if opts.resume:
         meta = store.read_run_json(opts.resume)
-        suite = parse_suite(meta["suite"]["text"], meta["suite"].get("abspath") or meta["suite"]["path"])
+        if suite is None or suite.text != meta["suite"]["text"]:  # the run's own suite, never another
+            suite = parse_suite(meta["suite"]["text"], meta["suite"].get("abspath") or meta["suite"]["path"])
         restore_options(opts, meta)
     tasks = make_tasks(suite.cases, filters=opts.filters, shard=opts.shard, repeats=opts.repeats)
     if not tasks:
@@ -288,7 +291,13 @@ def _run_one(task: Task, run_dir: Path, workers: WorkerPool, opts: RunOptions) -
     limit = time_limit_s(task.case, opts.time_limit_s)
     worker = workers.get(worker_key(task.case))
     t0 = time.perf_counter()
-    out = worker.request(("run", task.case, task.repeat), timeout_s=limit)
+    msg: tuple = ("run", task.case, task.repeat)
+    if task.case.profile:  # the worker needs where to write the trace and how long to capture
+        from harness.profiling import DEFAULT_PROFILE_STEPS, ProfileSettings
+
+        msg += (ProfileSettings(str(run_dir / "profiles"), opts.profile_steps or DEFAULT_PROFILE_STEPS,
+                                opts.profile_skip_steps),)
+    out = worker.request(msg, timeout_s=limit)
     elapsed = time.perf_counter() - t0
     if out.kind == "result":
         result: store.CaseResult = out.payload
