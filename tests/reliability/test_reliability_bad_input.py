@@ -15,7 +15,7 @@ TINY = 'dataset = { name = "synthetic", n_train = 100, n_test = 10 }\n'
 @pytest.mark.parametrize(("text", "key", "message"), [
     ("[suite\nname = 1", "", "malformed TOML"),
     (HEAD + "[defaults]\nepoch = 3\n", "defaults.epoch", "did you mean 'epochs'?"),
-    (HEAD + "[defaults]\ncollectors = []\n", "defaults.collectors", "put it in [suite]"),
+    (HEAD + "[defaults]\ntdp_w = 50\n", "defaults.tdp_w", "put it in [suite]"),
     ("epochs = 3\n" + HEAD, "epochs", "put it in [defaults]"),
     (HEAD + '[defaults]\nepochs = "3"\n', "defaults.epochs", "expected an integer >= 1, got '3'"),
     (HEAD + "[defaults]\nepochs = -1\n", "defaults.epochs", "must be >= 1. Received: epochs=-1"),
