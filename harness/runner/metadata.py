@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import sys
@@ -14,6 +15,8 @@ from harness.collectors.base import CollectorConfig
 from harness.errors import ResultsError
 from harness.results import env
 from harness.suite import Suite
+
+log = logging.getLogger(__name__)
 
 
 def new_run_dir(results_dir: Path, suite_name: str) -> Path:
@@ -61,3 +64,26 @@ def collector_config(suite: Suite, opts: Any, idle: dict[str, float]) -> Collect
                            sample_period_s=suite.settings.get("sample_period_s", 0.1),
                            tdp_w=tdp, tdp_origin=origin, idle=idle,
                            cuda_visible_devices=os.environ.get("CUDA_VISIBLE_DEVICES"))
+
+
+def restore_options(opts: Any, meta: dict[str, Any]) -> None:
+    """On --resume, the case selection is the original run's (the command line cannot change it)."""
+    o = meta.get("options") or {}
+    opts.repeats, opts.filters, opts.shard = o.get("repeats"), o.get("filters") or [], o.get("shard")
+    if opts.time_limit_s is None:
+        opts.time_limit_s = o.get("time_limit_s")
+    if opts.collectors is None:
+        opts.collectors = o.get("collectors")
+
+
+def idle_baseline(suite: Suite, opts: Any, cfg: CollectorConfig) -> dict[str, float]:
+    seconds = opts.idle_baseline_s if opts.idle_baseline_s is not None else suite.settings.get("idle_baseline_s", 0)
+    if not seconds or cfg.names == ():
+        return {}
+    try:
+        from harness.collectors import measure_idle
+    except ImportError as exc:
+        log.warning("idle baseline not measured: %s", exc)
+        return {}
+    log.info("measuring idle power for %.1f s", seconds)
+    return measure_idle(cfg, seconds)

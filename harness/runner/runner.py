@@ -26,11 +26,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.collectors.base import CollectorConfig
 from harness.errors import EXIT_INTERRUPTED, HarnessError, ResultsError, SuiteError
 from harness.results import store
 from harness.runner.execute import base_row
-from harness.runner.metadata import collector_config, new_run_dir, run_metadata
+from harness.runner.metadata import (
+    collector_config,
+    idle_baseline,
+    new_run_dir,
+    restore_options,
+    run_metadata,
+)
 from harness.runner.plan import Task, make_tasks, time_limit_s, worker_key
 from harness.runner.worker import WorkerPool, signal_name
 from harness.suite import Suite, parse_suite
@@ -163,7 +168,7 @@ def _execute(suite: Suite, todo: list[Task], done: list[store.CaseResult], run_d
     store.atomic_write_json(run_dir / store.RUN_JSON, meta)
     cfg = workers.cfg
     if todo:
-        idle = _idle_baseline(suite, opts, cfg)
+        idle = idle_baseline(suite, opts, cfg)
         if idle:
             meta["idle_baseline"] = idle
         workers.retarget(run_dir / "logs", run_dir.name, collector_config(suite, opts, idle))
@@ -175,16 +180,6 @@ def _execute(suite: Suite, todo: list[Task], done: list[store.CaseResult], run_d
     for r in results:
         counts[r.case["status"]] = counts.get(r.case["status"], 0) + 1
     return RunSummary(run_dir, counts, results)
-
-
-def restore_options(opts: RunOptions, meta: dict[str, Any]) -> None:
-    """On --resume, the case selection is the original run's (the command line cannot change it)."""
-    o = meta.get("options") or {}
-    opts.repeats, opts.filters, opts.shard = o.get("repeats"), o.get("filters") or [], o.get("shard")
-    if opts.time_limit_s is None:
-        opts.time_limit_s = o.get("time_limit_s")
-    if opts.collectors is None:
-        opts.collectors = o.get("collectors")
 
 
 def _finished(run_dir: Path, tasks: list[Task]) -> list[store.CaseResult]:
@@ -245,19 +240,6 @@ def _preflight(suite: Suite, tasks: list[Task], workers: WorkerPool) -> None:
         if out.payload:
             label, key, msg = out.payload[0]
             raise SuiteError(suite.path, f"case {label}: {key}", msg)
-
-
-def _idle_baseline(suite: Suite, opts: RunOptions, cfg: CollectorConfig) -> dict[str, float]:
-    seconds = opts.idle_baseline_s if opts.idle_baseline_s is not None else suite.settings.get("idle_baseline_s", 0)
-    if not seconds or cfg.names == ():
-        return {}
-    try:
-        from harness.collectors import measure_idle
-    except ImportError as exc:
-        log.warning("idle baseline not measured: %s", exc)
-        return {}
-    log.info("measuring idle power for %.1f s", seconds)
-    return measure_idle(cfg, seconds)
 
 
 def _run_tasks(todo: list[Task], done: list[store.CaseResult], run_dir: Path, workers: WorkerPool,
