@@ -184,6 +184,12 @@ PROFILING = _cols(
     ("profile_overview", STR, "", "XProf overview_page step-time averages (ms), JSON"),
 )
 
+# Columns added by the runner's crash isolation (issue 7).
+RELIABILITY = _cols(
+    ("exit_code", INT, "", "worker exit code when the case crashed it (os._exit, abort)"),
+    ("exit_signal", STR, "", "signal that killed the worker (SIGSEGV, SIGKILL: OOM?) when the case crashed it"),
+)
+
 CASE_COLUMNS: dict[str, Column] = {
     **IDENTITY,
     **AXES,
@@ -194,6 +200,7 @@ CASE_COLUMNS: dict[str, Column] = {
     **COLLECTORS,
     **DISTRIBUTED,
     **PROFILING,
+    **RELIABILITY,
 }
 
 # --------------------------------------------------------------------------

@@ -10,8 +10,18 @@ Shape (the contract; see README.md)::
     [cluster]   optional: an existing cluster to join (distribution strategies)
 
 Number of cases = product of the matrix lists' lengths - combinations matched
-by an exclude + includes (an include equal to an existing case is not added
-again). Each case runs ``repeats`` times.
+by an exclude + includes, counting each configuration once: a combination or
+include equal to an earlier case (same dataset, epochs, batch_size,
+learning_rate, seed, engine, precision, strategy, device, optimizer, schedule,
+steps_per_execution, jit_compile; labels, repeats, time limits and profiling do
+not count) is not added again. An exclude matches a combination when every key
+it names equals the combination's value ([defaults] plus the matrix values;
+for a component given with parameters, name and parameters must match, given
+by name alone, any parameters). Each case runs ``repeats`` times.
+
+A suite is trusted like code: the only code it can make the harness run is
+what it names explicitly as ``"package.module:ClassName"`` (custom optimizers
+and schedules), imported inside the worker processes.
 
 Every error is a :class:`SuiteError` naming the file, the key path, the bad
 value and what was expected, raised before anything runs.
@@ -23,6 +33,9 @@ import difflib
 import hashlib
 import itertools
 import json
+import logging
+import math
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -30,6 +43,8 @@ from typing import Any
 
 from harness.components import catalog, datasets
 from harness.errors import SuiteError
+
+log = logging.getLogger(__name__)
 
 SUITE_KEYS = {
     "name", "description", "collectors", "sample_period_s", "idle_baseline_s", "tdp_w",
@@ -163,6 +178,8 @@ def _int(f: str, key: str, v: Any, minimum: int) -> int:
 def _float(f: str, key: str, v: Any, lo: float, hi: float | None = None, lo_open: bool = True) -> float:
     if isinstance(v, bool) or not isinstance(v, int | float):
         raise SuiteError(f, key, f"expected a number, got {v!r}")
+    if not math.isfinite(v):
+        raise SuiteError(f, key, f"expected a finite number. Received: {key.split('.')[-1]}={v}")
     bad = v <= lo if lo_open else v < lo
     if bad or (hi is not None and v > hi):
         rng = f"{'>' if lo_open else '>='} {lo}" + (f" and <= {hi}" if hi is not None else "")
@@ -176,6 +193,9 @@ def _choice(f: str, key: str, v: Any, known: list[str]) -> str:
     if v not in known:
         raise SuiteError(f, key, f"unknown value {v!r}; {_suggest(v, known)}")
     return v
+
+
+_CUSTOM_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def _component(f: str, key: str, v: Any, kind: str, known: dict[str, set[str] | None]) -> dict[str, Any]:
@@ -194,6 +214,9 @@ def _component(f: str, key: str, v: Any, kind: str, known: dict[str, set[str] | 
     if not isinstance(name, str):
         raise SuiteError(f, f"{key}.name", f"expected a string, got {name!r}")
     custom = ":" in name and kind in ("optimizer", "schedule")
+    if custom and not _CUSTOM_RE.match(name):
+        raise SuiteError(f, f"{key}.name" if isinstance(v, dict) else key,
+                         f"custom {kind} {name!r}: expected 'package.module:ClassName'")
     if not custom and name not in known:
         raise SuiteError(f, key, f"unknown {kind} {name!r}; {_suggest(name, list(known))}")
     allowed = None if custom else known[name]
@@ -214,10 +237,14 @@ def _dataset(f: str, key: str, v: Any) -> dict[str, Any]:
     if "path" in p:
         if not isinstance(p["path"], str):
             raise SuiteError(f, f"{key}.path", f"expected a string path, got {p['path']!r}")
-        path = Path(p["path"]).expanduser()
-        if not path.is_absolute():
-            path = (Path(f).parent / path) if not path.exists() else path
-        if not path.exists():
+        try:
+            path = Path(p["path"]).expanduser()
+            if not path.is_absolute():
+                path = (Path(f).parent / path) if not path.exists() else path
+            exists = path.exists()
+        except (ValueError, OSError, RuntimeError) as exc:  # NUL byte, unknown ~user, ...
+            raise SuiteError(f, f"{key}.path", f"invalid path {p['path']!r} ({exc})") from None
+        if not exists:
             raise SuiteError(f, f"{key}.path", f"dataset path {p['path']!r} does not exist")
         p["path"] = str(path.resolve())
     return {"name": comp["name"], "params": p}
@@ -279,7 +306,13 @@ def _check_keys(f: str, where: str, table: dict, allowed: set[str] | dict) -> No
     for k in table:
         if k not in allowed:
             path = f"{where}.{k}" if where else k
-            raise SuiteError(f, path, f"unknown key; {_suggest(k, list(allowed))}")
+            if k in SUITE_KEYS and where != "suite":
+                hint = "it is a run setting: put it in [suite]"
+            elif k in CASE_KEYS and where in ("", "suite"):
+                hint = "it is a case key: put it in [defaults] (or [matrix] as a list)"
+            else:
+                hint = _suggest(str(k), [str(a) for a in allowed])
+            raise SuiteError(f, path, f"unknown key; {hint}")
 
 
 def _table(f: str, key: str, v: Any) -> dict:
@@ -321,6 +354,9 @@ def parse_suite(text: str, path: str = "<string>") -> Suite:
     if not isinstance(name, str) or not name:
         raise SuiteError(f, "suite.name", f"expected a non-empty string, got {name!r}")
     settings = _settings(f, head)
+    desc = head.get("description", "")
+    if not isinstance(desc, str):
+        raise SuiteError(f, "suite.description", f"expected a string, got {desc!r}")
 
     base = dict(DEFAULTS)
     if "target_accuracy" in settings:
@@ -345,11 +381,16 @@ def parse_suite(text: str, path: str = "<string>") -> Suite:
     includes = _entries(f, doc, "include")
     cluster = _table(f, "cluster", doc["cluster"]) if "cluster" in doc else None
 
-    combos = []
+    combos, used = [], [False] * len(excludes)
     for values in itertools.product(*axes.values()) if axes else [()]:
-        combo = dict(zip(axes, values, strict=True))
-        if not any(_matches(combo, ex) for ex in excludes):
-            combos.append({**base, **combo})
+        combo = {**base, **dict(zip(axes, values, strict=True))}
+        hits = [i for i, ex in enumerate(excludes) if _matches(combo, ex)]
+        for i in hits:
+            used[i] = True
+        if not hits:
+            combos.append(combo)
+    for i in (i for i, u in enumerate(used) if not u):
+        log.warning("%s: exclude[%d] matches no combination of the matrix", f, i)
     combos += [{**base, **inc} for inc in includes]
     if not combos:
         raise SuiteError(f, "matrix", "the suite expands to no cases (everything excluded?)")
@@ -368,8 +409,7 @@ def parse_suite(text: str, path: str = "<string>") -> Suite:
         seen.add(case.case_id)
         _check_case(f, case)
         cases.append(case)
-    desc = head.get("description", "")
-    return Suite(name, desc if isinstance(desc, str) else str(desc), f, text, cases, settings, cluster)
+    return Suite(name, desc, f, text, cases, settings, cluster)
 
 
 def _entries(f: str, doc: dict, kind: str) -> list[dict]:

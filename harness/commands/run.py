@@ -45,22 +45,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-
-    from harness.runner.plan import make_tasks
+    from harness.runner.plan import make_tasks, validate_cli_options
     from harness.runner.runner import RunOptions, run_suite
     from harness.suite import load_suite, parse_suite
 
-    if args.repeats is not None and args.repeats < 1:
-        raise SuiteError("--repeats", str(args.repeats), "must be >= 1")
-    if args.time_limit is not None and args.time_limit <= 0:
-        raise SuiteError("--time-limit", str(args.time_limit), "must be > 0")
-    if args.resume and args.suite:
-        raise SuiteError("--resume", str(args.resume), "give either a suite or --resume RUN_DIR, not both")
+    validate_cli_options(args)
     if args.resume:
         from harness.results.store import read_run_json
 
         meta = read_run_json(args.resume)
-        suite = parse_suite(meta["suite"]["text"], meta["suite"]["path"])
+        suite = parse_suite(meta["suite"]["text"], meta["suite"].get("abspath") or meta["suite"]["path"])
     elif args.suite:
         suite = load_suite(args.suite)
     else:

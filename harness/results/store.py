@@ -8,21 +8,23 @@ Layout of ``results/<run-id>/``::
     samples.parquet   collectors' time series
     workers.parquet   per-process rows of multi-process cases (when any)
     ops.parquet       profiler op tables (when any case was profiled)
-    parts/            one file per finished case x repeat (the journal that
-                      --resume reads); the parquet files above are rebuilt
-                      from it, atomically, after every case.
+    parts/            one JSON file per finished case x repeat (the journal
+                      that --resume reads, see harness.results.journal); the
+                      parquet files above are rebuilt from it, atomically,
+                      every few seconds during a run and at its end
+    logs/             the workers' stderr
+    .lock             held (flock) by the process writing the run
 
 Every write goes to a temporary file in the same folder, is fsynced and then
-renamed over the target, so a crash leaves either the old or the new file.
+renamed over the target, so a crash leaves either the old or the new file
+(harness.results.atomic). A reader whose tables lag behind the journal, or
+find a table damaged, rebuilds them from the journal.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import pickle
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,38 +36,36 @@ import pyarrow.parquet as pq
 
 from harness import schema
 from harness.errors import ResultsError
+from harness.results.atomic import (
+    TMP_SUFFIX,
+    atomic_write_bytes,
+    atomic_write_json,
+    remove_temp_files,
+)
+from harness.results.journal import (
+    LOCK,
+    PARTS,
+    CaseResult,
+    RunLock,
+    count_parts,
+    load_parts,
+    lock_run,
+    read_part,
+    write_part,
+)
+
+__all__ = [
+    "LOCK", "PARTS", "RUN_JSON", "TABLE_FILES", "TMP_SUFFIX", "CaseResult", "Run", "RunLock",
+    "atomic_write_bytes", "atomic_write_json", "consolidate", "count_parts", "find_runs",
+    "load_history", "load_parts", "load_run", "load_runs", "lock_run", "read_part", "read_run_json",
+    "read_table", "remove_temp_files", "write_part", "write_table", "write_tables",
+]
 
 log = logging.getLogger(__name__)
 
 RUN_JSON = "run.json"
-PARTS = "parts"
 TABLE_FILES = {name: f"{name}.parquet" for name in schema.TABLES}
 _META_KEY = b"harness.schema_version"
-
-
-# ---------------------------------------------------------------- atomic I/O
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old or the new file, never half."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        if isinstance(exc, OSError):
-            raise ResultsError(f"{path}: could not write: {exc.strerror or exc}") from exc
-        raise
-
-
-def atomic_write_json(path: Path, obj: Any) -> None:
-    atomic_write_bytes(path, json.dumps(obj, indent=2, sort_keys=True, default=str).encode())
 
 
 def write_table(path: Path, table: str, df: pd.DataFrame) -> None:
@@ -91,7 +91,10 @@ def read_table(path: Path, table: str | None = None) -> pd.DataFrame:
     meta = pf.schema_arrow.metadata or {}
     if _META_KEY not in meta:
         raise ResultsError(f"{path}: not a harness results file (no schema version in its metadata)")
-    version = int(meta[_META_KEY])
+    try:
+        version = int(meta[_META_KEY])
+    except ValueError:
+        raise ResultsError(f"{path}: not a harness results file (schema version {meta[_META_KEY]!r})") from None
     if version != schema.SCHEMA_VERSION:
         raise ResultsError(
             f"{path}: results schema version {version} is not supported by this harness "
@@ -126,9 +129,11 @@ class Run:
 def read_run_json(run_dir: Path) -> dict[str, Any]:
     path = Path(run_dir) / RUN_JSON
     try:
-        meta = json.loads(path.read_text())
+        meta = json.loads(path.read_bytes())
     except FileNotFoundError as exc:
         raise ResultsError(f"{path}: missing; {run_dir} is not a harness run folder") from exc
+    except OSError as exc:
+        raise ResultsError(f"{path}: cannot read ({exc.strerror or exc})") from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ResultsError(f"{path}: truncated or invalid JSON ({exc})") from exc
     if not isinstance(meta, dict) or "schema_version" not in meta:
@@ -146,12 +151,19 @@ def load_run(run_dir: str | Path) -> Run:
     run_dir = Path(run_dir)
     meta = read_run_json(run_dir)
     tables: dict[str, pd.DataFrame] = {}
-    for name, fname in TABLE_FILES.items():
-        path = run_dir / fname
-        tables[name] = read_table(path, name) if path.exists() else schema.frame(name, [])
-    if tables["cases"].empty and (run_dir / PARTS).is_dir():
-        # the run was killed before the first consolidation: rebuild from the journal
-        tables.update(consolidate(load_parts(run_dir)))
+    n_parts = count_parts(run_dir)
+    try:
+        for name, fname in TABLE_FILES.items():
+            path = run_dir / fname
+            tables[name] = read_table(path, name) if path.exists() else schema.frame(name, [])
+    except ResultsError as exc:
+        if not n_parts:
+            raise
+        log.warning("%s; rebuilding the run's tables from its journal (%s/)", exc, PARTS)
+        tables = consolidate(load_parts(run_dir))
+    if n_parts != len(tables["cases"]) and n_parts:
+        # stopped (kill -9, power cut) between a case and the tables' rewrite: the journal is the truth
+        tables = consolidate(load_parts(run_dir))
     return Run(path=run_dir, meta=meta, **tables)
 
 
@@ -191,44 +203,6 @@ def load_history(root: str | Path, *, skip_bad: bool = True) -> dict[str, pd.Dat
         out[name] = (
             schema.conform(name, pd.concat(frames, ignore_index=True)) if frames else schema.frame(name, [])
         )
-    return out
-
-
-# ---------------------------------------------------------------- the journal
-@dataclass
-class CaseResult:
-    """Everything one case x repeat produced; the unit the runner writes at once."""
-
-    case: dict[str, Any]  # the cases row
-    epochs: list[dict[str, Any]] = field(default_factory=list)
-    samples: list[dict[str, Any]] = field(default_factory=list)
-    workers: list[dict[str, Any]] = field(default_factory=list)
-    ops: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def key(self) -> str:
-        return f"{self.case['case_id']}-{int(self.case['repeat'])}"
-
-
-def write_part(run_dir: Path, result: CaseResult) -> Path:
-    parts = Path(run_dir) / PARTS
-    parts.mkdir(exist_ok=True)
-    path = parts / f"{result.key}.pkl"
-    atomic_write_bytes(path, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
-    return path
-
-
-def load_parts(run_dir: Path) -> list[CaseResult]:
-    """Finished case results of a run, in completion order. Unreadable parts are skipped."""
-    parts = Path(run_dir) / PARTS
-    if not parts.is_dir():
-        return []
-    out = []
-    for path in sorted(parts.glob("*.pkl"), key=lambda p: p.stat().st_mtime_ns):
-        try:
-            out.append(pickle.loads(path.read_bytes()))
-        except Exception as exc:  # a foreign or damaged part must not hide the others
-            log.warning("%s: unreadable case part skipped (%s)", path, exc)
     return out
 
 

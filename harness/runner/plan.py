@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any
 
 from harness.components.devices import DeviceConfig, device_config
 from harness.components.strategies import replicas_needed
@@ -89,3 +91,24 @@ def time_limit_s(case: Case, override: float | None = None) -> float:
     n = case.dataset["params"].get("n_train") or KNOWN_DATASET_SIZES.get(case.dataset["name"], 60000)
     guess = n * case.epochs / _RATE_GUESS.get(case.engine, 3_000)
     return BASE_LIMIT_S + 10 * guess
+
+
+def validate_cli_options(args: Any) -> None:
+    """`harness run`'s options: ranges and conflicts, as SuiteError (exit 2) before anything runs."""
+    def positive(flag: str, value: float | None, strict: bool = True) -> None:
+        if value is not None and (not math.isfinite(value) or value < 0 or (strict and value == 0)):
+            raise SuiteError(flag, str(value), f"must be a finite number {'>' if strict else '>='} 0")
+
+    if args.repeats is not None and args.repeats < 1:
+        raise SuiteError("--repeats", str(args.repeats), "must be >= 1")
+    positive("--time-limit", args.time_limit)
+    positive("--tdp", args.tdp)
+    positive("--idle-baseline", args.idle_baseline, strict=False)
+    if args.resume:
+        given = [flag for flag, v in (("SUITE", args.suite), ("--filter", args.filter), ("--shard", args.shard),
+                                      ("--repeats", args.repeats is not None),
+                                      ("--collectors", args.collectors is not None)) if v]
+        if given:
+            raise SuiteError("--resume", str(args.resume),
+                             f"conflicts with {', '.join(given)}: a resumed run keeps its suite and its "
+                             "original case selection (only --time-limit may change)")

@@ -36,4 +36,19 @@ def preflight(cases: list[Any], state: Any) -> list[tuple[str, str, str]]:
                 problems.append((case.label, key, str(exc)))
             except Exception as exc:  # a user's class may raise anything
                 problems.append((case.label, key, f"{type(exc).__name__}: {exc}"))
+        problems += _batch_problems(case, state)
     return problems
+
+
+def _batch_problems(case: Any, state: Any) -> list[tuple[str, str, str]]:
+    """Mini-batch semantics need batch_size <= the training examples (known once the data is loaded)."""
+    from harness.components import optimizers
+
+    try:
+        n_train = len(state.dataset(case.dataset).x_train)
+    except Exception:  # reported by the dataset check above
+        return []
+    if optimizers.regime(case.optimizer["name"]) == "minibatch" and case.batch_size > n_train:
+        return [(case.label, "batch_size", f"batch_size={case.batch_size} is larger than the {n_train} "
+                 f"training examples of dataset {case.dataset['name']!r}; expected batch_size <= {n_train}")]
+    return []

@@ -1,37 +1,57 @@
 """Run a suite: preflight, a run folder, worker processes, one result written per finished case.
 
-Nothing is written for a suite that fails validation. A case that fails, crashes
-(segfault, ``os._exit``, OOM kill) or times out becomes a row with that status
-and the suite goes on in a fresh worker. SIGINT/SIGTERM stop the current case,
-keep what is finished, mark the run ``interrupted`` and say how to resume.
+Nothing is written for a suite that fails validation (including the preflight
+in the first worker). A case that fails, crashes (segfault, ``os._exit``, OOM
+kill) or times out becomes a row with that status; its worker's process group
+is killed and the suite goes on in a fresh worker. Each finished case is
+journaled at once (``parts/``), so ``kill -9`` loses only the case in progress
+and ``--resume`` continues where the run stopped. SIGINT/SIGTERM/SIGHUP stop the
+current case, keep what is finished, mark the run ``interrupted`` and say how to
+resume (exit 130). A results write that fails (disk full) stops the run with a
+ResultsError (exit 4) that says how to resume. See docs/reliability.md.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
-import os
-import secrets
+import shutil
 import signal
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.collectors.base import CollectorConfig
-from harness.errors import EXIT_INTERRUPTED, HarnessError, SuiteError
-from harness.results import env, store
+from harness.errors import EXIT_INTERRUPTED, HarnessError, ResultsError, SuiteError
+from harness.results import store
 from harness.runner.execute import base_row
+from harness.runner.metadata import (
+    collector_config,
+    idle_baseline,
+    new_run_dir,
+    restore_options,
+    run_metadata,
+)
 from harness.runner.plan import Task, make_tasks, time_limit_s, worker_key
-from harness.runner.worker import Worker
+from harness.runner.worker import WorkerPool, signal_name
 from harness.suite import Suite, parse_suite
 
 log = logging.getLogger(__name__)
 
 
 class Interrupted(HarnessError):
+    """SIGINT/SIGTERM/SIGHUP stopped the run; finished cases are kept (exit code 130)."""
+
     exit_code = EXIT_INTERRUPTED
+
+
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+PREFLIGHT_TIMEOUT_S = 600.0
+TABLE_REFRESH_S = 5.0
 
 
 @dataclass
@@ -57,142 +77,191 @@ class RunSummary:
     results: list[store.CaseResult]
 
 
-def new_run_dir(results_dir: Path, suite_name: str) -> Path:
-    """A fresh, unique folder; concurrent runs never share one (mkdir is atomic)."""
-    results_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in suite_name)[:40]
-    while True:
-        path = results_dir / f"{stamp}-{safe}-{secrets.token_hex(3)}"
-        try:
-            path.mkdir()
-            return path
-        except FileExistsError:
-            continue
-
-
-def run_metadata(suite: Suite, run_dir: Path, opts: RunOptions) -> dict[str, Any]:
-    from harness import schema
-
-    return {
-        "schema_version": schema.SCHEMA_VERSION, "run_id": run_dir.name, "status": "running",
-        "started_utc": datetime.now(UTC).isoformat(timespec="seconds"), "ended_utc": None,
-        "harness_version": env.software_info()["harness"], "machine": env.machine_info(),
-        "software": env.software_info(), "git": env.git_info(Path(__file__).resolve().parent),
-        "environment": env.environment_variables(), "argv": sys.argv,
-        "suite": {"name": suite.name, "description": suite.description, "path": suite.path,
-                  "sha256": suite.sha256, "text": suite.text, "settings": suite.settings},
-        "options": {"repeats": opts.repeats, "filters": opts.filters, "shard": opts.shard,
-                    "time_limit_s": opts.time_limit_s, "collectors": opts.collectors},
-        "resumed_utc": [],
-    }
-
-
-def collector_config(suite: Suite, opts: RunOptions, idle: dict[str, float]) -> CollectorConfig:
-    names = opts.collectors if opts.collectors is not None else suite.settings.get("collectors")
-    tdp = opts.tdp_w or suite.settings.get("tdp_w")
-    origin = "cli" if opts.tdp_w else "suite" if suite.settings.get("tdp_w") else None
-    return CollectorConfig(names=None if names is None else tuple(names),
-                           sample_period_s=suite.settings.get("sample_period_s", 0.1),
-                           tdp_w=tdp, tdp_origin=origin, idle=idle,
-                           cuda_visible_devices=os.environ.get("CUDA_VISIBLE_DEVICES"))
-
-
-def run_suite(suite: Suite, opts: RunOptions | None = None) -> RunSummary:
+def run_suite(suite: Suite | None, opts: RunOptions | None = None) -> RunSummary:
+    """Run (or, with ``opts.resume``, continue) ``suite``; see the module docstring for guarantees."""
     opts = opts or RunOptions()
-    done: list[store.CaseResult] = []
+    previous = {sig: signal.signal(sig, _raise_interrupt) for sig in _STOP_SIGNALS}
+    try:
+        return _run_suite(suite, opts)
+    except KeyboardInterrupt:  # before a run folder existed: nothing was written
+        raise Interrupted("interrupted before any case ran; nothing was written") from None
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _run_suite(suite: Suite | None, opts: RunOptions) -> RunSummary:
+    meta: dict[str, Any] | None = None
     if opts.resume:
         meta = store.read_run_json(opts.resume)
-        suite = parse_suite(meta["suite"]["text"], meta["suite"]["path"])
-        o = meta.get("options", {})
-        opts.repeats = opts.repeats or o.get("repeats")
-        opts.filters = opts.filters or o.get("filters") or []
-        opts.shard = opts.shard or o.get("shard")
-        done = store.load_parts(opts.resume)
+        if suite is None or suite.text != meta["suite"]["text"]:  # the run's own suite, never another
+            suite = parse_suite(meta["suite"]["text"], meta["suite"].get("abspath") or meta["suite"]["path"])
+        restore_options(opts, meta)
     tasks = make_tasks(suite.cases, filters=opts.filters, shard=opts.shard, repeats=opts.repeats)
     if not tasks:
         raise SuiteError(suite.path, "--filter/--shard", "no case is selected")
-    done_keys = {r.key for r in done}
-    todo = [t for t in tasks if t.key not in done_keys]
-
-    cfg = collector_config(suite, opts, {})
-    workers = WorkerPool(Path(os.environ.get("TMPDIR", "/tmp")) / f"harness-{os.getpid()}", "", cfg)
+    scratch = Path(tempfile.mkdtemp(prefix="harness-preflight-"))
+    workers = WorkerPool(scratch, "", collector_config(suite, opts, {}))
+    lock: store.RunLock | None = None
+    run_dir: Path | None = None
     try:
-        if not opts.resume:
-            _preflight(suite, tasks, workers)
         if opts.resume:
             run_dir = Path(opts.resume)
-            meta["resumed_utc"].append(datetime.now(UTC).isoformat(timespec="seconds"))
-            meta["status"] = "running"
+            lock = store.lock_run(run_dir)
+            store.remove_temp_files(run_dir)
+            done = _finished(run_dir, tasks)
+            todo = [t for t in tasks if t.key not in {r.key for r in done}]
+            if todo:
+                _preflight(suite, todo, workers)
         else:
+            done, todo = [], tasks
+            _preflight(suite, tasks, workers)
             run_dir = new_run_dir(Path(opts.results_dir), suite.name)
+            lock = store.lock_run(run_dir)
             meta = run_metadata(suite, run_dir, opts)
-        store.atomic_write_json(run_dir / store.RUN_JSON, meta)
-        idle = _idle_baseline(suite, opts, cfg)
+        assert meta is not None
+        return _execute(suite, todo, done, run_dir, workers, opts, meta)
+    except (KeyboardInterrupt, Interrupted):
+        _quiet_signals()  # a second Ctrl-C must not cut the clean-up short
+        workers.close(kill=True)
+        if meta is None or run_dir is None or not (run_dir / store.RUN_JSON).exists():
+            raise Interrupted("interrupted before any case ran; nothing was written") from None
+        n = _close_run(run_dir, meta, "interrupted")
+        raise Interrupted(f"interrupted; {n} finished case run(s) kept in {run_dir}. "
+                          f"Resume with: harness run --resume {run_dir}") from None
+    except Exception as exc:
+        _quiet_signals()
+        workers.close(kill=True)
+        if run_dir is None or meta is None or not (run_dir / store.RUN_JSON).exists():
+            raise
+        with contextlib.suppress(HarnessError, OSError):
+            _close_run(run_dir, meta, "failed", error=f"{type(exc).__name__}: {exc}")
+        if isinstance(exc, ResultsError):
+            raise ResultsError(f"{exc}. Cases finished before this are intact in {run_dir}; "
+                               f"make room, then resume with: harness run --resume {run_dir}") from exc
+        raise
+    finally:
+        workers.close(kill=True)
+        _keep_logs(scratch, run_dir)
+        if lock is not None:
+            lock.release()
+
+
+def _keep_logs(scratch: Path, run_dir: Path | None) -> None:
+    """Move the preflight worker's log into the run (or drop it: a failed validation writes nothing)."""
+    if run_dir is not None and (run_dir / store.RUN_JSON).exists():
+        with contextlib.suppress(OSError):
+            (run_dir / "logs").mkdir(exist_ok=True)
+            for f in scratch.glob("*.log"):
+                shutil.copyfile(f, run_dir / "logs" / f.name)
+    elif run_dir is not None and not any(p.name != store.LOCK for p in run_dir.iterdir()):
+        shutil.rmtree(run_dir, ignore_errors=True)  # created, then stopped before run.json
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _execute(suite: Suite, todo: list[Task], done: list[store.CaseResult], run_dir: Path,
+             workers: WorkerPool, opts: RunOptions, meta: dict[str, Any]) -> RunSummary:
+    if opts.resume:
+        meta.setdefault("resumed_utc", []).append(_now())
+        meta.update(status="running", ended_utc=None)
+        log.info("resuming %s: %d case run(s) done, %d to go", run_dir, len(done), len(todo))
+    store.atomic_write_json(run_dir / store.RUN_JSON, meta)
+    cfg = workers.cfg
+    if todo:
+        idle = idle_baseline(suite, opts, cfg)
         if idle:
             meta["idle_baseline"] = idle
         workers.retarget(run_dir / "logs", run_dir.name, collector_config(suite, opts, idle))
-        results = _run_tasks(todo, done, run_dir, workers, opts, meta)
-    finally:
-        workers.close()
-    meta.update(status="complete", ended_utc=datetime.now(UTC).isoformat(timespec="seconds"),
-                worker_runtime=workers.info)
-    store.atomic_write_json(run_dir / store.RUN_JSON, meta)
+    results = _run_tasks(todo, done, run_dir, workers, opts)
+    workers.close()
+    meta["worker_runtime"] = workers.info or meta.get("worker_runtime")
+    _close_run(run_dir, meta, "complete", results=results)
     counts: dict[str, int] = {}
     for r in results:
         counts[r.case["status"]] = counts.get(r.case["status"], 0) + 1
     return RunSummary(run_dir, counts, results)
 
 
+def _finished(run_dir: Path, tasks: list[Task]) -> list[store.CaseResult]:
+    done = store.load_parts(run_dir)
+    keys = {t.key for t in tasks}
+    stray = [r.key for r in done if r.key not in keys]
+    if stray:
+        log.warning("%s: %d finished part(s) match no case of the suite as this harness expands it "
+                    "(harness version changed?); kept as they are: %s", run_dir, len(stray), ", ".join(stray[:5]))
+    return done
+
+
+def _close_run(run_dir: Path, meta: dict[str, Any], status: str, *, error: str | None = None,
+               results: list[store.CaseResult] | None = None) -> int:
+    """Rebuild the tables from the journal and mark the run; later signals are only logged."""
+    _quiet_signals()
+    results = store.load_parts(run_dir) if results is None else results
+    store.write_tables(run_dir, results)
+    meta.update(status=status, ended_utc=_now())
+    if error:
+        meta["error"] = error
+    store.atomic_write_json(run_dir / store.RUN_JSON, meta)
+    return len(results)
+
+
+def _quiet_signals() -> None:
+    for sig in _STOP_SIGNALS:
+        signal.signal(sig, _late_signal)
+
+
+def _late_signal(signum: int, frame: Any) -> None:
+    log.warning("%s received while saving the run's results; finishing that first", signal_name(signum))
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
 def _preflight(suite: Suite, tasks: list[Task], workers: WorkerPool) -> None:
-    cases = list({t.case.case_id: t.case for t in tasks}.values())
-    out = workers.get(worker_key(cases[0])).request(("preflight", cases), timeout_s=600)
-    if out.kind != "result":
-        raise HarnessError(f"preflight worker {out.kind}: {out.detail}")
-    if out.payload:
-        label, key, msg = out.payload[0]
-        more = f" (and {len(out.payload) - 1} more problem(s))" if len(out.payload) > 1 else ""
-        raise SuiteError(suite.path, f"case {label}: {key}", msg + more)
-
-
-def _idle_baseline(suite: Suite, opts: RunOptions, cfg: CollectorConfig) -> dict[str, float]:
-    seconds = opts.idle_baseline_s if opts.idle_baseline_s is not None else suite.settings.get("idle_baseline_s", 0)
-    if not seconds or cfg.names == ():
-        return {}
-    try:
-        from harness.collectors import measure_idle
-    except ImportError as exc:
-        log.warning("idle baseline not measured: %s", exc)
-        return {}
-    log.info("measuring idle power for %.1f s", seconds)
-    return measure_idle(cfg, seconds)
+    """Build every distinct dataset/schedule/optimizer once in a worker; bad input -> SuiteError."""
+    checked: set[str] = set()
+    for task in tasks:
+        c = task.case
+        ident = json.dumps([c.dataset, c.schedule, c.optimizer, c.batch_size, c.learning_rate, c.epochs],
+                           sort_keys=True, default=str)
+        if ident in checked:
+            continue
+        checked.add(ident)
+        worker = workers.get(worker_key(c))
+        out = worker.request(("preflight", [c]), timeout_s=PREFLIGHT_TIMEOUT_S)
+        if out.kind != "result":
+            workers.discard(worker)
+            tail = worker.stderr_tail(1500)
+            raise SuiteError(suite.path, f"case {c.label}",
+                             f"the worker {'timed out' if out.kind == 'timeout' else 'crashed'} while building "
+                             f"its dataset, schedule and optimizer ({out.detail or out.kind}); nothing was run"
+                             + (f"\n{tail}" if tail else ""))
+        if out.payload:
+            label, key, msg = out.payload[0]
+            raise SuiteError(suite.path, f"case {label}: {key}", msg)
 
 
 def _run_tasks(todo: list[Task], done: list[store.CaseResult], run_dir: Path, workers: WorkerPool,
-               opts: RunOptions, meta: dict) -> list[store.CaseResult]:
+               opts: RunOptions) -> list[store.CaseResult]:
+    """Run ``todo`` one by one; journal each result at once, refresh the tables now and then."""
     from tqdm import tqdm
 
     results = list(done)
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
-    bar = tqdm(total=len(todo), unit="case", file=sys.stderr, disable=not opts.progress, dynamic_ncols=True)
-    try:
-        for task in todo:
+    last_write, write_cost = time.monotonic(), 0.0
+    with tqdm(total=len(todo), unit="case", file=sys.stderr, disable=not opts.progress, dynamic_ncols=True) as bar:
+        for i, task in enumerate(todo):
             bar.set_description(f"{task.case.label}#{task.repeat}"[:60])
             result = _run_one(task, run_dir, workers, opts)
-            store.write_part(run_dir, result)
+            store.write_part(run_dir, result)  # from here on the case is safe
             results.append(result)
-            store.write_tables(run_dir, results)
+            # rewriting every table is O(run size): pace it so long sweeps stay cheap;
+            # readers rebuild from the journal when the tables lag behind it
+            if i == 0 or time.monotonic() - last_write >= max(TABLE_REFRESH_S, 20 * write_cost):
+                t0 = time.monotonic()
+                store.write_tables(run_dir, results)
+                last_write, write_cost = time.monotonic(), time.monotonic() - t0
             bar.update(1)
-    except KeyboardInterrupt:
-        workers.close(kill=True)
-        store.write_tables(run_dir, results)
-        meta.update(status="interrupted", ended_utc=datetime.now(UTC).isoformat(timespec="seconds"))
-        store.atomic_write_json(run_dir / store.RUN_JSON, meta)
-        raise Interrupted(f"interrupted; {len(results)} finished case(s) kept in {run_dir}. "
-                          f"Resume with: harness run --resume {run_dir}") from None
-    finally:
-        bar.close()
-        signal.signal(signal.SIGTERM, previous)
     return results
 
 
@@ -216,47 +285,16 @@ def _run_one(task: Task, run_dir: Path, workers: WorkerPool, opts: RunOptions) -
         result: store.CaseResult = out.payload
         result.case["overhead_s"] = max(0.0, elapsed - (result.case.get("wall_s") or 0.0))
         return result
+    workers.discard(worker)  # kills its process group: the worker and anything it started
     row = base_row(task.case, task.repeat, run_dir.name)
-    tail = worker.stderr_tail()
-    workers.discard(worker)
+    row.update(stderr_tail=worker.stderr_tail(), wall_s=elapsed)
     if out.kind == "timeout":
-        row.update(status="timeout", error=f"exceeded its time limit of {limit:.0f} s", stderr_tail=tail)
+        row.update(status="timeout", error=out.detail or f"exceeded its time limit of {limit:g} s; "
+                   "the worker and its processes were killed")
     else:
-        row.update(status="crashed", error=out.detail, stderr_tail=tail)
-    row["wall_s"] = elapsed
+        code = out.payload
+        row.update(status="crashed", error=out.detail,
+                   exit_code=code if isinstance(code, int) and code > 0 else None,
+                   exit_signal=signal_name(-code) if isinstance(code, int) and code < 0 else None)
+    log.warning("case %s#%d: %s: %s", task.case.label, task.repeat, row["status"], row["error"])
     return store.CaseResult(case=row)
-
-
-class WorkerPool:
-    """At most one live worker; replaced when a case needs another device configuration."""
-
-    def __init__(self, log_dir: Path, run_id: str, cfg: CollectorConfig) -> None:
-        self.log_dir, self.run_id, self.cfg = log_dir, run_id, cfg
-        self.current: Worker | None = None
-        self.info: dict[str, Any] = {}
-
-    def retarget(self, log_dir: Path, run_id: str, cfg: CollectorConfig) -> None:
-        """New settings for the run, passed on to the live (preflight) worker so it is reused."""
-        self.log_dir, self.run_id, self.cfg = log_dir, run_id, cfg
-        live = self.current is not None and self.current.proc.is_alive()
-        if live and self.current.request(("setup", run_id, cfg), timeout_s=60).kind != "result":
-            self.close(kill=True)
-
-    def get(self, key: Any) -> Worker:
-        if self.current is not None and (self.current.device != key or not self.current.proc.is_alive()):
-            self.close()
-        if self.current is None:
-            self.current = Worker(key, self.log_dir, self.run_id, self.cfg)
-        return self.current
-
-    def discard(self, worker: Worker) -> None:
-        worker.stop(kill=True)
-        if worker is self.current:
-            self.current = None
-
-    def close(self, kill: bool = False) -> None:
-        if self.current is not None:
-            if self.current.info:
-                self.info = self.current.info
-            self.current.stop(kill=kill)
-            self.current = None
