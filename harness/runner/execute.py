@@ -125,6 +125,7 @@ def _train(case: Case, repeat: int, state: WorkerState, row: dict, result: CaseR
     row.update(
         status=res.status, error=res.error or None, compile_s=res.compile_s, train_s=res.train_s,
         eval_s=res.eval_s, steps=res.steps, step_time_basis=res.step_time_basis, retraces=res.retraces,
+        strategy_notes=res.notes or None,
         samples_per_s=res.examples / res.train_s if res.train_s > 0 else math.nan,
         steps_per_s=res.steps / res.train_s if res.train_s > 0 else math.nan,
         initial_loss=res.initial_loss, final_loss=final.get("loss"), train_accuracy=final.get("train_accuracy"),
