@@ -9,7 +9,8 @@ compiles before the timed window; its updates are undone.
 Under a strategy Keras distributes the batches itself (the global batch is
 split over the replicas). Known limits of Keras 3, reported rather than hidden:
 ``parameter_server`` is skipped (Keras 3's ``fit`` has no ClusterCoordinator
-support); ``jit_compile = true`` under a multi-device strategy is skipped (XLA
+support); ``multi_worker_mirrored`` is skipped (Keras 3 fit fails in
+multi-worker mode, keras-team/keras#20585); ``jit_compile = true`` under a multi-device strategy is skipped (XLA
 cannot reach variables on another device); under ``central_storage`` Keras'
 loss/accuracy metrics come out wrong (loss inflated by about the replica count,
 accuracy not a multiple of 1/N), so the epoch's training loss and accuracy are
@@ -99,9 +100,16 @@ def _strategy_check(spec: TrainSpec) -> str:
         raise SkipCase("keras_fit under parameter_server: Keras 3's model.fit has no ClusterCoordinator "
                        "support (only tf_keras/Keras 2 had it; Keras 3's TensorFlow trainer never creates "
                        "a coordinator); use engine = \"fast\", which drives tf.distribute.coordinator")
+    if name == "MultiWorkerMirroredStrategy":
+        raise SkipCase("keras_fit under multi_worker_mirrored: Keras 3.15's model.fit fails in multi-worker mode "
+                       "(Trainer._maybe_symbolic_build reduces a PerReplica batch: \"Attempt to convert a value "
+                       "(PerReplica...) to a Tensor\"; bypassing it, the metric reduction fails: \"Invalid "
+                       "reduction dimension 0 for input with 0 dimensions\"); known: keras-team/keras#20585, "
+                       "tensorflow/tensorflow#72388. Use engine = \"fast\"")
     if spec.jit_compile and name != "OneDeviceStrategy":
         raise SkipCase(f"keras_fit with jit_compile = true under {name}: {NO_XLA_REASON}; "
                        "leave jit_compile unset (Keras picks) or false")
     if name == "CentralStorageStrategy":
         return "train loss/accuracy from a full pass after each epoch (Keras 3 metrics wrong under CentralStorageStrategy)"
     return ""
+

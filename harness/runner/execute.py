@@ -37,6 +37,7 @@ class WorkerState:
     collector_config: Any = None
     datasets: dict[str, datasets.Dataset] = field(default_factory=dict)
     cases_done: int = 0
+    hooks_factory: Any = None  # cluster processes report window events instead (harness.runner.cluster_task)
 
     def dataset(self, spec: dict) -> datasets.Dataset:
         key = json.dumps(spec, sort_keys=True)
@@ -119,7 +120,7 @@ def _train(case: Case, repeat: int, state: WorkerState, row: dict, result: CaseR
             opt = keras.optimizers.LossScaleOptimizer(opt)
     row["setup_s"] = (time.perf_counter_ns() - s0) / 1e9
 
-    hooks = CollectorHooks(state.collector_config)
+    hooks = (state.hooks_factory or CollectorHooks)(state.collector_config)
     res = get_engine(case.engine)(net, opt, spec, hooks, controller)
     final = res.epochs[-1] if res.epochs else {}
     row.update(
