@@ -89,7 +89,9 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
 
 def _strategy_check(spec: TrainSpec) -> str:
     """Skip what Keras 3 cannot do under the strategy; return the note for the row."""
-    from harness.components.strategies import NO_XLA_REASON
+    import tensorflow as tf
+
+    from harness.components.strategies import NO_XLA_REASON, describe
     from harness.errors import SkipCase
 
     st = spec.strategy
@@ -100,7 +102,7 @@ def _strategy_check(spec: TrainSpec) -> str:
         raise SkipCase("keras_fit under parameter_server: Keras 3's model.fit has no ClusterCoordinator "
                        "support (only tf_keras/Keras 2 had it; Keras 3's TensorFlow trainer never creates "
                        "a coordinator); use engine = \"fast\", which drives tf.distribute.coordinator")
-    if name == "MultiWorkerMirroredStrategy":
+    if isinstance(st, tf.distribute.MultiWorkerMirroredStrategy) and describe(st)["num_workers"] > 1:
         raise SkipCase("keras_fit under multi_worker_mirrored: Keras 3.15's model.fit fails in multi-worker mode "
                        "(Trainer._maybe_symbolic_build reduces a PerReplica batch: \"Attempt to convert a value "
                        "(PerReplica...) to a Tensor\"; bypassing it, the metric reduction fails: \"Invalid "
