@@ -10,7 +10,8 @@ Under a strategy Keras distributes the batches itself (the global batch is
 split over the replicas). Known limits of Keras 3, reported rather than hidden:
 ``parameter_server`` is skipped (Keras 3's ``fit`` has no ClusterCoordinator
 support); ``multi_worker_mirrored`` is skipped (Keras 3 fit fails in
-multi-worker mode, keras-team/keras#20585); ``jit_compile = true`` under a multi-device strategy is skipped (XLA
+multi-worker mode, keras-team/keras#20585); ``steps_per_execution > 1`` under
+``mirrored`` is skipped (Keras 3's multi-step loop fails there, keras-team/keras#19246); ``jit_compile = true`` under a multi-device strategy is skipped (XLA
 cannot reach variables on another device); under ``central_storage`` Keras'
 loss/accuracy metrics come out wrong (loss inflated by about the replica count,
 accuracy not a multiple of 1/N), so the epoch's training loss and accuracy are
@@ -108,6 +109,12 @@ def _strategy_check(spec: TrainSpec) -> str:
                        "(PerReplica...) to a Tensor\"; bypassing it, the metric reduction fails: \"Invalid "
                        "reduction dimension 0 for input with 0 dimensions\"); known: keras-team/keras#20585, "
                        "tensorflow/tensorflow#72388. Use engine = \"fast\"")
+    if isinstance(st, tf.distribute.MirroredStrategy) and (spec.steps_per_execution or 1) > 1:
+        raise SkipCase("keras_fit with steps_per_execution > 1 under MirroredStrategy: Keras 3.15's multi-step "
+                       "loop (a tf.while_loop whose cond checks the iterator) fails under MirroredStrategy with "
+                       "InvalidArgumentError \"You must feed a value for placeholder tensor "
+                       "'while/cond/Placeholder'\" (keras-team/keras#19246); use steps_per_execution = 1, or "
+                       "engine = \"fast\"")
     if spec.jit_compile and name != "OneDeviceStrategy":
         raise SkipCase(f"keras_fit with jit_compile = true under {name}: {NO_XLA_REASON}; "
                        "leave jit_compile unset (Keras picks) or false")
