@@ -112,7 +112,8 @@ def _worker_row(case_row: dict, p: Any, res: CaseResult | None, outcome: dict, w
     elif p.role == "serve" and outcome["kind"] == "result":
         what = "parameter server: holds the variables" if p.task_type == "ps" else \
             "worker server: ClusterCoordinator sends steps to any worker, so per-worker throughput is not observable"
-        out.update(status="ok", error=what)
+        status = case_row.get("status") or "ok"
+        out.update(status=status, error=what if status == "ok" else f"stopped with the case ({status})")
     else:
         out.update(status=outcome["kind"] if outcome["kind"] != "result" else "failed",
                    error="stopped with the case" if outcome["kind"] != "result" else "no result written")
