@@ -160,12 +160,29 @@ COLLECTORS = _cols(
     ("process_cpu_util_pct", FLOAT, "%", "worker CPU time / wall time / cores"),
     ("system_cpu_util_pct", FLOAT, "%", "whole-system CPU utilisation"),
     ("system_mem_used_peak_bytes", INT, "bytes", "peak system memory used"),
+    ("rapl_zones", STR, "", "per-zone RAPL energy in the window, JSON (name, kind, energy_j, wraps, error)"),
 )
 
 # Columns added by distribution strategies (issue 4).
 DISTRIBUTED = _cols(
     ("cluster", STR, "", "loopback, external (TF_CONFIG / suite) or empty"),
     ("strategy_notes", STR, "", "how the engine adapted to the strategy (XLA scope, metric sources)"),
+)
+
+# Columns added by profiling (issue 8): filled only for profiled cases, except gpu_mem_peak_source.
+PROFILING = _cols(
+    ("gpu_mem_peak_source", STR, "", "tf_memory_info (N GPUs, summed) or unavailable: reason"),
+    ("profile_dir", STR, "", "trace folder (XProf / TensorBoard logdir of this case x repeat)"),
+    ("profile_error", STR, "", "why the op table or breakdown is missing or partial"),
+    ("profiled_steps", INT, "steps", "updates inside the profiler window"),
+    ("profile_marked_steps", INT, "", "host calls marked as profiler steps"),
+    ("profile_window_s", FLOAT, "s", "wall time from profiler start to stop"),
+    ("profile_step_ms", FLOAT, "ms", "mean duration of a marked step (one host call)"),
+    ("profile_compute_share", FLOAT, "fraction", "marked-step time with an op kernel running"),
+    ("profile_input_share", FLOAT, "fraction", "marked-step time with only batch-gathering ops running"),
+    ("profile_idle_share", FLOAT, "fraction", "host waits in a tf.function call, no kernel running"),
+    ("profile_host_overhead_share", FLOAT, "fraction", "the rest: Python and eager dispatch"),
+    ("profile_overview", STR, "", "XProf overview_page step-time averages (ms), JSON"),
 )
 
 CASE_COLUMNS: dict[str, Column] = {
@@ -177,6 +194,7 @@ CASE_COLUMNS: dict[str, Column] = {
     **MEMORY,
     **COLLECTORS,
     **DISTRIBUTED,
+    **PROFILING,
 }
 
 # --------------------------------------------------------------------------
@@ -253,8 +271,11 @@ OP_COLUMNS: dict[str, Column] = {
         ("occurrences", INT, "", "times the op ran in the profiled window"),
         ("total_time_us", FLOAT, "us", "inclusive time"),
         ("self_time_us", FLOAT, "us", "exclusive time"),
-        ("self_time_share", FLOAT, "fraction", "self time / profiled window self time"),
+        ("self_time_share", FLOAT, "fraction", "self time / profiled window wall time (threads can sum > 1)"),
         ("profiled_steps", INT, "steps", "updates in the profiled window"),
+        ("source", STR, "", "XProf tool the row comes from: trace_viewer or framework_op_stats"),
+        ("category", STR, "", "xla_op, tf_op, tf_op_eager, runtime, untraced (trace_viewer); framework_op, idle"),
+        ("thread", STR, "", "python, tf_executor, eigen_pool... (trace_viewer rows)"),
     ),
 }
 

@@ -56,6 +56,7 @@ DEFAULTS: dict[str, Any] = {
     "steps_per_execution": None,
     "jit_compile": None,
     "profile": False,
+    "collectors": None,
 }
 
 # axes that identify a configuration (repeats, limits and profiling do not)
@@ -89,12 +90,16 @@ class Case:
     profile: bool = False
     label: str = ""
     cluster: dict[str, Any] | None = None
+    collectors: tuple[str, ...] | None = None  # per-case override of the suite's collectors
+
 
     @property
     def case_id(self) -> str:
         ident = {k: getattr(self, k) for k in IDENTITY_AXES}
         for k in ("optimizer", "schedule", "strategy"):
             ident[k] = {"name": ident[k]["name"], "params": ident[k]["params"]}
+        if self.collectors is not None:  # only an explicit override tells two cases apart
+            ident["collectors"] = list(self.collectors)
         blob = json.dumps(ident, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
@@ -122,17 +127,36 @@ class Suite:
 
 
 # ------------------------------------------------------------------ helpers
+def _distance(a: str, b: str) -> int:
+    """Edit distance counting a swap of neighbours as one edit (so 'adma' is next to 'adam')."""
+    d = [[max(i, j) if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
 def _suggest(value: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(value, known, n=1)
-    hint = f"did you mean {close[0]!r}? " if close else ""
+    best = min(known, key=lambda k: (_distance(value.lower(), k.lower()), k), default=None)
+    close = best is not None and _distance(value.lower(), best.lower()) <= max(2, len(value) // 3)
+    if not close:
+        found = difflib.get_close_matches(value, known, n=1)
+        best, close = (found[0], True) if found else (None, False)
+    hint = f"did you mean {best!r}? " if close else ""
     return f"{hint}Known: {', '.join(sorted(known))}"
+
+
+def _leaf(key: str) -> str:
+    return key.split(".")[-1].split("[")[0]
 
 
 def _int(f: str, key: str, v: Any, minimum: int) -> int:
     if isinstance(v, bool) or not isinstance(v, int):
         raise SuiteError(f, key, f"expected an integer >= {minimum}, got {v!r}")
     if v < minimum:
-        raise SuiteError(f, key, f"must be >= {minimum}. Received: {key.split('.')[-1]}={v}")
+        raise SuiteError(f, key, f"must be >= {minimum}. Received: {_leaf(key)}={v}")
     return v
 
 
@@ -142,7 +166,7 @@ def _float(f: str, key: str, v: Any, lo: float, hi: float | None = None, lo_open
     bad = v <= lo if lo_open else v < lo
     if bad or (hi is not None and v > hi):
         rng = f"{'>' if lo_open else '>='} {lo}" + (f" and <= {hi}" if hi is not None else "")
-        raise SuiteError(f, key, f"must be {rng}. Received: {key.split('.')[-1]}={v}")
+        raise SuiteError(f, key, f"must be {rng}. Received: {_leaf(key)}={v}")
     return float(v)
 
 
@@ -217,6 +241,12 @@ def _optional(fn):
     return lambda f, k, v: None if v is None else fn(f, k, v)
 
 
+def _names(f: str, key: str, v: Any) -> tuple[str, ...]:
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        raise SuiteError(f, key, f"expected a list of collector names, got {v!r}")
+    return tuple(v)
+
+
 def _bool(f: str, key: str, v: Any) -> bool:
     if not isinstance(v, bool):
         raise SuiteError(f, key, f"expected true or false, got {v!r}")
@@ -241,6 +271,7 @@ CASE_KEYS = {
     "steps_per_execution": _optional(lambda f, k, v: _int(f, k, v, 1)),
     "jit_compile": _optional(_bool),
     "profile": _bool,
+    "collectors": lambda f, k, v: _names(f, k, v),
 }
 
 
@@ -367,14 +398,16 @@ def _matches(combo: dict, exclude: dict) -> bool:
 
 
 def _label(case: Case, varying: list[str]) -> str:
-    first = ["optimizer", "schedule", "engine", "strategy", "device", "precision", "dataset"]
-    keys = [k for k in first if k in varying] + [k for k in varying if k not in first]
+    """Display name: the values of the axes that vary in the suite, components first."""
+    named = ["optimizer", "schedule", "engine", "strategy", "device", "precision", "dataset"]
+    keys = [k for k in named if k in varying] + [k for k in varying if k not in named]
     keys = [k for k in keys if k not in ("repeats", "time_limit_s", "profile")] or ["optimizer"]
     parts = []
     for k in keys:
         v = case.axis_value(k)
-        parts.append(str(v) if k in ("optimizer", "schedule", "engine", "dataset", "strategy", "device", "precision")
-                     else f"{k}={v}")
+        if k == "collectors":
+            v = "default" if v is None else "+".join(v) or "none"
+        parts.append(str(v) if k in named else f"{k}={v}")
     return "/".join(parts)
 
 

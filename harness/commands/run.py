@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from harness.errors import EXIT_OK
+from harness.errors import EXIT_OK, SuiteError
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +28,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--idle-baseline", type=float, metavar="S", help="seconds of idle power measurement")
     p.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue an interrupted run")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--report", action="store_true", help="also write the HTML report (under reports/)")
+    p.add_argument("--interleave-with", metavar="REF",
+                   help="also run the suite with the code of git REF, alternating (ABBA) with this checkout; "
+                        "then compare them (see docs/regression.md)")
+    p.add_argument("--rounds", type=int, default=2, help="with --interleave-with: alternations (default 2)")
+    p.add_argument("--profile", action="store_true", help="profile every case (TensorFlow profiler; see docs/profiling.md)")
+    p.add_argument("--profile-filter", action="append", default=[], metavar="AXIS=V[,V]",
+                   help="profile the cases these select (repeatable; all must match)")
+    p.add_argument("--profile-steps", type=int, metavar="N",
+                   help="updates to capture per profiled case (default: suite profile_steps, else 20)")
+    p.add_argument("--profile-skip", type=int, default=0, metavar="N",
+                   help="updates of the timed window to let pass before profiling (e.g. eager's first calls)")
     p.set_defaults(func=cmd_run)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from harness.errors import SuiteError
+
     from harness.runner.plan import make_tasks
     from harness.runner.runner import RunOptions, run_suite
     from harness.suite import load_suite, parse_suite
@@ -52,11 +64,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         suite = load_suite(args.suite)
     else:
         raise SuiteError("harness run", "SUITE", "missing: give a suite file or name, or --resume RUN_DIR")
+    from harness.profiling.select import check_steps, mark_profiled
+
+    suite.cases = mark_profiled(suite.cases, args.profile, args.profile_filter)
+    profile_steps = check_steps(args.profile_steps) or suite.settings.get("profile_steps")
+    if args.profile_skip < 0:
+        raise SuiteError("--profile-skip", str(args.profile_skip), "must be >= 0")
+    if args.interleave_with:
+        return cmd_interleave(args, suite)
     if args.dry_run:
         tasks = make_tasks(suite.cases, filters=args.filter, shard=args.shard, repeats=args.repeats)
         for case in {t.case.case_id: t.case for t in tasks}.values():
             n = sum(1 for t in tasks if t.case.case_id == case.case_id)
-            print(f"{case.case_id}  x{n}  {case.label}")
+            print(f"{case.case_id}  x{n}  {case.label}" + ("  (profiled)" if case.profile else ""))
         print(f"{len({t.case.case_id for t in tasks})} case(s), {len(tasks)} run(s) of suite {suite.name!r}")
         return EXIT_OK
     collectors = None
@@ -65,9 +85,36 @@ def cmd_run(args: argparse.Namespace) -> int:
     opts = RunOptions(results_dir=args.results_dir, repeats=args.repeats, filters=args.filter,
                       shard=args.shard, time_limit_s=args.time_limit, progress=not args.no_progress,
                       collectors=collectors, tdp_w=args.tdp, idle_baseline_s=args.idle_baseline,
-                      resume=args.resume)
+                      resume=args.resume, profile_steps=profile_steps,
+                      profile_skip_steps=args.profile_skip)
     summary = run_suite(suite, opts)
     counts = ", ".join(f"{n} {s}" for s, n in sorted(summary.counts.items()))
     print(f"results: {summary.run_dir}  ({counts})")
     print(f"show with: harness show {summary.run_dir}")
+    if args.report:
+        print(f"report: {write_report(summary.run_dir)}")
     return EXIT_OK
+
+
+def cmd_interleave(args: argparse.Namespace, suite) -> int:
+    from harness.runner.interleave import interleave
+
+    if args.resume or args.dry_run:
+        raise SuiteError("--interleave-with", args.interleave_with, "cannot be combined with --resume or --dry-run")
+    repeats = args.repeats or max(c.repeats for c in suite.cases)
+    per_round = max(1, -(-repeats // args.rounds))
+    extra = [f"--filter={f}" for f in args.filter] + ([f"--shard={args.shard}"] if args.shard else [])
+    base, head = interleave(Path(suite.path), args.interleave_with, args.rounds, per_round,
+                            args.results_dir, extra)
+    print(f"baseline ({args.interleave_with}): {base}")
+    print(f"candidate (this checkout): {head}")
+    print(f"compare with: harness compare --pool {base} {head}")
+    return EXIT_OK
+
+
+def write_report(run_dir: Path) -> Path:
+    """The run's HTML report at its default place (reports/<suite>-<run-id>.html)."""
+    from harness.report import ReportOptions, build_tables, default_out, render, write
+
+    tables = build_tables([run_dir], ReportOptions())
+    return write(render(tables, "html"), default_out(tables, "html"))

@@ -156,7 +156,8 @@ def run_cluster_case(task: Any, run_dir: Path, limit: float, cfg: Any) -> CaseRe
     try:
         for t in tasks:
             procs.append(_start(case, task.repeat, run_dir.name, cluster, t, folder, t == reporter))
-        hooks = CollectorHooks(replace(cfg, pids=tuple(p.popen.pid for p in procs)) if cfg is not None else None)
+        hooks = CollectorHooks(replace(cfg, pids=tuple(p.popen.pid for p in procs)) if cfg is not None else None,
+                               case.device, case.collectors)
         outcome = _supervise(procs, folder / "events.jsonl", hooks, limit)
     except OSError as exc:
         outcome["error"] += f": {exc}"

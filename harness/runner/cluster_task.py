@@ -36,7 +36,7 @@ class EventHooks:
     def __init__(self, path: str | None) -> None:
         self.path = path
 
-    def __call__(self, _collector_config: Any) -> EventHooks:  # used as WorkerState.hooks_factory
+    def __call__(self, *_config: Any) -> EventHooks:  # used as WorkerState.hooks_factory
         return self
 
     def _emit(self, event: str, **extra: Any) -> None:

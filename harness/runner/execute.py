@@ -22,6 +22,7 @@ import numpy as np
 
 from harness.components import datasets
 from harness.errors import SkipCase
+from harness.profiling import memory
 from harness.results.store import CaseResult
 from harness.runner.hooks import CollectorHooks
 from harness.suite import Case
@@ -37,6 +38,7 @@ class WorkerState:
     collector_config: Any = None
     datasets: dict[str, datasets.Dataset] = field(default_factory=dict)
     cases_done: int = 0
+    profile: Any = None  # harness.profiling.ProfileSettings, sent with a profiled case's run message
     hooks_factory: Any = None  # cluster processes report window events instead (harness.runner.cluster_task)
 
     def dataset(self, spec: dict) -> datasets.Dataset:
@@ -120,8 +122,14 @@ def _train(case: Case, repeat: int, state: WorkerState, row: dict, result: CaseR
             opt = keras.optimizers.LossScaleOptimizer(opt)
     row["setup_s"] = (time.perf_counter_ns() - s0) / 1e9
 
-    hooks = (state.hooks_factory or CollectorHooks)(state.collector_config)
+    hooks = (state.hooks_factory or CollectorHooks)(state.collector_config, case.device, case.collectors)
+    if case.profile:
+        from harness.profiling.worker import profiler_hooks
+
+        hooks = profiler_hooks(hooks, case, repeat, state.profile, spec.steps_per_epoch)
+    memory.reset_gpu_peak()
     res = get_engine(case.engine)(net, opt, spec, hooks, controller)
+    row.update(memory.gpu_peak_columns())
     final = res.epochs[-1] if res.epochs else {}
     row.update(
         status=res.status, error=res.error or None, compile_s=res.compile_s, train_s=res.train_s,

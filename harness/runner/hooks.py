@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from typing import Any
@@ -14,8 +15,13 @@ DISABLED_REASON = "collectors disabled (collectors = [])"
 class CollectorHooks:
     """Opens a session per case x repeat; without collectors the energy columns stay NaN with a reason."""
 
-    def __init__(self, config: Any) -> None:
+    def __init__(self, config: Any, device: str = "cpu", names: tuple[str, ...] | None = None) -> None:
         self.session = None
+        if config is not None and names is not None:
+            config = dataclasses.replace(config, names=names)
+        if config is not None and device.startswith("cpu"):
+            # a CPU case is not charged with the GPUs' idle power
+            config = dataclasses.replace(config, cuda_visible_devices="")
         self.reason = DISABLED_REASON
         if config is not None and config.names != ():
             try:

@@ -47,6 +47,8 @@ class RunOptions:
     tdp_w: float | None = None
     idle_baseline_s: float | None = None
     resume: Path | None = None
+    profile_steps: int | None = None  # updates to capture per profiled case (CLI or suite)
+    profile_skip_steps: int = 0  # updates of the window to let pass before the profiler starts
 
 
 @dataclass
@@ -207,7 +209,13 @@ def _run_one(task: Task, run_dir: Path, workers: WorkerPool, opts: RunOptions) -
         return run_cluster_case(task, run_dir, limit, workers.cfg)
     worker = workers.get(worker_key(task.case))
     t0 = time.perf_counter()
-    out = worker.request(("run", task.case, task.repeat), timeout_s=limit)
+    msg: tuple = ("run", task.case, task.repeat)
+    if task.case.profile:  # the worker needs where to write the trace and how long to capture
+        from harness.profiling import DEFAULT_PROFILE_STEPS, ProfileSettings
+
+        msg += (ProfileSettings(str(run_dir / "profiles"), opts.profile_steps or DEFAULT_PROFILE_STEPS,
+                                opts.profile_skip_steps),)
+    out = worker.request(msg, timeout_s=limit)
     elapsed = time.perf_counter() - t0
     if out.kind == "result":
         result: store.CaseResult = out.payload

@@ -53,7 +53,8 @@ def worker_main(conn: Any, device: DeviceConfig, stderr_path: str, run_id: str, 
         if msg[0] == "stop":
             return
         if msg[0] == "run":
-            _, case, repeat = msg
+            _, case, repeat, *profile = msg
+            state.profile = profile[0] if profile else None
             conn.send(("result", execute(case, repeat, state)))
         elif msg[0] == "setup":
             _, state.run_id, state.collector_config = msg

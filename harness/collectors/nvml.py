@@ -1,0 +1,204 @@
+"""NVML device layer: the GPUs a case uses, read through ``pynvml`` (nvidia-ml-py).
+
+Vendor errors are mapped to typed exceptions with a readable reason. GPUs are
+chosen by ``CUDA_VISIBLE_DEVICES`` (indices or ``GPU-`` UUID prefixes, stopping
+at the first entry that matches nothing, as CUDA does) and identified by UUID.
+
+Energy per GPU comes from ``nvmlDeviceGetTotalEnergyConsumption`` (mJ since the
+driver loaded; Volta and newer) when supported, else from power samples
+(``nvmlDeviceGetPowerUsage``, mW) integrated with the trapezoid rule.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import math
+import os
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+COUNTER_UPDATE_S = 0.1  # the energy counter updates every ~10-100 ms
+POWER_AVERAGE_S = 1.0  # nvmlDeviceGetPowerUsage is a 1 s average on Ampere and newer
+
+
+class NvmlError(Exception):
+    """Base of the NVML errors; ``str()`` is the reason recorded in the results."""
+
+
+class NvmlUnavailable(NvmlError):
+    """NVML cannot be used at all (no library, no driver, no GPU)."""
+
+
+class NvmlNotSupported(NvmlError):
+    """This GPU does not support the query."""
+
+
+class NvmlPermission(NvmlError):
+    """The query needs privileges the process lacks."""
+
+
+class NvmlGpuLost(NvmlError):
+    """The GPU fell off the bus or must be reset."""
+
+
+_CODES: dict[str, tuple[type[NvmlError], str]] = {
+    "NVML_ERROR_LIBRARY_NOT_FOUND": (NvmlUnavailable, "NVML library not found (no NVIDIA driver)"),
+    "NVML_ERROR_DRIVER_NOT_LOADED": (NvmlUnavailable, "NVIDIA driver not loaded"),
+    "NVML_ERROR_UNINITIALIZED": (NvmlUnavailable, "NVML not initialised"),
+    "NVML_ERROR_FUNCTION_NOT_FOUND": (NvmlNotSupported, "driver too old for this NVML call"),
+    "NVML_ERROR_NOT_SUPPORTED": (NvmlNotSupported, "not supported by this GPU"),
+    "NVML_ERROR_NO_PERMISSION": (NvmlPermission, "permission denied"),
+    "NVML_ERROR_GPU_IS_LOST": (NvmlGpuLost, "GPU is lost (fell off the bus)"),
+    "NVML_ERROR_RESET_REQUIRED": (NvmlGpuLost, "GPU needs a reset"),
+}
+
+
+def map_error(nvml: ModuleType, exc: Exception, what: str) -> NvmlError:
+    """Turn a ``pynvml.NVMLError`` into one of the typed errors above."""
+    value = getattr(exc, "value", None)
+    for const, (cls, text) in _CODES.items():
+        if value is not None and value == getattr(nvml, const, object()):
+            return cls(f"unavailable: {what}: {text}")
+    return NvmlError(f"unavailable: {what}: NVML error {value}: {exc}")
+
+
+def load() -> ModuleType:
+    """Import and initialise pynvml; raise :class:`NvmlUnavailable` with the reason."""
+    try:
+        nvml = importlib.import_module("pynvml")
+    except ImportError:
+        raise NvmlUnavailable("unavailable: pynvml (nvidia-ml-py) not installed") from None
+    try:
+        nvml.nvmlInit()
+    except nvml.NVMLError as exc:
+        err = map_error(nvml, exc, "nvmlInit")
+        raise NvmlUnavailable(str(err)) from None
+    return nvml
+
+
+@dataclass
+class Gpu:
+    """One GPU handle with its energy integration state."""
+
+    index: int
+    uuid: str
+    name: str
+    handle: Any
+    has_counter: bool = False
+    counter0_mj: float = math.nan
+    unsupported: set[str] = field(default_factory=set)
+    last_t: float | None = None
+    last_w: float = math.nan
+    integral_j: float = 0.0
+
+
+def _decode(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def select(count: int, uuids: list[str], visible: str | None) -> tuple[list[int], str]:
+    """NVML indices named by ``CUDA_VISIBLE_DEVICES`` (``visible``); reason when none."""
+    if visible is None:
+        return list(range(count)), ""
+    chosen: list[int] = []
+    for entry in (e.strip() for e in visible.split(",")):
+        if entry.isdigit() and int(entry) < count:
+            chosen.append(int(entry))
+        elif entry.startswith("GPU-") and (hits := [i for i, u in enumerate(uuids) if u.startswith(entry)]):
+            chosen.append(hits[0])
+        else:  # CUDA ignores this entry and everything after it
+            if entry:
+                log.warning("CUDA_VISIBLE_DEVICES entry %r matches no GPU (MIG not measured)", entry)
+            break
+    if not chosen:
+        return [], f"unavailable: CUDA_VISIBLE_DEVICES={visible!r} leaves no GPU visible"
+    if len(chosen) > 1 and os.environ.get("CUDA_DEVICE_ORDER") != "PCI_BUS_ID":
+        log.info("CUDA_VISIBLE_DEVICES indices are read in NVML (PCI bus) order; "
+                 "set CUDA_DEVICE_ORDER=PCI_BUS_ID so CUDA uses the same order")
+    return list(dict.fromkeys(chosen)), ""
+
+
+class NvmlDevice:
+    """The visible GPUs; raises :class:`NvmlError` subclasses, never raw NVML errors."""
+
+    def __init__(self, nvml: ModuleType, visible: str | None) -> None:
+        self.nvml = nvml
+        self.gpus: list[Gpu] = []
+        self.reason = ""
+        try:
+            count = nvml.nvmlDeviceGetCount()
+            handles = [nvml.nvmlDeviceGetHandleByIndex(i) for i in range(count)]
+            uuids = [_decode(nvml.nvmlDeviceGetUUID(h)) for h in handles]
+            indices, self.reason = select(count, uuids, visible)
+            for i in indices:
+                name = _decode(nvml.nvmlDeviceGetName(handles[i]))
+                self.gpus.append(Gpu(i, uuids[i], name, handles[i]))
+        except nvml.NVMLError as exc:
+            raise map_error(nvml, exc, "listing GPUs") from None
+        if count == 0:
+            self.reason = "unavailable: NVML sees no GPU"
+
+    def _call(self, gpu: Gpu, fn: str, *args: Any) -> Any:
+        """Call ``nvml.<fn>(handle, *args)``; NaN when unsupported (remembered)."""
+        if fn in gpu.unsupported:
+            return math.nan
+        try:
+            return getattr(self.nvml, fn)(gpu.handle, *args)
+        except self.nvml.NVMLError as exc:
+            err = map_error(self.nvml, exc, f"{fn} on {gpu.uuid}")
+            if isinstance(err, NvmlGpuLost):
+                raise err from None
+            gpu.unsupported.add(fn)
+            log.info("%s", err)
+            return math.nan
+
+    def start(self, t: float) -> None:
+        """Probe the energy counter and reset the integrals at time ``t`` (s)."""
+        for gpu in self.gpus:
+            gpu.unsupported.clear()
+            mj = self._call(gpu, "nvmlDeviceGetTotalEnergyConsumption")
+            gpu.has_counter = not math.isnan(float(mj))
+            gpu.counter0_mj = float(mj)
+            gpu.last_t, gpu.last_w, gpu.integral_j = None, math.nan, 0.0
+
+    def read(self, gpu: Gpu, t: float) -> dict[str, float]:
+        """One reading of ``gpu`` at time ``t``: cumulative joules and instant figures."""
+        mw = float(self._call(gpu, "nvmlDeviceGetPowerUsage"))
+        watts = mw / 1000.0
+        if gpu.last_t is not None and t > gpu.last_t:
+            gpu.integral_j += 0.5 * (watts + gpu.last_w) * (t - gpu.last_t)
+        gpu.last_t, gpu.last_w = t, watts
+        if gpu.has_counter:
+            mj = float(self._call(gpu, "nvmlDeviceGetTotalEnergyConsumption"))
+            energy = (mj - gpu.counter0_mj) / 1000.0
+        else:
+            energy = gpu.integral_j
+        util = self._call(gpu, "nvmlDeviceGetUtilizationRates")
+        mem = self._call(gpu, "nvmlDeviceGetMemoryInfo")
+        return {
+            "j": energy,
+            "power_j": gpu.integral_j,
+            "w": watts,
+            "util": float(getattr(util, "gpu", math.nan)),
+            "mem": float(getattr(mem, "used", math.nan)),
+            "temp": float(self._call(gpu, "nvmlDeviceGetTemperature", getattr(self.nvml, "NVML_TEMPERATURE_GPU", 0))),
+            "sm_mhz": float(self._call(gpu, "nvmlDeviceGetClockInfo", getattr(self.nvml, "NVML_CLOCK_SM", 1))),
+        }
+
+    def describe(self) -> list[dict[str, Any]]:
+        out = []
+        for gpu in self.gpus:
+            mj = self._call(gpu, "nvmlDeviceGetTotalEnergyConsumption")
+            out.append({"index": gpu.index, "uuid": gpu.uuid, "name": gpu.name,
+                        "energy_counter": not math.isnan(float(mj))})
+        return out
+
+    def close(self) -> None:
+        try:
+            self.nvml.nvmlShutdown()
+        except self.nvml.NVMLError as exc:
+            log.debug("nvmlShutdown: %s", exc)

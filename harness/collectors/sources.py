@@ -1,0 +1,180 @@
+"""Measurement sources: each turns a device into flat readings of cumulative figures.
+
+A source's ``read(t)`` returns floats keyed by name: cumulative energies (J) and
+CPU times (s), whose differences between two readings give a window's figures,
+and instant values (W, %, bytes, degC). The session takes every reading of every
+source at the same instant, under one lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+from harness.collectors import cpu_estimate, nvml, proc, rapl
+
+log = logging.getLogger(__name__)
+
+KNOWN = ("rapl", "cpu_estimate", "nvml", "process")
+NAN = math.nan
+
+
+class Source:
+    """Base: ``label`` goes into ``*_source`` columns; ``update_s`` is the counter's update period."""
+
+    name = ""
+    label = ""
+    update_s = 0.0
+
+    def start(self, t: float) -> None:
+        """Open handles and zero the accumulators at time ``t`` (s)."""
+
+    def read(self, t: float) -> dict[str, float]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release handles."""
+
+
+class RaplSource(Source):
+    name, label, update_s = "rapl", "rapl", 0.001  # RAPL updates about every 1 ms
+
+    def __init__(self, device: rapl.RaplDevice) -> None:
+        self.device = device
+
+    def start(self, t: float) -> None:
+        self.device.open()
+
+    def read(self, t: float) -> dict[str, float]:
+        per_zone = self.device.poll()
+        out = {f"zone:{zid}": j for zid, j in per_zone.items()}
+        zones = [z for z in self.device.zones if z.zone_id in per_zone]
+        for kind in ("package", "dram", "psys"):
+            # every package counts (one that failed to open makes the sum NaN, not smaller)
+            pool = self.device.zones if kind == "package" else zones
+            vals = [per_zone.get(z.zone_id, NAN) for z in pool if z.kind == kind]
+            out[f"{kind}_j"] = sum(vals) if vals else NAN
+        dram = out["dram_j"]
+        out["cpu_j"] = out["package_j"] + (0.0 if math.isnan(dram) and not _has(zones, "dram") else dram)
+        return out
+
+    def zones_detail(self, first: dict[str, float], last: dict[str, float]) -> dict[str, Any]:
+        detail: dict[str, Any] = {}
+        for z in self.device.zones:
+            key = f"zone:{z.zone_id}"
+            energy = last.get(key, NAN) - first.get(key, NAN)
+            detail[z.zone_id] = {
+                "name": z.name, "kind": z.kind, "parent": z.parent,
+                "energy_j": None if math.isnan(energy) else round(energy, 6),
+                "wraps": z.wraps, "error": z.error or z.broken or None,
+            }
+        return detail
+
+    def close(self) -> None:
+        self.device.close()
+
+
+def _has(zones: list[rapl.Zone], kind: str) -> bool:
+    return any(z.kind == kind for z in zones)
+
+
+class EstimateSource(Source):
+    name, label, update_s = "cpu_estimate", "estimate_tdp", 0.01  # CPU times tick at 10 ms
+
+    def __init__(self, tdp: cpu_estimate.Tdp, group: proc.ProcessGroup) -> None:
+        self.tdp, self.group = tdp, group
+
+    def read(self, t: float) -> dict[str, float]:
+        cpu_s, _ = self.group.read(t)
+        return {"cpu_j": cpu_estimate.estimate_j(self.tdp, cpu_s)}
+
+
+class ProcessSource(Source):
+    name, label = "process", "psutil"
+
+    def __init__(self, group: proc.ProcessGroup) -> None:
+        self.group = group
+
+    def read(self, t: float) -> dict[str, float]:
+        cpu_s, rss = self.group.read(t)
+        busy, total, mem = proc.system_read()
+        return {"proc_cpu_s": cpu_s, "rss": rss, "sys_busy_s": busy, "sys_total_s": total, "sys_mem": mem}
+
+
+class NvmlSource(Source):
+    name = "nvml"
+
+    def __init__(self, device: nvml.NvmlDevice) -> None:
+        self.device = device
+        self.failed = ""
+
+    @property
+    def label(self) -> str:  # type: ignore[override]
+        gpus = self.device.gpus
+        return "nvml_counter" if gpus and all(g.has_counter for g in gpus) else "nvml_power"
+
+    @property
+    def update_s(self) -> float:  # type: ignore[override]
+        return nvml.COUNTER_UPDATE_S if self.label == "nvml_counter" else nvml.POWER_AVERAGE_S
+
+    def start(self, t: float) -> None:
+        self.failed = ""
+        self.device.start(t)
+
+    def read(self, t: float) -> dict[str, float]:
+        per_gpu: dict[str, dict[str, float]] = {}
+        if not self.failed:
+            try:
+                per_gpu = {g.uuid: self.device.read(g, t) for g in self.device.gpus}
+            except nvml.NvmlError as exc:
+                self.failed = str(exc)
+                log.warning("GPU measurement stopped: %s", exc)
+        out: dict[str, float] = {}
+        for gpu in self.device.gpus:
+            vals = per_gpu.get(gpu.uuid, {})
+            for key in ("j", "power_j", "w", "util", "mem", "temp", "sm_mhz"):
+                out[f"{gpu.uuid}|{key}"] = vals.get(key, NAN)
+        return out
+
+    def close(self) -> None:
+        self.device.close()
+
+
+def rapl_status(device: rapl.RaplDevice | None = None) -> tuple[bool, str, rapl.RaplDevice]:
+    device = device or rapl.discover()
+    ok, reason = device.usable_for_cpu()
+    return ok, reason, device
+
+
+def estimate_status(tdp_w: float | None, tdp_origin: str | None) -> tuple[bool, str, cpu_estimate.Tdp | None]:
+    tdp, reason = cpu_estimate.resolve_tdp(tdp_w, tdp_origin, proc.logical_cpus())
+    if tdp is None:
+        return False, reason, None
+    return True, f"TDP {tdp.watts:g} W ({tdp.origin}) x process CPU share", tdp
+
+
+def nvml_status(visible: str | None) -> tuple[bool, str, nvml.NvmlDevice | None]:
+    """Open NVML and the visible GPUs; the caller closes the device."""
+    try:
+        module = nvml.load()
+    except nvml.NvmlError as exc:
+        return False, str(exc), None
+    try:
+        device = nvml.NvmlDevice(module, visible)
+    except nvml.NvmlError as exc:
+        _shutdown(module)
+        return False, str(exc), None
+    if not device.gpus:
+        reason = device.reason or "unavailable: no GPU visible"
+        device.close()
+        return False, reason, device
+    names = ", ".join(f"{g.index}:{g.name}" for g in device.gpus)
+    return True, f"NVML GPUs {names}", device
+
+
+def _shutdown(module: Any) -> None:
+    try:
+        module.nvmlShutdown()
+    except module.NVMLError as exc:
+        log.debug("nvmlShutdown: %s", exc)

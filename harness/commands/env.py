@@ -1,0 +1,50 @@
+"""``harness env``: the machine and what it can measure (energy counters, GPUs, TDP)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from harness.collectors import CollectorConfig, describe_environment
+from harness.errors import EXIT_OK
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("env", help="show the machine and its measurement capabilities")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.add_argument("--tdp-w", type=float, default=None, help="CPU TDP in W for the estimate (overrides the table)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = CollectorConfig(tdp_w=args.tdp_w, tdp_origin="cli" if args.tdp_w is not None else None)
+    env = describe_environment(config)
+    print(json.dumps(env, indent=2, default=str) if args.json else render(env))
+    return EXIT_OK
+
+
+def render(env: dict[str, Any]) -> str:
+    cpu, pc, gpu = env["cpu"], env["powercap"], env["nvml"]
+    tdp = f"{cpu['tdp_w']:g} W ({cpu['tdp_origin']})" if cpu["tdp_w"] else cpu["tdp_reason"]
+    lines = [
+        f"host      {env['host']}  ({env['os']}, Python {env['python']})",
+        f"cpu       {cpu['model'] or 'unknown'}: {cpu['logical_cpus']} logical / {cpu['physical_cores']} physical",
+        f"cpu tdp   {tdp}",
+        f"memory    {env['memory_total_bytes'] / 2**30:.1f} GiB",
+        f"powercap  {pc['root']}: " + (pc["reason"] or f"{len(pc['zones'])} zone(s)"),
+    ]
+    for z in pc["zones"]:
+        state = "readable" if z["readable"] else z["error"]
+        lines.append(f"            {z['zone']:<20} {z['name']:<10} {z['kind']:<8} {state}")
+    lines.append(f"gpu       CUDA_VISIBLE_DEVICES={gpu['cuda_visible_devices']}: "
+                 + (f"driver {gpu.get('driver')}" if gpu["available"] else str(gpu["reason"])))
+    for g in gpu["gpus"]:
+        counter = "energy counter" if g["energy_counter"] else "power sampling"
+        lines.append(f"            {g['index']}: {g['name']} {g['uuid']} ({counter})")
+    lines.append("collectors")
+    for name, c in env["collectors"].items():
+        lines.append(f"  {'yes' if c['available'] else 'no ':<4} {name:<13} {c['reason']}")
+    versions = ", ".join(f"{k} {v}" for k, v in env["packages"].items() if v)
+    lines.append(f"packages  {versions}")
+    return "\n".join(lines)

@@ -1,0 +1,28 @@
+"""Which cases a run profiles: the suite's ``profile = true`` plus the command line's choice."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from harness.errors import SuiteError
+from harness.suite import Case
+
+
+def mark_profiled(cases: list[Case], profile_all: bool = False, filters: list[str] | None = None) -> list[Case]:
+    """``cases`` with ``profile=True`` set on all (``profile_all``) or on those ``filters`` select.
+
+    ``filters`` use the ``--filter`` syntax (``AXIS=V[,V]``, all must match). Cases
+    the suite already profiles stay profiled.
+    """
+    from harness.runner.plan import parse_filters, selected
+
+    if not profile_all and not filters:
+        return cases
+    flt = parse_filters(filters)
+    return [replace(c, profile=True) if profile_all or selected(c, flt) else c for c in cases]
+
+
+def check_steps(steps: int | None) -> int | None:
+    if steps is not None and steps < 1:
+        raise SuiteError("--profile-steps", str(steps), "must be >= 1")
+    return steps

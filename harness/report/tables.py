@@ -1,0 +1,143 @@
+"""From run folders to the report's tables: the one entry point the renderers share."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from harness import analysis
+from harness.analysis.frames import machine_label, suite_name
+from harness.errors import ConfigError, ResultsError
+from harness.report.ops_section import op_tables
+from harness.results.store import Run, load_runs
+
+# Keys looked up (first found wins) in run.json; the format is built defensively.
+_DATE_KEYS = ("started_utc", "start_utc", "started", "created_utc", "date")
+_END_KEYS = ("ended_utc", "end_utc", "finished_utc")
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """What the tables depend on beyond the runs themselves."""
+
+    baseline: str | Mapping[str, str] | None = None  # throughput baseline, "engine=keras_fit"
+    include_profiled: bool = False  # profiled repeats perturb timings: left out by default
+    target: float | None = None  # recompute time-to-target for this accuracy (else as recorded)
+    factors: analysis.EnergyFactors = field(default_factory=analysis.EnergyFactors)
+
+
+def load(runs: Sequence[Run | str | Path]) -> list[Run]:
+    """Loaded runs from Run objects, run folders or folders of runs (in the order given)."""
+    out: list[Run] = []
+    for item in runs:
+        if isinstance(item, Run):
+            out.append(item)
+            continue
+        if not Path(item).exists():
+            raise ConfigError(f"{item}: no such run folder or folder of runs")
+        found = load_runs(item)
+        if not found:
+            raise ResultsError(f"{item}: no harness run found (a run folder holds run.json)")
+        out.extend(found)
+    seen: set[Path] = set()
+    unique = []
+    for run in out:
+        key = Path(run.path).resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(run)
+    return unique
+
+
+def _flat(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(_flat(v) for v in value)
+    if isinstance(value, Mapping):
+        return json.dumps(value, sort_keys=True, default=str)
+    return "" if value is None else str(value)
+
+
+def _first(meta: Mapping[str, Any], keys: Sequence[str]) -> str:
+    for key in keys:
+        if meta.get(key):
+            return _flat(meta[key])
+    return ""
+
+
+def run_info(runs: Sequence[Run]) -> pd.DataFrame:
+    """One row per run: id, suite, machine, dates, harness and library versions, git commit."""
+    rows = []
+    for run in runs:
+        meta = run.meta if isinstance(run.meta, Mapping) else {}
+        software = meta.get("software") if isinstance(meta.get("software"), Mapping) else {}
+        git = meta.get("git") if isinstance(meta.get("git"), Mapping) else {}
+        versions = {k: _flat(v) for k, v in software.items() if not isinstance(v, Mapping)}
+        rows.append(
+            {
+                "run_id": run.run_id,
+                "suite": suite_name(meta),
+                "machine": machine_label(meta, fallback=run.run_id),
+                "started_utc": _first(meta, _DATE_KEYS),
+                "ended_utc": _first(meta, _END_KEYS),
+                "harness_version": _flat(meta.get("harness_version", "")),
+                "git_commit": _flat(git.get("commit", meta.get("git_commit", ""))),
+                "versions": "; ".join(f"{k} {v}" for k, v in sorted(versions.items())),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def machine_details(runs: Sequence[Run]) -> pd.DataFrame:
+    """Every item of each run's ``machine`` dict: one row per key, one column per run."""
+    columns: dict[str, dict[str, str]] = {}
+    for run in runs:
+        machine = run.meta.get("machine") if isinstance(run.meta, Mapping) else None
+        if isinstance(machine, Mapping):
+            columns[run.run_id] = {str(k): _flat(v)[:500] for k, v in machine.items()}
+    if not columns:
+        return pd.DataFrame(columns=["key"])
+    table = pd.DataFrame(columns).fillna("")
+    table.index.name = "key"
+    return table.sort_index().reset_index()
+
+
+def build_tables(
+    runs: Sequence[Run | str | Path], options: ReportOptions | None = None
+) -> dict[str, pd.DataFrame]:
+    """Every table of the report, as DataFrames, in report order.
+
+    Keys: runs, machines, status, problems, leaderboard, learning_curves,
+    learning_rates, throughput, scaling, profile, profile_ratios, energy,
+    energy_sources, power_summary, power, op_breakdown, top_ops, op_compare. Column units: :func:`harness.analysis.unit`.
+    """
+    options = options or ReportOptions()
+    loaded = load(runs)
+    data = analysis.combine(loaded)
+    cases, epochs = data["cases"], data["epochs"]
+    if options.target is not None:
+        cases = analysis.time_to_target(cases, epochs, options.target)
+    prof = options.include_profiled
+    power = analysis.power_series(cases, data["samples"], include_profiled=prof)
+    return {
+        "runs": run_info(loaded),
+        "machines": machine_details(loaded),
+        "status": analysis.status_summary(cases),
+        "problems": analysis.problems(cases),
+        "leaderboard": analysis.leaderboard(cases, include_profiled=prof),
+        "learning_curves": analysis.learning_curves(cases, epochs, include_profiled=prof),
+        "learning_rates": analysis.learning_rates(cases, epochs),
+        "throughput": analysis.throughput(cases, baseline=options.baseline, include_profiled=prof),
+        "scaling": analysis.strategy_scaling(cases, include_profiled=prof),
+        "profile": analysis.performance_profile(cases, include_profiled=prof),
+        "profile_ratios": analysis.performance_ratios(cases, include_profiled=prof),
+        "energy": analysis.energy_table(cases, options.factors, include_profiled=prof),
+        "energy_sources": analysis.energy_sources(cases),
+        "power_summary": analysis.power_summary(power),
+        "power": power,
+        **op_tables(cases, data["ops"]),
+    }

@@ -1,0 +1,129 @@
+"""Fakes at the hardware boundary: a powercap tree, a pynvml module, a clock."""
+
+from __future__ import annotations
+
+import math
+import os
+import types
+from pathlib import Path
+
+
+class FakeClock:
+    """A clock the test moves by hand (seconds)."""
+
+    def __init__(self, t: float = 100.0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, dt: float) -> None:
+        self.t += dt
+
+
+class FakePowercap:
+    """A powercap tree laid out like sysfs: every zone a folder at the root.
+
+    ``add(zone, joules)`` advances a counter the way hardware does (modulo its
+    range) and remembers the true energy put in.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.ranges: dict[str, int | None] = {}
+        self.put_in: dict[str, float] = {}
+        self.paths: dict[str, Path] = {}
+
+    def zone(self, zone_id: str, name: str, start_uj: int = 0, max_range_uj: int | None = 2**32,
+             nested_in: str | None = None) -> Path:
+        parent = self.paths[nested_in] if nested_in else self.root
+        path = parent / zone_id
+        path.mkdir(parents=True)
+        (path / "name").write_text(name + "\n")
+        (path / "energy_uj").write_text(f"{start_uj:020d}\n")
+        if max_range_uj is not None:
+            (path / "max_energy_range_uj").write_text(f"{max_range_uj}\n")
+        self.ranges[zone_id], self.put_in[zone_id], self.paths[zone_id] = max_range_uj, 0.0, path
+        return path
+
+    def add(self, zone_id: str, joules: float) -> None:
+        path = self.paths[zone_id] / "energy_uj"
+        cur = int(path.read_text())
+        new = (cur + round(joules * 1e6)) % (self.ranges[zone_id] or 2**32)
+        # in place and fixed width, as sysfs updates it: a reader never sees an empty file
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            os.pwrite(fd, f"{new:020d}\n".encode(), 0)
+        finally:
+            os.close(fd)
+        self.put_in[zone_id] += joules
+
+
+# ---------------------------------------------------------------- fake NVML
+class FakeGpu:
+    """``power_w(t)`` in W; ``energy_j(t)`` cumulative J (None: no energy counter)."""
+
+    def __init__(self, uuid: str, name: str, power_w, energy_j=None) -> None:
+        self.uuid, self.name, self.power_w, self.energy_j = uuid, name, power_w, energy_j
+        self.fail: dict[str, int] = {}  # function name -> NVML error code
+        self.util, self.mem_used, self.temp, self.sm_mhz = 80, 2 * 2**30, 60, 1500
+
+
+def make_fake_nvml(gpus: list[FakeGpu], clock: FakeClock, init_error: int | None = None) -> types.ModuleType:
+    """A module with the pynvml API the collectors use. Energy counters integrate power exactly."""
+    m = types.ModuleType("pynvml")
+    codes = {"UNINITIALIZED": 1, "NOT_SUPPORTED": 3, "NO_PERMISSION": 4, "DRIVER_NOT_LOADED": 9,
+             "LIBRARY_NOT_FOUND": 12, "FUNCTION_NOT_FOUND": 13, "GPU_IS_LOST": 15, "UNKNOWN": 999}
+    for k, v in codes.items():
+        setattr(m, f"NVML_ERROR_{k}", v)
+    m.NVML_TEMPERATURE_GPU, m.NVML_CLOCK_SM = 0, 1
+
+    class NVMLError(Exception):
+        def __init__(self, value: int) -> None:
+            super().__init__(f"NVML error code {value}")
+            self.value = value
+
+    m.NVMLError = NVMLError
+    m.calls = []
+
+    def guard(fn_name, handle):
+        m.calls.append(fn_name)
+        code = gpus[handle].fail.get(fn_name)
+        if code:
+            raise NVMLError(code)
+        return gpus[handle]
+
+    def init():
+        if init_error:
+            raise NVMLError(init_error)
+
+    m.nvmlInit = init
+    m.nvmlShutdown = lambda: None
+    m.nvmlSystemGetDriverVersion = lambda: "555.42"
+    m.nvmlDeviceGetCount = lambda: len(gpus)
+    m.nvmlDeviceGetHandleByIndex = lambda i: i
+    m.nvmlDeviceGetUUID = lambda h: guard("uuid", h).uuid
+    m.nvmlDeviceGetName = lambda h: guard("name", h).name
+
+    def total_energy(h):
+        g = guard("nvmlDeviceGetTotalEnergyConsumption", h)
+        if g.energy_j is None:
+            raise NVMLError(m.NVML_ERROR_NOT_SUPPORTED)
+        return int(round(5e6 + 1000.0 * g.energy_j(clock.t)))  # mJ since "driver load"
+
+    m.nvmlDeviceGetTotalEnergyConsumption = total_energy
+    m.nvmlDeviceGetPowerUsage = lambda h: int(round(guard("nvmlDeviceGetPowerUsage", h).power_w(clock.t) * 1000))
+    m.nvmlDeviceGetUtilizationRates = lambda h: types.SimpleNamespace(gpu=guard("nvmlDeviceGetUtilizationRates", h).util, memory=10)
+    m.nvmlDeviceGetMemoryInfo = lambda h: types.SimpleNamespace(used=guard("nvmlDeviceGetMemoryInfo", h).mem_used, total=80 * 2**30)
+    m.nvmlDeviceGetTemperature = lambda h, sensor: guard("nvmlDeviceGetTemperature", h).temp
+    m.nvmlDeviceGetClockInfo = lambda h, kind: guard("nvmlDeviceGetClockInfo", h).sm_mhz
+    return m
+
+
+def sine_power(t: float) -> float:
+    """A power trace with a known integral: 200 + 100 sin(t - t0) W."""
+    return 200.0 + 100.0 * math.sin(t - 100.0)
+
+
+def sine_energy_j(t0: float, t1: float) -> float:
+    return 200.0 * (t1 - t0) - 100.0 * (math.cos(t1 - 100.0) - math.cos(t0 - 100.0))

@@ -1,0 +1,56 @@
+"""`harness run SUITE --interleave-with REF`: baseline code and this checkout alternate in one job."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from harness.cli import main
+from harness.results import find_runs, load_run
+
+TINY = """
+[suite]
+name = "aa"
+collectors = []
+[defaults]
+dataset = { name = "synthetic", n_train = 256, n_test = 64 }
+epochs = 1
+batch_size = 64
+optimizer = "adam"
+"""
+
+
+def in_git_checkout() -> bool:
+    return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True).returncode == 0
+
+
+def test_bad_ref_is_bad_input(tmp_path, capsys):
+    if not in_git_checkout():
+        pytest.skip("not a git checkout")
+    (tmp_path / "s.toml").write_text(TINY)
+    code = main(["run", str(tmp_path / "s.toml"), "--interleave-with", "no-such-ref-xyz",
+                 "--results-dir", str(tmp_path)])
+    assert code == 2
+    assert "no-such-ref-xyz" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_interleave_aa_with_head(tmp_path, capsys):
+    if not in_git_checkout():
+        pytest.skip("not a git checkout")
+    (tmp_path / "s.toml").write_text(TINY)
+    code = main(["run", str(tmp_path / "s.toml"), "--interleave-with", "HEAD", "--rounds", "2",
+                 "--repeats", "2", "--results-dir", str(tmp_path)])
+    assert code == 0
+    out = capsys.readouterr().out
+    base = next(tmp_path.glob("interleave-*/base"))
+    head = next(tmp_path.glob("interleave-*/head"))
+    assert f"harness compare --pool {base} {head}" in out
+    for side in (base, head):
+        runs = find_runs(side)
+        assert len(runs) == 2  # one run per round
+        assert all((load_run(r).cases.status == "ok").all() for r in runs)
+    # the temporary worktree is gone
+    worktrees = subprocess.run(["git", "worktree", "list"], capture_output=True, text=True).stdout
+    assert "harness-base-" not in worktrees
