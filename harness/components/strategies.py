@@ -20,6 +20,28 @@ MULTI_PROCESS = ("multi_worker_mirrored", "parameter_server")
 NO_XLA_REASON = ("XLA cannot access variables placed on another device "
                  "(https://www.tensorflow.org/xla/known_issues#tfvariable_on_a_different_device)")
 
+KERAS_FIT_PS_REASON = ("keras_fit under parameter_server: Keras 3's model.fit has no ClusterCoordinator "
+                       "support (only tf_keras/Keras 2 had it; Keras 3's TensorFlow trainer never creates "
+                       "a coordinator); use engine = \"fast\", which drives tf.distribute.coordinator")
+KERAS_FIT_MWM_REASON = ("keras_fit under multi_worker_mirrored: Keras 3.15's model.fit fails in multi-worker mode "
+                       "(Trainer._maybe_symbolic_build reduces a PerReplica batch: \"Attempt to convert a value "
+                       "(PerReplica...) to a Tensor\"; bypassing it, the metric reduction fails: \"Invalid "
+                       "reduction dimension 0 for input with 0 dimensions\"); known: keras-team/keras#20585, "
+                       "tensorflow/tensorflow#72388. Use engine = \"fast\"")
+EAGER_REASON = ("the eager engine is the design document's single-device loop; under a "
+                "multi-replica strategy use engine = \"fast\" or \"keras_fit\"")
+
+
+def unsupported_engine(case: Any, workers: int) -> str | None:
+    """Why ``case``'s engine cannot run under its multi-process strategy (known before starting processes)."""
+    if case.engine == "eager":
+        return EAGER_REASON
+    if case.engine == "keras_fit" and case.strategy["name"] == "parameter_server":
+        return KERAS_FIT_PS_REASON
+    if case.engine == "keras_fit" and case.strategy["name"] == "multi_worker_mirrored" and workers > 1:
+        return KERAS_FIT_MWM_REASON
+    return None
+
 
 def replicas_needed(strategy: dict[str, Any]) -> int:
     """Logical devices a single-process strategy needs (decides the worker's device config)."""

@@ -18,10 +18,10 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
     import tensorflow as tf
 
     if spec.strategy is not None and type(spec.strategy).__name__ != "OneDeviceStrategy":
+        from harness.components.strategies import EAGER_REASON
         from harness.errors import SkipCase
 
-        raise SkipCase("the eager engine is the design document's single-device loop; under a "
-                       "multi-replica strategy use engine = \"fast\" or \"keras_fit\"")
+        raise SkipCase(EAGER_REASON)
     x, y = tf.constant(spec.x_train), tf.constant(spec.y_train)
     xt, yt = tf.constant(spec.x_test), tf.constant(spec.y_test)
     B, spe = spec.batch_size, spec.steps_per_epoch

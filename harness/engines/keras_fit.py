@@ -92,7 +92,12 @@ def _strategy_check(spec: TrainSpec) -> str:
     """Skip what Keras 3 cannot do under the strategy; return the note for the row."""
     import tensorflow as tf
 
-    from harness.components.strategies import NO_XLA_REASON, describe
+    from harness.components.strategies import (
+        KERAS_FIT_MWM_REASON,
+        KERAS_FIT_PS_REASON,
+        NO_XLA_REASON,
+        describe,
+    )
     from harness.errors import SkipCase
 
     st = spec.strategy
@@ -100,15 +105,9 @@ def _strategy_check(spec: TrainSpec) -> str:
         return ""
     name = type(st).__name__
     if name.startswith("ParameterServerStrategy"):
-        raise SkipCase("keras_fit under parameter_server: Keras 3's model.fit has no ClusterCoordinator "
-                       "support (only tf_keras/Keras 2 had it; Keras 3's TensorFlow trainer never creates "
-                       "a coordinator); use engine = \"fast\", which drives tf.distribute.coordinator")
+        raise SkipCase(KERAS_FIT_PS_REASON)
     if isinstance(st, tf.distribute.MultiWorkerMirroredStrategy) and describe(st)["num_workers"] > 1:
-        raise SkipCase("keras_fit under multi_worker_mirrored: Keras 3.15's model.fit fails in multi-worker mode "
-                       "(Trainer._maybe_symbolic_build reduces a PerReplica batch: \"Attempt to convert a value "
-                       "(PerReplica...) to a Tensor\"; bypassing it, the metric reduction fails: \"Invalid "
-                       "reduction dimension 0 for input with 0 dimensions\"); known: keras-team/keras#20585, "
-                       "tensorflow/tensorflow#72388. Use engine = \"fast\"")
+        raise SkipCase(KERAS_FIT_MWM_REASON)
     if isinstance(st, tf.distribute.MirroredStrategy) and (spec.steps_per_execution or 1) > 1:
         raise SkipCase("keras_fit with steps_per_execution > 1 under MirroredStrategy: Keras 3.15's multi-step "
                        "loop (a tf.while_loop whose cond checks the iterator) fails under MirroredStrategy with "

@@ -39,7 +39,7 @@ from harness.runner.hooks import CollectorHooks
 
 log = logging.getLogger(__name__)
 
-POLL_S = 0.1
+POLL_S = 0.02  # window events reach the collectors within this delay
 
 
 @dataclass
@@ -146,10 +146,16 @@ def run_cluster_case(task: Any, run_dir: Path, limit: float, cfg: Any) -> CaseRe
     else:
         cluster, mine, kind = ext[0], ext[1], "external"
     reporter = _reporter(case.strategy["name"], cluster)
+    reason = strategies.unsupported_engine(case, len(cluster.get("worker", [])))
+    if reason:
+        row.update(status="skipped", error=reason, cluster=kind, num_workers=len(cluster.get("worker", [])) or 1,
+                   wall_s=time.perf_counter() - t0)
+        return CaseResult(case=row)
     tasks = [(t, i) for t, addrs in cluster.items() for i in range(len(addrs))] if mine is None else [mine]
     if mine is not None and _role(case.strategy["name"], mine[0]) == "serve":
         row.update(status="skipped", error=f"this host is {mine[0]}:{mine[1]} of a parameter-server cluster: run "
-                   "`python -m harness.runner.cluster_task --serve` here; the suite runs on the chief's host")
+                   "`python -m harness.runner.cluster_task --serve` here; the suite runs on the chief's host",
+                   wall_s=time.perf_counter() - t0)
         return CaseResult(case=row)
     procs: list[Proc] = []
     hooks, outcome = None, {"kind": "crashed", "error": "the cluster's processes could not be started"}

@@ -98,3 +98,36 @@ def test_worker_killed_mid_case_is_recorded_and_the_suite_goes_on(tmp_path):
     assert cases.loc["default"].status == "ok"
     time.sleep(0.5)
     assert not [c for c in psutil.Process().children(recursive=True) if "cluster_task" in " ".join(c.cmdline())]
+
+
+def test_joining_a_user_given_cluster_via_tf_config(tmp_path, monkeypatch):
+    """Two harness runs, each told its task by TF_CONFIG, train one multi-worker case together."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from harness.runner.cluster import free_ports
+
+    ports = free_ports(2)
+    cluster = {"worker": [f"localhost:{p}" for p in ports]}
+    text = SUITE.format(strategies='["multi_worker_mirrored"]', epochs=1, limit=180)
+    suite_file = tmp_path / "ext.toml"
+    suite_file.write_text(text.replace("[suite]", "[suite]\ncollectors = []"))
+    env = {**os.environ, "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 1}})}
+    other = subprocess.Popen([sys.executable, "-m", "harness", "run", str(suite_file), "--results-dir",
+                              str(tmp_path / "w1"), "--no-progress"], env=env, cwd=Path(__file__).parents[2],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 0}}))
+        summary = run_suite(parse_suite(suite_file.read_text()),
+                            RunOptions(results_dir=tmp_path / "w0", progress=False, collectors=[]))
+        assert other.wait(120) == 0
+    finally:
+        other.kill()
+    mine = load_run(summary.run_dir).cases.iloc[0]
+    theirs = load_run(next((tmp_path / "w1").iterdir())).cases.iloc[0]
+    for row in (mine, theirs):
+        assert row.status == "ok" and row.cluster == "external"
+        assert row.num_workers == 2 and row.num_replicas == 2
+    assert mine.test_loss == pytest.approx(theirs.test_loss, abs=1e-6)  # one model, trained together

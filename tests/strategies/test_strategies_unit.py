@@ -84,3 +84,12 @@ def test_external_cluster_from_suite_table(monkeypatch):
 def test_no_external_cluster_by_default(cases, monkeypatch):
     monkeypatch.delenv("TF_CONFIG", raising=False)
     assert cluster.external_task(cases["multi_worker_mirrored"]) is None
+
+
+def test_engines_that_cannot_run_under_a_cluster_are_skipped_before_starting_it(cases):
+    mwm, ps = cases["multi_worker_mirrored"], cases["parameter_server"]
+    assert strategies.unsupported_engine(mwm, 2) is None  # fast
+    assert "keras-team/keras#20585" in strategies.unsupported_engine(replace(mwm, engine="keras_fit"), 2)
+    assert strategies.unsupported_engine(replace(mwm, engine="keras_fit"), 1) is None  # single worker: fit works
+    assert "ClusterCoordinator" in strategies.unsupported_engine(replace(ps, engine="keras_fit"), 2)
+    assert "eager" in strategies.unsupported_engine(replace(ps, engine="eager"), 2)
