@@ -166,6 +166,7 @@ COLLECTORS = _cols(
 # Columns added by distribution strategies (issue 4).
 DISTRIBUTED = _cols(
     ("cluster", STR, "", "loopback, external (TF_CONFIG / suite) or empty"),
+    ("strategy_notes", STR, "", "how the engine adapted to the strategy (XLA scope, metric sources)"),
 )
 
 # Columns added by profiling (issue 8): filled only for profiled cases, except gpu_mem_peak_source.

@@ -111,7 +111,7 @@ class Case:
     @property
     def case_id(self) -> str:
         ident = {k: getattr(self, k) for k in IDENTITY_AXES}
-        for k in ("optimizer", "schedule"):
+        for k in ("optimizer", "schedule", "strategy"):
             ident[k] = {"name": ident[k]["name"], "params": ident[k]["params"]}
         if self.collectors is not None:  # only an explicit override tells two cases apart
             ident["collectors"] = list(self.collectors)
@@ -261,7 +261,7 @@ def _strategy(f: str, key: str, v: Any) -> dict[str, Any]:
     for p in ("replicas", "workers", "ps"):
         if p in comp["params"]:
             _int(f, f"{key}.{p}", comp["params"][p], 1)
-    return {"name": comp["name"], "params": comp["params"]}
+    return {"name": comp["name"], "label": comp["label"], "params": comp["params"]}
 
 
 def _optional(fn):

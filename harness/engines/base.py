@@ -78,6 +78,7 @@ class EngineResult:
     retraces: int | None = None
     epochs: list[dict[str, Any]] = field(default_factory=list)
     target_epoch: int | None = None
+    notes: str = ""  # how the engine adapted to the strategy (XLA scope, metric sources)
 
 
 class EpochLoop:
@@ -91,13 +92,11 @@ class EpochLoop:
 
     def end_epoch(self, epoch: int, loss: float, accuracy: float, steps: int, epoch_s: float) -> bool:
         """Record the epoch; returns True when training must stop (diverged)."""
-        from harness.components.schedules import rate_at
-
         r = self.result
         r.train_s += epoch_s
         r.steps += steps
         r.examples += steps * self.spec.batch_size
-        lr = rate_at(self.optimizer, r.steps - 1)
+        lr = learning_rate_at(self.optimizer, r.steps - 1)
         self.hooks.on_epoch_end(epoch)
         t0 = time.perf_counter_ns()
         test_loss, test_acc = self.evaluate()
@@ -115,6 +114,17 @@ class EpochLoop:
         if self.controller is not None:
             self.controller.on_epoch_end(self.optimizer, loss)
         return False
+
+
+def learning_rate_at(optimizer: Any, update: int) -> float:
+    """The rate in force at ``update``; under a strategy the rate variable is a distributed
+    variable (a MirroredVariable, or one on a parameter server), read through ``numpy()``."""
+    from harness.components.schedules import rate_at
+
+    try:
+        return rate_at(optimizer, update)
+    except TypeError:
+        return float(np.asarray(optimizer.learning_rate.value.numpy()))
 
 
 def snapshot(model: Any, optimizer: Any) -> tuple[list, list]:

@@ -5,6 +5,13 @@ Host work per K updates is one call and one scalar fetch; batch shapes are fixed
 permutation, and the first call (trace + XLA compile) happens before the timed
 window, its updates undone. Per-update times are chunk times divided by the
 updates in the chunk (``step_time_basis = per_chunk/K``).
+
+Under a synchronous tf.distribute strategy (``one_device``, ``mirrored``,
+``central_storage``, ``multi_worker_mirrored``) the same loop calls
+``strategy.run`` once per update inside the graph loop; replica *r* trains on
+its slice ``[r*b, (r+1)*b)`` of the global batch (b = global batch / replicas),
+so the updates equal the single-device ones. ``parameter_server`` is driven by
+:mod:`harness.engines.fast_ps`.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from harness.components.strategies import NO_XLA_REASON
 from harness.engines.base import EpochLoop, Hooks, TrainSpec, epoch_permutation, restore, snapshot
 from harness.engines.step import make_evaluate, make_train_step
 
@@ -21,30 +29,27 @@ DEFAULT_STEPS_PER_CALL = 50
 def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: Any = None) -> Any:
     import tensorflow as tf
 
+    if spec.strategy is not None and is_parameter_server(spec.strategy):
+        from harness.engines.fast_ps import run as run_ps
+
+        return run_ps(model, optimizer, spec, hooks, controller)
     x, y = tf.constant(spec.x_train), tf.constant(spec.y_train)
     xt, yt = tf.constant(spec.x_test), tf.constant(spec.y_test)
     B, spe = spec.batch_size, spec.steps_per_epoch
     K = min(spe, spec.steps_per_execution or DEFAULT_STEPS_PER_CALL)
-    optimizer.build(model.trainable_variables)
     jit = True if spec.jit_compile is None else spec.jit_compile
-    # XLA compiles the step alone: compiling the whole loop would hand XLA the
-    # resident training set as an argument, which it copies on every call.
-    step = tf.function(make_train_step(model, optimizer, B), jit_compile=jit)
+    if spec.strategy is None:
+        optimizer.build(model.trainable_variables)
+        chunk = _local_chunk(make_train_step, model, optimizer, x, y, B, jit)
+    else:
+        chunk, jit_used = replicated_chunk(spec.strategy, model, optimizer, x, y, B, jit)
+        notes = ("XLA compiles the forward/backward pass; all-reduce and update run outside XLA"
+                 if jit_used else "no XLA: " + NO_XLA_REASON if jit else "")
 
-    @tf.function
-    def chunk(perm, start, count):
-        def body(i, loss_sum, correct):
-            idx = tf.slice(perm, [(start + i) * B], [B])
-            loss, corr = step(tf.gather(x, idx), tf.gather(y, idx))
-            return i + 1, loss_sum + loss, correct + corr
-
-        _, loss_sum, correct = tf.while_loop(
-            lambda i, *_: i < count, body, (tf.constant(0), tf.constant(0.0), tf.constant(0.0)))
-        return loss_sum, correct
-
-    evaluate = make_evaluate(model, jit)
+    evaluate = make_evaluate(model, jit and spec.strategy is None)
     loop = EpochLoop(spec, optimizer, lambda: tuple(float(v) for v in evaluate(xt, yt)), hooks, controller)
     res = loop.result
+    res.notes = notes if spec.strategy is not None else ""
     res.initial_loss = float(evaluate(x, y)[0])
 
     state = snapshot(model, optimizer)
@@ -75,3 +80,70 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
     res.retraces = chunk.experimental_get_tracing_count() - traces
     res.step_time_basis = f"per_chunk/{K}" if K > 1 else "per_step"
     return res
+
+
+def _local_chunk(make_step: Any, model: Any, optimizer: Any, x: Any, y: Any, B: int, jit: bool) -> Any:
+    """``chunk(perm, start, count) -> (loss sum, correct)``: ``count`` updates in one graph call."""
+    import tensorflow as tf
+
+    # XLA compiles the step alone: compiling the whole loop would hand XLA the
+    # resident training set as an argument, which it copies on every call.
+    step = tf.function(make_step(model, optimizer, B), jit_compile=jit)
+
+    @tf.function
+    def chunk(perm, start, count):
+        def body(i, loss_sum, correct):
+            idx = tf.slice(perm, [(start + i) * B], [B])
+            loss, corr = step(tf.gather(x, idx), tf.gather(y, idx))
+            return i + 1, loss_sum + loss, correct + corr
+
+        _, loss_sum, correct = tf.while_loop(
+            lambda i, *_: i < count, body, (tf.constant(0), tf.constant(0.0), tf.constant(0.0)))
+        return loss_sum, correct
+
+    return chunk
+
+
+def is_parameter_server(strategy: Any) -> bool:
+    return type(strategy).__name__.startswith("ParameterServerStrategy")
+
+
+def replicated_chunk(strategy: Any, model: Any, optimizer: Any, x: Any, y: Any, B: int, jit: bool) -> tuple[Any, bool]:
+    """The chunk under a synchronous strategy, and whether XLA compiles the gradients.
+
+    The graph loop sits outside ``strategy.run`` (a gradient all-reduce inside a
+    loop inside the replica function is refused by tf.distribute); XLA compiles
+    only the forward/backward pass (:func:`make_replica_step`), and not at all
+    under ``central_storage``, whose variables live on another device than the replicas.
+    """
+    import tensorflow as tf
+
+    from harness.engines.step import make_replica_step
+
+    R = strategy.num_replicas_in_sync
+    if B % R:
+        raise ValueError(f"batch_size={B} is not divisible by the {R} replicas in sync")
+    b = B // R
+    if type(strategy).__name__ == "CentralStorageStrategy":
+        jit = False
+    with strategy.scope():
+        optimizer.build(model.trainable_variables)
+    step = make_replica_step(model, optimizer, B, jit)
+
+    def replica(perm, pos):
+        rid = tf.distribute.get_replica_context().replica_id_in_sync_group
+        idx = tf.slice(perm, [pos * B + rid * b], [b])
+        return step(tf.gather(x, idx), tf.gather(y, idx))
+
+    @tf.function
+    def chunk(perm, start, count):
+        def body(i, loss_sum, correct):
+            loss, corr = strategy.run(replica, args=(perm, start + i))
+            return (i + 1, loss_sum + strategy.reduce("SUM", loss, axis=None),
+                    correct + strategy.reduce("SUM", corr, axis=None))
+
+        _, loss_sum, correct = tf.while_loop(
+            lambda i, *_: i < count, body, (tf.constant(0), tf.constant(0.0), tf.constant(0.0)))
+        return loss_sum, correct
+
+    return chunk, jit

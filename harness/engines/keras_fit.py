@@ -5,10 +5,22 @@ unless the case sets ``jit_compile`` / ``steps_per_execution``. The training set
 is cut to whole batches so every engine does the same updates per epoch; Keras
 shuffles it every epoch. A short warm-up fit (two host calls) traces and
 compiles before the timed window; its updates are undone.
+
+Under a strategy Keras distributes the batches itself (the global batch is
+split over the replicas). Known limits of Keras 3, reported rather than hidden:
+``parameter_server`` is skipped (Keras 3's ``fit`` has no ClusterCoordinator
+support); ``multi_worker_mirrored`` is skipped (Keras 3 fit fails in
+multi-worker mode, keras-team/keras#20585); ``steps_per_execution > 1`` under
+``mirrored`` is skipped (Keras 3's multi-step loop fails there, keras-team/keras#19246); ``jit_compile = true`` under a multi-device strategy is skipped (XLA
+cannot reach variables on another device); under ``central_storage`` Keras'
+loss/accuracy metrics come out wrong (loss inflated by about the replica count,
+accuracy not a multiple of 1/N), so the epoch's training loss and accuracy are
+measured by a full pass over the training set after the epoch instead.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
@@ -22,20 +34,27 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
 
     from harness.components.model import loss_object
 
+    st = spec.strategy
+    notes = _strategy_check(spec)
+    central = st is not None and type(st).__name__ == "CentralStorageStrategy"
     B, spe = spec.batch_size, spec.steps_per_epoch
     K = spec.steps_per_execution or 1
     n = spe * B
     x, y = spec.x_train[:n], spec.y_train[:n]
     xt, yt = tf.constant(spec.x_test), tf.constant(spec.y_test)
+    jit_fit = "auto" if spec.jit_compile is None else spec.jit_compile
     model.compile(optimizer=optimizer, loss=loss_object().__class__(from_logits=True), metrics=["accuracy"],
-                  jit_compile="auto" if spec.jit_compile is None else spec.jit_compile, steps_per_execution=K)
-    evaluate = make_evaluate(model, jit_compile=spec.jit_compile is not False)
+                  jit_compile=jit_fit, steps_per_execution=K)
+    evaluate = make_evaluate(model, jit_compile=spec.jit_compile is not False and st is None)
     loop = EpochLoop(spec, optimizer, lambda: tuple(float(v) for v in evaluate(xt, yt)), hooks, controller)
     res = loop.result
+    res.notes = notes
+    x_all, y_all = (tf.constant(x), tf.constant(y)) if central else (None, None)
     res.initial_loss = float(evaluate(tf.constant(spec.x_train), tf.constant(spec.y_train))[0])
     keras.utils.set_random_seed(spec.seed)
 
-    optimizer.build(model.trainable_variables)
+    with st.scope() if st is not None else contextlib.nullcontext():
+        optimizer.build(model.trainable_variables)
     state = snapshot(model, optimizer)
     t0 = time.perf_counter_ns()
     warm = min(n, 2 * K * B)
@@ -56,7 +75,10 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
 
         def on_epoch_end(self, epoch, logs=None):
             epoch_s = (time.perf_counter_ns() - self.e0) / 1e9
-            if loop.end_epoch(epoch + 1, float(logs["loss"]), float(logs["accuracy"]), spe, epoch_s):
+            loss, acc = float(logs["loss"]), float(logs["accuracy"])
+            if central:  # Keras' metrics are wrong under CentralStorageStrategy (see module doc)
+                loss, acc = (float(v) for v in evaluate(x_all, y_all))
+            if loop.end_epoch(epoch + 1, loss, acc, spe, epoch_s):
                 self.model.stop_training = True
 
     hooks.on_window_start()
@@ -64,3 +86,38 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
     hooks.on_window_end()
     res.step_time_basis = f"per_chunk/{K}" if K > 1 else "per_step"
     return res
+
+
+def _strategy_check(spec: TrainSpec) -> str:
+    """Skip what Keras 3 cannot do under the strategy; return the note for the row."""
+    import tensorflow as tf
+
+    from harness.components.strategies import (
+        KERAS_FIT_MWM_REASON,
+        KERAS_FIT_PS_REASON,
+        NO_XLA_REASON,
+        describe,
+    )
+    from harness.errors import SkipCase
+
+    st = spec.strategy
+    if st is None:
+        return ""
+    name = type(st).__name__
+    if name.startswith("ParameterServerStrategy"):
+        raise SkipCase(KERAS_FIT_PS_REASON)
+    if isinstance(st, tf.distribute.MultiWorkerMirroredStrategy) and describe(st)["num_workers"] > 1:
+        raise SkipCase(KERAS_FIT_MWM_REASON)
+    if isinstance(st, tf.distribute.MirroredStrategy) and (spec.steps_per_execution or 1) > 1:
+        raise SkipCase("keras_fit with steps_per_execution > 1 under MirroredStrategy: Keras 3.15's multi-step "
+                       "loop (a tf.while_loop whose cond checks the iterator) fails under MirroredStrategy with "
+                       "InvalidArgumentError \"You must feed a value for placeholder tensor "
+                       "'while/cond/Placeholder'\" (keras-team/keras#19246); use steps_per_execution = 1, or "
+                       "engine = \"fast\"")
+    if spec.jit_compile and name != "OneDeviceStrategy":
+        raise SkipCase(f"keras_fit with jit_compile = true under {name}: {NO_XLA_REASON}; "
+                       "leave jit_compile unset (Keras picks) or false")
+    if name == "CentralStorageStrategy":
+        return "train loss/accuracy from a full pass after each epoch (Keras 3 metrics wrong under CentralStorageStrategy)"
+    return ""
+

@@ -52,3 +52,38 @@ def make_evaluate(model: Any, jit_compile: bool = True) -> Callable:
         return loss, acc
 
     return evaluate
+
+
+def make_replica_step(model: Any, optimizer: Any, global_batch_size: int, jit_compile: bool) -> Callable:
+    """The same step for use inside ``strategy.run``: ``step(x, y) -> (loss, correct)`` per replica.
+
+    Same loss and update as :func:`make_train_step`, split in two so that XLA may
+    compile the forward and backward pass (``jit_compile``) while the gradient
+    all-reduce and the update stay outside XLA: a cross-replica ``merge_call``
+    cannot run inside a compiled function ("`merge_call` called while defining a
+    new graph"), and XLA cannot touch variables placed on another device
+    (https://www.tensorflow.org/xla/known_issues#tfvariable_on_a_different_device).
+    """
+    import tensorflow as tf
+
+    from harness.components.model import loss_object
+
+    loss_fn = loss_object()
+    variables = model.trainable_variables
+
+    @tf.function(jit_compile=jit_compile)
+    def gradients(x, y):
+        with tf.GradientTape() as tape:
+            logits = model(x, training=True)
+            loss = tf.nn.compute_average_loss(loss_fn(y, logits), global_batch_size=global_batch_size)
+            scaled = optimizer.scale_loss(loss)
+        grads = tape.gradient(scaled, variables)
+        correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, axis=1, output_type=tf.int32), y), tf.float32))
+        return loss, correct, grads
+
+    def step(x, y):
+        loss, correct, grads = gradients(x, y)
+        optimizer.apply_gradients(zip(grads, variables, strict=True))
+        return loss, correct
+
+    return step

@@ -39,6 +39,7 @@ class WorkerState:
     datasets: dict[str, datasets.Dataset] = field(default_factory=dict)
     cases_done: int = 0
     profile: Any = None  # harness.profiling.ProfileSettings, sent with a profiled case's run message
+    hooks_factory: Any = None  # cluster processes report window events instead (harness.runner.cluster_task)
 
     def dataset(self, spec: dict) -> datasets.Dataset:
         key = json.dumps(spec, sort_keys=True)
@@ -121,7 +122,7 @@ def _train(case: Case, repeat: int, state: WorkerState, row: dict, result: CaseR
             opt = keras.optimizers.LossScaleOptimizer(opt)
     row["setup_s"] = (time.perf_counter_ns() - s0) / 1e9
 
-    hooks = CollectorHooks(state.collector_config, case.device, case.collectors)
+    hooks = (state.hooks_factory or CollectorHooks)(state.collector_config, case.device, case.collectors)
     if case.profile:
         from harness.profiling.worker import profiler_hooks
 
@@ -133,6 +134,7 @@ def _train(case: Case, repeat: int, state: WorkerState, row: dict, result: CaseR
     row.update(
         status=res.status, error=res.error or None, compile_s=res.compile_s, train_s=res.train_s,
         eval_s=res.eval_s, steps=res.steps, step_time_basis=res.step_time_basis, retraces=res.retraces,
+        strategy_notes=res.notes or None,
         samples_per_s=res.examples / res.train_s if res.train_s > 0 else math.nan,
         steps_per_s=res.steps / res.train_s if res.train_s > 0 else math.nan,
         initial_loss=res.initial_loss, final_loss=final.get("loss"), train_accuracy=final.get("train_accuracy"),

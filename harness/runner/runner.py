@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from harness.components import strategies
 from harness.errors import EXIT_INTERRUPTED, HarnessError, ResultsError, SuiteError
 from harness.results import store
 from harness.runner.execute import base_row
@@ -271,6 +272,10 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
 
 def _run_one(task: Task, run_dir: Path, workers: WorkerPool, opts: RunOptions) -> store.CaseResult:
     limit = time_limit_s(task.case, opts.time_limit_s)
+    if strategies.is_multi_process(task.case):
+        from harness.runner.cluster import run_cluster_case
+
+        return run_cluster_case(task, run_dir, limit, workers.cfg)
     worker = workers.get(worker_key(task.case))
     t0 = time.perf_counter()
     msg: tuple = ("run", task.case, task.repeat)

@@ -1,0 +1,121 @@
+"""The rows of a multi-process case: the case row (global figures) and one ``workers`` row per process."""
+
+from __future__ import annotations
+
+import math
+import os
+import pickle
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.results.store import CaseResult
+
+NO_WINDOW = "no timed window was reached (the case ended before training)"
+
+
+@dataclass
+class ClusterContext:
+    cluster: dict[str, list[str]]
+    kind: str  # loopback | external
+    reporter: tuple[str, int]
+    limit_s: float
+    elapsed_s: float
+
+
+def read_result(p: Any) -> CaseResult | None:
+    try:
+        return pickle.loads(Path(p.result_path).read_bytes())
+    except (OSError, pickle.UnpicklingError, EOFError):
+        return None
+
+
+def tail(path: Path, n: int = 4000) -> str:
+    from harness.runner.worker import _noise
+
+    try:
+        lines = Path(path).read_text(errors="replace").splitlines()
+    except OSError:
+        return ""
+    return "\n".join(ln for ln in lines if not _noise(ln))[-n:]
+
+
+def assemble(row: dict, procs: list[Any], outcome: dict, hooks: Any, ctx: ClusterContext) -> CaseResult:
+    """One CaseResult: the reporting process's row made global, plus per-process rows."""
+    from harness.runner.worker import describe_exit
+
+    results = {p.name: read_result(p) for p in procs}
+    trainers = [p for p in procs if p.role == "train" and results[p.name] is not None]
+    main = next((results[p.name] for p in trainers if (p.task_type, p.index) == ctx.reporter), None)
+    if main is None and trainers:
+        main = results[trainers[0].name]
+    kind = outcome["kind"]
+    if kind == "result" and main is not None:
+        result = main
+        row = result.case
+        bad = [(p, results[p.name].case) for p in trainers if results[p.name].case.get("status") in ("failed",)]
+        if bad and row.get("status") == "ok":
+            p, other = bad[0]
+            row.update(status="failed", error=f"{p.name}: {other.get('error')}", stderr_tail=other.get("stderr_tail"))
+    else:
+        result = CaseResult(case=row)
+        if kind == "timeout":
+            row.update(status="timeout", error=f"exceeded its time limit of {ctx.limit_s:.0f} s")
+        elif "who" in outcome:
+            who = outcome["who"]
+            row.update(status="crashed", error=f"{who.name} (pid {who.popen.pid}) {describe_exit(who.popen.returncode)}",
+                       stderr_tail=tail(who.log_path))
+        else:
+            row.update(status="crashed", error=outcome.get("error", "cluster failed"))
+        if kind == "timeout" and procs:
+            row["stderr_tail"] = tail(procs[0].log_path)
+    workers = len(ctx.cluster.get("worker", [])) or 1
+    row.update(num_workers=workers, cluster=ctx.kind, wall_s=row.get("wall_s") or ctx.elapsed_s)
+    row["overhead_s"] = max(0.0, ctx.elapsed_s - (row.get("wall_s") or 0.0))
+    _collector_columns(row, result, hooks, outcome.get("window", {}))
+    result.workers = [_worker_row(row, p, results[p.name], outcome, workers) for p in procs]
+    return result
+
+
+def _collector_columns(row: dict, result: CaseResult, hooks: Any, window: dict) -> None:
+    if hooks is not None and window.get("started") and row.get("status") in ("ok", "diverged"):
+        examples = int(row.get("steps") or 0) * int(row.get("batch_size") or 0)
+        target = row.get("epochs_to_target")
+        hooks.finish(row, result, examples, len(result.epochs), None if target is None else int(target))
+        return
+    reason = getattr(hooks, "reason", None) if hooks is not None and hooks.session is None else NO_WINDOW
+    for k in ("cpu", "gpu"):
+        row.update({f"{k}_energy_j": math.nan, f"{k}_energy_source": "unavailable", f"{k}_energy_reason": reason})
+    row.update(energy_j=math.nan, energy_source="unavailable")
+
+
+def _worker_row(case_row: dict, p: Any, res: CaseResult | None, outcome: dict, workers: int) -> dict:
+    from harness.runner.worker import describe_exit
+
+    out = {k: case_row.get(k) for k in ("run_id", "case_id", "repeat")}
+    out.update(task_type=p.task_type, task_index=p.index, host=socket.gethostname(), pid=p.popen.pid,
+               samples_per_s=math.nan, train_s=math.nan, step_ms_p50=math.nan, step_ms_p90=math.nan)
+    died = outcome.get("who") is p
+    if res is not None:
+        c = res.case
+        share = (c.get("steps") or 0) * (c.get("batch_size") or 0) / (workers if c.get("strategy") != "parameter_server" else 1)
+        train_s = c.get("train_s") or math.nan
+        out.update(status=c.get("status"), error=c.get("error"), train_s=train_s,
+                   step_ms_p50=c.get("step_ms_p50"), step_ms_p90=c.get("step_ms_p90"))
+        if p.task_type == "chief":
+            out["error"] = out["error"] or "coordinator: dispatches the steps to the workers; trains none itself"
+        elif train_s and math.isfinite(train_s) and train_s > 0:
+            out["samples_per_s"] = share / train_s
+    elif died:
+        out.update(status="crashed", error=describe_exit(p.popen.returncode))
+    elif p.role == "serve" and outcome["kind"] == "result":
+        what = "parameter server: holds the variables" if p.task_type == "ps" else \
+            "worker server: ClusterCoordinator sends steps to any worker, so per-worker throughput is not observable"
+        status = case_row.get("status") or "ok"
+        out.update(status=status, error=what if status == "ok" else f"stopped with the case ({status})")
+    else:
+        out.update(status=outcome["kind"] if outcome["kind"] != "result" else "failed",
+                   error="stopped with the case" if outcome["kind"] != "result" else "no result written")
+    out["pid"] = p.popen.pid or os.getpid()
+    return out
