@@ -1,4 +1,4 @@
-"""``fast``: data resident as tensors, an XLA-compiled chunk of K train steps in a graph loop.
+"""``fast``: data resident as tensors, a chunk of K train steps compiled by XLA as one loop.
 
 Host work per K updates is one call and one scalar fetch; batch shapes are fixed
 (the remainder of an epoch is dropped), every epoch reshuffles with a seeded
@@ -23,7 +23,7 @@ from harness.components.strategies import NO_XLA_REASON
 from harness.engines.base import EpochLoop, Hooks, TrainSpec, epoch_permutation, restore, snapshot
 from harness.engines.step import make_evaluate, make_train_step
 
-DEFAULT_STEPS_PER_CALL = 50
+DEFAULT_STEPS_PER_CALL = 100
 
 
 def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: Any = None) -> Any:
@@ -40,7 +40,7 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
     jit = True if spec.jit_compile is None else spec.jit_compile
     if spec.strategy is None:
         optimizer.build(model.trainable_variables)
-        chunk = _local_chunk(make_train_step, model, optimizer, x, y, B, jit)
+        chunk = _local_chunk(make_train_step, model, optimizer, x, y, B, K, jit)
     else:
         chunk, jit_used = replicated_chunk(spec.strategy, model, optimizer, x, y, B, jit)
         notes = ("XLA compiles the forward/backward pass; all-reduce and update run outside XLA"
@@ -82,18 +82,22 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
     return res
 
 
-def _local_chunk(make_step: Any, model: Any, optimizer: Any, x: Any, y: Any, B: int, jit: bool) -> Any:
-    """``chunk(perm, start, count) -> (loss sum, correct)``: ``count`` updates in one graph call."""
+def _local_chunk(make_step: Any, model: Any, optimizer: Any, x: Any, y: Any, B: int, K: int, jit: bool) -> Any:
+    """``chunk(perm, start, count) -> (loss sum, correct)``: ``count`` <= K updates in one XLA call.
+
+    The whole loop is one XLA computation. It receives the chunk's example
+    indices, always K*B of them (a short last chunk is padded and ``count``
+    stops the loop early), so XLA compiles once: passing the loop's start as a
+    scalar would make XLA treat it as a constant and recompile for every chunk.
+    """
     import tensorflow as tf
 
-    # XLA compiles the step alone: compiling the whole loop would hand XLA the
-    # resident training set as an argument, which it copies on every call.
-    step = tf.function(make_step(model, optimizer, B), jit_compile=jit)
+    step = make_step(model, optimizer, B)
 
-    @tf.function
-    def chunk(perm, start, count):
+    @tf.function(jit_compile=jit)
+    def xla_chunk(idxs, count):
         def body(i, loss_sum, correct):
-            idx = tf.slice(perm, [(start + i) * B], [B])
+            idx = tf.slice(idxs, [i * B], [B])
             loss, corr = step(tf.gather(x, idx), tf.gather(y, idx))
             return i + 1, loss_sum + loss, correct + corr
 
@@ -101,6 +105,14 @@ def _local_chunk(make_step: Any, model: Any, optimizer: Any, x: Any, y: Any, B: 
             lambda i, *_: i < count, body, (tf.constant(0), tf.constant(0.0), tf.constant(0.0)))
         return loss_sum, correct
 
+    def chunk(perm, start, count):
+        s, k = int(start), int(count)
+        idxs = perm[s * B:(s + k) * B]
+        if k < K:
+            idxs = tf.concat([idxs, tf.zeros([(K - k) * B], tf.int32)], 0)
+        return xla_chunk(idxs, tf.constant(k))
+
+    chunk.experimental_get_tracing_count = xla_chunk.experimental_get_tracing_count
     return chunk
 
 

@@ -62,7 +62,11 @@ def write_part(run_dir: Path, result: CaseResult) -> Path:
         parts.mkdir(exist_ok=True)
     except OSError as exc:
         raise ResultsError(f"{parts}: could not create: {exc.strerror or exc}") from exc
-    path = parts / f"{result.key}.json"
+    return dump_result(parts / f"{result.key}.json", result)
+
+
+def dump_result(path: Path, result: CaseResult) -> Path:
+    """One CaseResult as a JSON document (atomically); :func:`read_part` reads it back."""
     result.finished_ns = result.finished_ns or time.time_ns()
     doc = {"part_version": PART_VERSION, "finished_ns": result.finished_ns, "case": result.case,
            "epochs": result.epochs, "samples": result.samples, "workers": result.workers, "ops": result.ops}

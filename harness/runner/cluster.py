@@ -21,7 +21,6 @@ import contextlib
 import json
 import logging
 import os
-import pickle
 import signal
 import socket
 import subprocess
@@ -34,6 +33,7 @@ from typing import Any
 from harness.components import devices, strategies
 from harness.results.store import CaseResult
 from harness.runner.cluster_rows import ClusterContext, assemble, read_result
+from harness.runner.cluster_spec import dump_spec
 from harness.runner.execute import base_row
 from harness.runner.hooks import CollectorHooks
 
@@ -110,8 +110,8 @@ def _start(case: Any, repeat: int, run_id: str, cluster: dict, task: tuple[str, 
     base = folder / f"{ttype}{idx}"
     spec = {"case": case, "repeat": repeat, "run_id": run_id, "role": role, "task_type": ttype,
             "task_index": idx, "device_config": devices.device_config(case.device if ttype != "ps" else "cpu"),
-            "result_path": str(base) + ".result.pkl", "events_path": str(folder / "events.jsonl") if reporter else None}
-    (spec_path := Path(str(base) + ".spec.pkl")).write_bytes(pickle.dumps(spec))
+            "result_path": str(base) + ".result.json", "events_path": str(folder / "events.jsonl") if reporter else None}
+    dump_spec(spec_path := Path(str(base) + ".spec.json"), spec)
     env = {**os.environ, "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": ttype, "index": idx}}),
            "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
     root = str(Path(__file__).resolve().parents[2])

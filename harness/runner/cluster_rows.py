@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 import os
-import pickle
 import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.errors import ResultsError
+from harness.results.journal import read_part
 from harness.results.store import CaseResult
 
 NO_WINDOW = "no timed window was reached (the case ended before training)"
@@ -26,8 +27,8 @@ class ClusterContext:
 
 def read_result(p: Any) -> CaseResult | None:
     try:
-        return pickle.loads(Path(p.result_path).read_bytes())
-    except (OSError, pickle.UnpicklingError, EOFError):
+        return read_part(Path(p.result_path))
+    except ResultsError:
         return None
 
 

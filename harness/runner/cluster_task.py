@@ -4,7 +4,7 @@ Started by :mod:`harness.runner.cluster` with ``TF_CONFIG`` in its environment.
 Depending on its role it either trains (a ``multi_worker_mirrored`` worker, or
 the ``parameter_server`` coordinator, task type ``chief``) through the same
 :func:`harness.runner.execute.execute` as an ordinary worker, writing its
-:class:`CaseResult` to a pickle, or serves (a parameter server, or a worker of a
+:class:`CaseResult` to a JSON file, or serves (a parameter server, or a worker of a
 parameter-server cluster) until it is killed.
 
 The training process that reports for the case appends its window events
@@ -20,12 +20,14 @@ from __future__ import annotations
 import json
 import logging
 import os
-import pickle
 import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from harness.results.journal import dump_result
+from harness.runner.cluster_spec import load_spec
 
 log = logging.getLogger(__name__)
 
@@ -84,12 +86,11 @@ def serve(cluster_spec: Any, task_type: str, index: int) -> None:
 
 def train(spec: dict[str, Any]) -> None:
     """Run the case through execute() and write the CaseResult where the supervisor expects it."""
-    from harness.results.store import atomic_write_bytes
     from harness.runner.execute import WorkerState, execute
 
     state = WorkerState(run_id=spec["run_id"], hooks_factory=EventHooks(spec.get("events_path")))
     result = execute(spec["case"], spec["repeat"], state)
-    atomic_write_bytes(Path(spec["result_path"]), pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    dump_result(Path(spec["result_path"]), result)
 
 
 def main(argv: list[str]) -> int:
@@ -105,7 +106,7 @@ def main(argv: list[str]) -> int:
         resolver = tf.distribute.cluster_resolver.TFConfigClusterResolver()
         serve(resolver.cluster_spec(), tf_config["task"]["type"], int(tf_config["task"]["index"]))
         return 0
-    spec = pickle.loads(Path(argv[0]).read_bytes())
+    spec = load_spec(Path(argv[0]))
     if spec.get("watch_parent", True):
         _watch_parent()
     devices.configure(spec["device_config"])

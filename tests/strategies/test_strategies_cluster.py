@@ -75,7 +75,7 @@ def _kill_worker_when_training(folder_root: Path, stop: threading.Event, killed:
         if events and "window_start" in events[0].read_text():
             for p in _cluster_processes():
                 cmd = " ".join(p.cmdline())
-                if "worker1.spec.pkl" in cmd:
+                if "worker1.spec.json" in cmd:
                     p.kill()
                     killed.append(p.pid)
                     return

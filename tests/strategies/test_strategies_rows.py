@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import pickle
 import signal
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.results.journal import dump_result
 from harness.results.store import CaseResult
 from harness.runner.cluster_rows import ClusterContext, assemble
 from harness.schema import frame
@@ -33,9 +33,9 @@ class FakeProc:
 
 
 def _proc(tmp_path: Path, ttype: str, idx: int, role: str = "train", result: dict | None = None) -> FakeProc:
-    res = tmp_path / f"{ttype}{idx}.pkl"
+    res = tmp_path / f"{ttype}{idx}.json"
     if result is not None:
-        res.write_bytes(pickle.dumps(CaseResult(case=result, epochs=[{"epoch": 1}])))
+        dump_result(res, CaseResult(case={"case_id": "c", "repeat": 0, **result}, epochs=[{"epoch": 1}]))
     log = tmp_path / f"{ttype}{idx}.log"
     log.write_text("Traceback: worker exploded\n")
     return FakeProc(ttype, idx, role, FakePopen(1000 + idx), log, res)
