@@ -36,6 +36,9 @@ def _thread_kind(name: str) -> str:
     return name.split("/")[0][:40] or "other"
 
 
+_FUNCTION_ID = re.compile(r"^(__inference_.+?)_\d+$")
+
+
 def classify(name: str, args: dict[str, Any]) -> tuple[str, str, str]:
     """(category, op_type, op_name) of one trace event."""
     if "hlo_op" in args:
@@ -43,6 +46,8 @@ def classify(name: str, args: dict[str, Any]) -> tuple[str, str, str]:
         return "xla_op", _SUFFIX.sub("", op), op
     if "long_name" in args and ":" in str(args["long_name"]):
         op_name, _, op_type = str(args["long_name"]).rpartition(":")
+        # a tf.function's call op is named per trace (__inference_xla_chunk_6217): one type for all
+        op_type = _FUNCTION_ID.sub(r"\1", op_type)
         return "tf_op", op_type, op_name
     if name.startswith(EAGER_PREFIX):
         op = name[len(EAGER_PREFIX):]
