@@ -17,7 +17,7 @@ from harness.collectors.base import CollectorConfig
 PACKAGES = ("tensorflow", "keras", "numpy", "pandas", "pyarrow", "psutil", "nvidia-ml-py")
 
 
-def _version(dist: str) -> str | None:
+def version(dist: str) -> str | None:
     try:
         return importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:
@@ -34,7 +34,8 @@ def _rapl() -> dict[str, Any]:
     return {"root": str(device.root), "zones": zones, "reason": device.reason or None}
 
 
-def _gpus(visible: str | None) -> dict[str, Any]:
+def gpu_inventory(visible: str | None) -> dict[str, Any]:
+    """GPUs NVML sees (honouring ``visible``), the driver, or the reason there are none."""
     try:
         module = nvml.load()
     except nvml.NvmlError as exc:
@@ -62,7 +63,7 @@ def describe(config: CollectorConfig) -> dict[str, Any]:
         "host": socket.gethostname(),
         "os": platform.platform(),
         "python": sys.version.split()[0],
-        "packages": {p: _version(p) for p in PACKAGES},
+        "packages": {p: version(p) for p in PACKAGES},
         "cpu": {
             "model": model or None, "machine": platform.machine(),
             "logical_cpus": logical, "physical_cores": psutil.cpu_count(logical=False),
@@ -72,6 +73,6 @@ def describe(config: CollectorConfig) -> dict[str, Any]:
         },
         "memory_total_bytes": psutil.virtual_memory().total,
         "powercap": _rapl(),
-        "nvml": {"cuda_visible_devices": visible, **_gpus(visible)},
+        "nvml": {"cuda_visible_devices": visible, **gpu_inventory(visible)},
         "collectors": {k: {"available": ok, "reason": why} for k, (ok, why) in available_collectors(config).items()},
     }

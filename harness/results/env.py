@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import platform
 import socket
@@ -12,42 +11,10 @@ from typing import Any
 
 import psutil
 
+from harness.collectors.cpu_estimate import cpu_model
+from harness.collectors.environment import gpu_inventory, version
+
 ENV_PREFIXES = ("TF_", "XLA_", "CUDA_", "OMP_", "MKL_", "KMP_", "OPENBLAS_", "NVIDIA_", "HARNESS_", "KERAS_")
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def gpus() -> tuple[list[dict[str, Any]], str | None]:
-    """GPU models and driver via NVML; ([], None) without NVML."""
-    try:
-        import pynvml
-
-        pynvml.nvmlInit()
-    except Exception:
-        return [], None
-    try:
-        driver = pynvml.nvmlSystemGetDriverVersion()
-        out = []
-        for i in range(pynvml.nvmlDeviceGetCount()):
-            h = pynvml.nvmlDeviceGetHandleByIndex(i)
-            out.append({"index": i, "name": pynvml.nvmlDeviceGetName(h), "uuid": pynvml.nvmlDeviceGetUUID(h),
-                        "memory_bytes": pynvml.nvmlDeviceGetMemoryInfo(h).total})
-        return out, driver if isinstance(driver, str) else driver.decode()
-    except Exception:
-        return [], None
-    finally:
-        try:
-            pynvml.nvmlShutdown()
-        except Exception:
-            pass
 
 
 def git_info(path: Path) -> dict[str, Any]:
@@ -64,22 +31,15 @@ def git_info(path: Path) -> dict[str, Any]:
             "branch": git("rev-parse", "--abbrev-ref", "HEAD")}
 
 
-def version(pkg: str) -> str | None:
-    try:
-        return importlib.metadata.version(pkg)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
 def machine_info() -> dict[str, Any]:
-    gpu_list, driver = gpus()
+    gpu = gpu_inventory(os.environ.get("CUDA_VISIBLE_DEVICES"))
     vm = psutil.virtual_memory()
     uname = platform.uname()
     return {
         "host": socket.gethostname(), "os": uname.system, "kernel": uname.release, "arch": uname.machine,
-        "cpu_model": cpu_model(), "cpu_count_logical": psutil.cpu_count(),
+        "cpu_model": cpu_model() or platform.processor() or platform.machine(), "cpu_count_logical": psutil.cpu_count(),
         "cpu_count_physical": psutil.cpu_count(logical=False), "cpu_affinity": len(os.sched_getaffinity(0)),
-        "memory_bytes": vm.total, "gpus": gpu_list, "gpu_driver": driver,
+        "memory_bytes": vm.total, "gpus": gpu["gpus"], "gpu_driver": gpu.get("driver"),
     }
 
 
