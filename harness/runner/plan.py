@@ -9,7 +9,8 @@ from typing import Any
 from harness.components.devices import DeviceConfig, device_config
 from harness.components.strategies import replicas_needed
 from harness.errors import SuiteError
-from harness.suite import CASE_KEYS, KNOWN_DATASET_SIZES, Case, _suggest
+from harness.suite import CASE_KEYS, KNOWN_DATASET_SIZES, Case
+from harness.suite_keys import suggest
 
 # pessimistic examples/s per engine on a small CPU, for default time limits only
 _RATE_GUESS = {"fast": 30_000, "keras_fit": 10_000, "eager": 3_000}
@@ -35,7 +36,7 @@ def parse_filters(filters: list[str] | None) -> dict[str, set[str]]:
         if not sep or not values:
             raise SuiteError("--filter", f, "expected AXIS=VALUE[,VALUE...], e.g. optimizer=adam,sgd")
         if key not in CASE_KEYS:
-            raise SuiteError("--filter", key, f"unknown axis; {_suggest(key, list(CASE_KEYS))}")
+            raise SuiteError("--filter", key, f"unknown axis; {suggest(key, list(CASE_KEYS))}")
         out.setdefault(key, set()).update(v.strip() for v in values.split(","))
     return out
 
