@@ -37,6 +37,7 @@ OK = "ok"
 # Units of columns that the analysis derives (the schema declares the raw ones).
 DERIVED_UNITS: dict[str, str] = {
     "speedup": "×",
+    "scaling_vs_1_unit": "×",
     "efficiency": "fraction",
     "ratio": "×",
     "tau": "×",

@@ -90,17 +90,19 @@ def strategy_scaling(cases: pd.DataFrame, *, include_profiled: bool = False) -> 
     """Examples/s against replicas and workers, per strategy (and machine, device, engine).
 
     ``parallel_units`` = max(num_replicas, num_workers). ``speedup`` is the
-    median examples/s over that of the single-unit group of the same machine,
-    device and engine (any strategy; the default strategy with one replica is
-    the usual one), and ``efficiency`` = speedup / parallel_units (fraction).
-    NaN where no single-unit group exists.
+    median examples/s over that of the ``default`` strategy (no tf.distribute)
+    with one unit in the same machine, device and engine — or, where no such
+    group ran, over the median of every single-unit group. ``efficiency`` =
+    speedup / parallel_units (fraction). ``scaling_vs_1_unit`` compares a
+    strategy with itself at one unit (its own strong scaling; NaN where it did
+    not run at one unit).
     """
     rows = timing_rows(cases, include_profiled)
     context = varying(rows, ("machine", "device", "engine", "precision"))
     keys = [*context, "strategy", "num_replicas", "num_workers"]
     if rows.empty:
         return pd.DataFrame(columns=[*keys, "parallel_units", "rows", "samples_per_s_median",
-                                     "speedup", "efficiency"])
+                                     "speedup", "efficiency", "scaling_vs_1_unit"])
     table = (
         rows.groupby(keys, dropna=False, sort=True)
         .agg(rows=("status", "size"), samples_per_s_median=("samples_per_s", "median"))
@@ -109,11 +111,17 @@ def strategy_scaling(cases: pd.DataFrame, *, include_profiled: bool = False) -> 
     units = table[["num_replicas", "num_workers"]].astype(float).max(axis=1)
     table.insert(len(keys), "parallel_units", units)
     single = table[table["parallel_units"] == 1]
-    if context:
-        base = single.groupby(context, dropna=False)["samples_per_s_median"].median().rename("_base")
-        table = table.merge(base.reset_index(), on=context, how="left")
-    else:
-        table["_base"] = single["samples_per_s_median"].median() if not single.empty else float("nan")
-    table["speedup"] = table["samples_per_s_median"] / table["_base"]
+    base = _median_by(single[single["strategy"] == "default"], table, context)
+    table["speedup"] = table["samples_per_s_median"] / base.fillna(_median_by(single, table, context))
     table["efficiency"] = table["speedup"] / table["parallel_units"]
-    return table.drop(columns="_base")
+    table["scaling_vs_1_unit"] = table["samples_per_s_median"] / _median_by(single, table, [*context, "strategy"])
+    return table
+
+
+def _median_by(source: pd.DataFrame, table: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """Per row of ``table``: the median examples/s of ``source``'s rows with the same ``keys``."""
+    if not keys:
+        value = source["samples_per_s_median"].median() if not source.empty else float("nan")
+        return pd.Series(value, index=table.index, dtype=float)
+    med = source.groupby(keys, dropna=False)["samples_per_s_median"].median().rename("_m").reset_index()
+    return table[keys].merge(med, on=keys, how="left")["_m"].set_axis(table.index).astype(float)

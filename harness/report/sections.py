@@ -63,8 +63,9 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "scaling", "Strategy scaling",
-        "Examples/s against replicas or workers per strategy; speed-up and efficiency relative "
-        "to the single-replica, single-worker group of the same machine, device and engine.",
+        "Examples/s against replicas or workers per strategy. Speed-up and efficiency are relative "
+        "to the default strategy (no tf.distribute) on one device of the same machine, device and "
+        "engine; scaling_vs_1_unit compares a strategy with itself at one replica or worker.",
         ("scaling",),
         (lambda t, c: plots.scaling_figure(t["scaling"]),),
     ),

@@ -171,6 +171,22 @@ def test_strategy_scaling():
     assert table.loc["mirrored", "speedup"] == pytest.approx(1.5)
     assert table.loc["mirrored", "efficiency"] == pytest.approx(0.75)
     assert table.loc["multi_worker_mirrored", "efficiency"] == pytest.approx(0.9)
+    assert math.isnan(table.loc["mirrored", "scaling_vs_1_unit"])  # no mirrored-1 ran
+
+
+def test_strategy_scaling_baseline_is_the_default_strategy():
+    cases = _cases([
+        {"strategy": "central_storage", "samples_per_s": 50.0},
+        {"strategy": "default", "samples_per_s": 100.0},
+        {"strategy": "mirrored", "samples_per_s": 80.0},
+        {"strategy": "mirrored", "num_replicas": 2, "samples_per_s": 120.0},
+    ])
+    table = analysis.strategy_scaling(cases).set_index(["strategy", "num_replicas"])
+    assert table.loc[("default", 1), "speedup"] == pytest.approx(1.0)
+    assert table.loc[("central_storage", 1), "speedup"] == pytest.approx(0.5)
+    assert table.loc[("mirrored", 2), "speedup"] == pytest.approx(1.2)
+    assert table.loc[("mirrored", 2), "scaling_vs_1_unit"] == pytest.approx(1.5)
+    assert table.loc[("mirrored", 2), "efficiency"] == pytest.approx(0.6)
 
 
 def test_units():
