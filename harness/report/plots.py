@@ -152,10 +152,18 @@ def scaling_figure(table: pd.DataFrame) -> bytes | None:
         return None
     fig, ax = plt.subplots(figsize=(6.5, 3.4))
     groups = [c for c in table.columns if c in ("machine", "device", "engine", "precision", "strategy")]
+    # one colour per strategy, one line style per other context (engine, device...): no colour repeats
+    strategies = sorted(table["strategy"].astype(str).unique())
+    palette = {s: plt.get_cmap("tab20")(i % 20) for i, s in enumerate(strategies)}
+    others = [c for c in groups if c != "strategy"]
+    contexts = sorted({tuple(map(str, r)) for r in table[others].itertuples(index=False)}) if others else [()]
+    styles = {c: ("-", "--", ":", "-.")[i % 4] for i, c in enumerate(contexts)}
     for name, group in table.groupby(groups, sort=True):
         g = group.sort_values("parallel_units")
-        label = " / ".join(map(str, name if isinstance(name, tuple) else (name,)))
-        ax.plot(g["parallel_units"], g["samples_per_s_median"], marker="o", label=label)
+        key = dict(zip(groups, map(str, name if isinstance(name, tuple) else (name,)), strict=True))
+        label = " / ".join(key.values())
+        ax.plot(g["parallel_units"], g["samples_per_s_median"], marker="o", label=label,
+                color=palette[key["strategy"]], linestyle=styles[tuple(key[c] for c in others)])
     ax.set(xlabel="replicas or workers (max of the two)", ylabel="examples/s (median)")
     ax.xaxis.get_major_locator().set_params(integer=True)
     _legend(ax, len(groups))
