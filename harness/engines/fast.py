@@ -40,7 +40,7 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
     jit = True if spec.jit_compile is None else spec.jit_compile
     if spec.strategy is None:
         optimizer.build(model.trainable_variables)
-        chunk = _local_chunk(make_train_step, model, optimizer, x, y, B, K, jit)
+        chunk = _local_chunk(model, optimizer, x, y, B, K, jit)
     else:
         chunk, jit_used = replicated_chunk(spec.strategy, model, optimizer, x, y, B, jit)
         notes = ("XLA compiles the forward/backward pass; all-reduce and update run outside XLA"
@@ -82,7 +82,7 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
     return res
 
 
-def _local_chunk(make_step: Any, model: Any, optimizer: Any, x: Any, y: Any, B: int, K: int, jit: bool) -> Any:
+def _local_chunk(model: Any, optimizer: Any, x: Any, y: Any, B: int, K: int, jit: bool) -> Any:
     """``chunk(perm, start, count) -> (loss sum, correct)``: ``count`` <= K updates in one XLA call.
 
     The whole loop is one XLA computation. It receives the chunk's example
@@ -92,7 +92,7 @@ def _local_chunk(make_step: Any, model: Any, optimizer: Any, x: Any, y: Any, B: 
     """
     import tensorflow as tf
 
-    step = make_step(model, optimizer, B)
+    step = make_train_step(model, optimizer, B)
 
     @tf.function(jit_compile=jit)
     def xla_chunk(idxs, count):
