@@ -85,7 +85,7 @@ def _collector_columns(row: dict, result: CaseResult, hooks: Any, window: dict) 
         target = row.get("epochs_to_target")
         hooks.finish(row, result, examples, len(result.epochs), None if target is None else int(target))
         return
-    reason = getattr(hooks, "reason", None) if hooks is not None and hooks.session is None else NO_WINDOW
+    reason = "collectors disabled (collectors = [])" if hooks is not None and hooks.disabled else NO_WINDOW
     for k in ("cpu", "gpu"):
         row.update({f"{k}_energy_j": math.nan, f"{k}_energy_source": "unavailable", f"{k}_energy_reason": reason})
     row.update(energy_j=math.nan, energy_source="unavailable")
