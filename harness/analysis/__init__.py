@@ -18,7 +18,7 @@ from harness.analysis.energy import (
 )
 from harness.analysis.frames import combine, config_keys, is_estimated, machine_label, unit
 from harness.analysis.leaderboard import leaderboard, time_to_target
-from harness.analysis.profile import performance_profile, performance_ratios
+from harness.analysis.perf_profile import performance_profile, performance_ratios
 from harness.analysis.status import problems, status_summary
 from harness.analysis.throughput import parse_baseline, strategy_scaling, throughput
 

@@ -8,6 +8,7 @@ import pandas as pd
 
 from harness.analysis.frames import timing_rows, varying
 from harness.errors import ConfigError
+from harness.keyvalue import KeyValueError, key_values
 
 THROUGHPUT_KEYS: tuple[str, ...] = ("engine", "strategy", "device", "precision")
 
@@ -16,13 +17,10 @@ def parse_baseline(spec: str | Mapping[str, str] | None) -> dict[str, str]:
     """``"engine=keras_fit,device=cpu"`` -> ``{"engine": "keras_fit", "device": "cpu"}``."""
     if spec is None or isinstance(spec, Mapping):
         return dict(spec or {})
-    out = {}
-    for part in filter(None, (p.strip() for p in spec.split(","))):
-        key, sep, value = part.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--baseline: {part!r} is not KEY=VALUE (e.g. engine=keras_fit)")
-        out[key.strip()] = value.strip()
-    return out
+    try:
+        return key_values(spec)
+    except KeyValueError as exc:
+        raise ConfigError(f"--baseline: {exc.item!r} is not KEY=VALUE (e.g. engine=keras_fit)") from None
 
 
 def _match(table: pd.DataFrame, baseline: Mapping[str, str]) -> pd.Series:

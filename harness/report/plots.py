@@ -18,6 +18,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from harness.analysis import is_estimated  # noqa: E402
+from harness.analysis.ops import REPORT_TOP_N  # noqa: E402
 
 DPI = 90
 _LINESTYLES = ("-", "--", ":", "-.")
@@ -235,3 +236,27 @@ def power_figure(series: pd.DataFrame, max_cases: int = 12) -> bytes | None:
     ax.set(xlabel="time since the start of the training window [s]", ylabel="power [W]")
     _legend(ax, 1)
     return _png(fig)
+
+
+
+def plot_top_ops(top: pd.DataFrame, n: int = REPORT_TOP_N) -> plt.Figure | None:
+    """Horizontal bars: per case, its ``n`` op types with the most self time per update (us)."""
+    if top.empty:
+        return None
+    labels = sorted(top["case_label"].unique())
+    fig, axes = plt.subplots(len(labels), 1, figsize=(7.5, 1.1 + 0.28 * n * len(labels)), squeeze=False)
+    for ax, label in zip(axes[:, 0], labels, strict=True):
+        rows = top[top["case_label"] == label].nlargest(n, "us_per_step").iloc[::-1]
+        ax.barh([f"{t} ({c})" for t, c in zip(rows["op_type"], rows["category"], strict=True)],
+                rows["us_per_step"], color="tab:blue")
+        ax.set_title(label, fontsize=9, loc="left")
+        ax.tick_params(labelsize=7)
+    axes[-1, 0].set_xlabel("self time per update (us)")
+    fig.tight_layout()
+    return fig
+
+
+def top_ops_figure(tables: Mapping[str, pd.DataFrame], colors: object = None) -> bytes | None:
+    """:func:`plot_top_ops` as PNG bytes (the signature of a report section's figure)."""
+    fig = plot_top_ops(tables.get("top_ops", pd.DataFrame()))
+    return None if fig is None else _png(fig)

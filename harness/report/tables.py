@@ -11,9 +11,9 @@ from typing import Any
 import pandas as pd
 
 from harness import analysis
+from harness.analysis import ops as op_analysis
 from harness.analysis.frames import machine_label, suite_name
 from harness.errors import ConfigError, ResultsError
-from harness.report.ops_section import op_tables
 from harness.results.store import Run, load_runs
 
 # Keys looked up (first found wins) in run.json; the format is built defensively.
@@ -140,4 +140,22 @@ def build_tables(
         "power_summary": analysis.power_summary(power),
         "power": power,
         **op_tables(cases, data["ops"]),
+    }
+
+
+
+def op_tables(cases: pd.DataFrame, ops: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """``op_breakdown``, ``top_ops`` and ``op_compare`` (us of self time per update) for the report.
+
+    Empty for runs with no profiled case.
+    """
+    empty = pd.DataFrame()
+    profiled = "profiled" in cases.columns and cases["profiled"].fillna(False).astype(bool).any()
+    if not profiled:
+        return {"op_breakdown": empty, "top_ops": empty, "op_compare": empty}
+    has_ops = not ops.empty
+    return {
+        "op_breakdown": op_analysis.breakdown(cases),
+        "top_ops": op_analysis.top_ops(ops, op_analysis.REPORT_TOP_N) if has_ops else empty,
+        "op_compare": op_analysis.compare_ops(ops).reset_index() if has_ops else empty,
     }
