@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from harness.axis import AxisValue
 from harness.errors import UsageError
 from harness.keyvalue import KeyValueError, key_value
 from harness.suite import CASE_KEYS, Case
@@ -30,7 +31,7 @@ def selected(case: Case, filters: dict[str, set[str]]) -> bool:
     """True when every filtered axis of ``case`` has an accepted value (a component: its label or name)."""
     for key, wanted in filters.items():
         v = getattr(case, key)
-        names = {str(v.get("label")), v["name"]} if isinstance(v, dict) else {str(v)}
+        names = {v.name, v.label} - {None} if isinstance(v, AxisValue) else {str(v)}
         if not names & wanted:
             return False
     return True

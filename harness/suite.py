@@ -34,11 +34,12 @@ import itertools
 import json
 import logging
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from harness.components import catalog
+from harness.axis import AxisValue
+from harness.components import batching, datasets
 from harness.errors import SuiteError
 from harness.suite_keys import (
     CASE_KEYS,
@@ -53,10 +54,8 @@ from harness.suite_keys import (
 
 log = logging.getLogger(__name__)
 
-KNOWN_DATASET_SIZES = {"mnist": 60000, "mnist-sample": 4000}
-
 DEFAULTS: dict[str, Any] = {
-    "dataset": {"name": "mnist-sample", "params": {}},
+    "dataset": AxisValue("mnist-sample"),
     "epochs": 3,
     "batch_size": 128,
     "learning_rate": 0.001,
@@ -64,10 +63,10 @@ DEFAULTS: dict[str, Any] = {
     "seed": 0,
     "engine": "fast",
     "precision": "float32",
-    "strategy": {"name": "default", "params": {}},
+    "strategy": AxisValue("default"),
     "device": "cpu",
-    "optimizer": {"name": "adam", "label": None, "params": {}},
-    "schedule": {"name": "constant", "label": None, "params": {}},
+    "optimizer": AxisValue("adam"),
+    "schedule": AxisValue("constant"),
     "target_accuracy": 0.9,
     "time_limit_s": None,
     "steps_per_execution": None,
@@ -76,6 +75,7 @@ DEFAULTS: dict[str, Any] = {
     "collectors": None,
 }
 
+COMPONENT_AXES = ("dataset", "optimizer", "schedule", "strategy")
 # axes that identify a configuration (repeats, limits and profiling do not)
 IDENTITY_AXES = (
     "dataset", "epochs", "batch_size", "learning_rate", "seed", "engine", "precision",
@@ -85,10 +85,10 @@ IDENTITY_AXES = (
 
 @dataclass(frozen=True)
 class Case:
-    """One configuration to run ``repeats`` times. Component axes are dicts {name, label, params}."""
+    """One configuration to run ``repeats`` times. Component axes are :class:`AxisValue`."""
 
     suite: str
-    dataset: dict[str, Any]
+    dataset: AxisValue
     epochs: int
     batch_size: int
     learning_rate: float
@@ -96,10 +96,10 @@ class Case:
     seed: int
     engine: str
     precision: str
-    strategy: dict[str, Any]
+    strategy: AxisValue
     device: str
-    optimizer: dict[str, Any]
-    schedule: dict[str, Any]
+    optimizer: AxisValue
+    schedule: AxisValue
     target_accuracy: float
     time_limit_s: float | None = None
     steps_per_execution: int | None = None
@@ -109,12 +109,12 @@ class Case:
     cluster: dict[str, Any] | None = None
     collectors: tuple[str, ...] | None = None  # per-case override of the suite's collectors
 
-
     @property
     def case_id(self) -> str:
+        """Stable across harness versions: a hash of the identity axes (components: name and params)."""
         ident = {k: getattr(self, k) for k in IDENTITY_AXES}
-        for k in ("optimizer", "schedule", "strategy"):
-            ident[k] = {"name": ident[k]["name"], "params": ident[k]["params"]}
+        for k in COMPONENT_AXES:
+            ident[k] = ident[k].identity()
         if self.collectors is not None:  # only an explicit override tells two cases apart
             ident["collectors"] = list(self.collectors)
         blob = json.dumps(ident, sort_keys=True, default=str)
@@ -123,9 +123,25 @@ class Case:
     def axis_value(self, key: str) -> Any:
         """The display value of an axis: a component's label or name, else the plain value."""
         v = getattr(self, key)
-        if isinstance(v, dict):
-            return v.get("label") or v["name"]
-        return v
+        return v.display if isinstance(v, AxisValue) else v
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able values (components as ``{name, label, params}``); :meth:`from_dict` reverses it."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        for k in COMPONENT_AXES:
+            out[k] = out[k].to_dict()
+        if self.collectors is not None:
+            out["collectors"] = list(self.collectors)
+        return out
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> Case:
+        doc = dict(doc)
+        for k in COMPONENT_AXES:
+            doc[k] = AxisValue.of(doc[k])
+        if doc.get("collectors") is not None:
+            doc["collectors"] = tuple(doc["collectors"])
+        return cls(**doc)
 
 
 @dataclass
@@ -199,13 +215,13 @@ def parse_suite(text: str, path: str = "<string>") -> Suite:
     if not combos:
         raise SuiteError(f, "matrix", "the suite expands to no cases (everything excluded?)")
 
-    varying = [k for k in CASE_KEYS if len({json.dumps(c[k], sort_keys=True, default=str) for c in combos}) > 1]
+    varying = [k for k in CASE_KEYS if len({_canonical(c[k]) for c in combos}) > 1]
     cases, seen = [], set()
     for c in combos:
-        opt_params = c["optimizer"]["params"]
+        opt_params = c["optimizer"].params
         if "learning_rate" in opt_params:  # an optimizer's own rate is the case's initial rate
             c["learning_rate"] = _float(f, "optimizer.learning_rate", opt_params["learning_rate"], 0.0)
-            c["optimizer"] = {**c["optimizer"], "params": {k: v for k, v in opt_params.items() if k != "learning_rate"}}
+            c["optimizer"] = replace(c["optimizer"], params={k: v for k, v in opt_params.items() if k != "learning_rate"})
         case = Case(suite=name, cluster=cluster, **c)
         case = replace(case, label=_label(case, varying))
         if case.case_id in seen:
@@ -214,6 +230,10 @@ def parse_suite(text: str, path: str = "<string>") -> Suite:
         _check_case(f, case)
         cases.append(case)
     return Suite(name, desc, f, text, cases, settings, cluster)
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value.to_dict() if isinstance(value, AxisValue) else value, sort_keys=True, default=str)
 
 
 def _entries(f: str, doc: dict, kind: str) -> list[dict]:
@@ -233,8 +253,8 @@ def _entries(f: str, doc: dict, kind: str) -> list[dict]:
 def _matches(combo: dict, exclude: dict) -> bool:
     for k, want in exclude.items():
         have = combo.get(k)
-        if isinstance(want, dict) and isinstance(have, dict):
-            if want["name"] != have["name"] or (want.get("params") and want["params"] != have.get("params")):
+        if isinstance(want, AxisValue) and isinstance(have, AxisValue):
+            if want.name != have.name or (want.params and want.params != have.params):
                 return False
         elif have != want:
             return False
@@ -256,14 +276,10 @@ def _label(case: Case, varying: list[str]) -> str:
 
 
 def _check_case(f: str, case: Case) -> None:
-    entry = catalog.optimizer_entries().get(case.optimizer["name"])
-    n_train = case.dataset["params"].get("n_train") or KNOWN_DATASET_SIZES.get(case.dataset["name"])
-    if entry is not None and entry.regime == "minibatch" and n_train and case.batch_size > n_train:
-        raise SuiteError(
-            f, f"case {case.label}: batch_size",
-            f"batch_size={case.batch_size} is larger than the {n_train} training examples of "
-            f"{case.dataset['name']!r} (mini-batch semantics need batch_size <= dataset size)",
-        )
+    n_train = datasets.train_size(case.dataset.name, case.dataset.params)
+    problem = batching.batch_size_problem(case.optimizer.name, case.batch_size, n_train, case.dataset.name)
+    if problem:
+        raise SuiteError(f, f"case {case.label}: batch_size", problem)
 
 
 def resolve_suite_path(name_or_path: str, search: list[Path] | None = None) -> Path:

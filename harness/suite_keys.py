@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from harness.axis import AxisValue
 from harness.components import catalog, datasets
 from harness.errors import SuiteError
 
@@ -79,7 +80,7 @@ def _choice(f: str, key: str, v: Any, known: list[str]) -> str:
 _CUSTOM_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def _component(f: str, key: str, v: Any, kind: str, known: dict[str, set[str] | None]) -> dict[str, Any]:
+def _component(f: str, key: str, v: Any, kind: str, known: dict[str, set[str] | None]) -> AxisValue:
     """A name, or a table {name, label?, ...params}. ``known`` maps names to allowed params (None: any)."""
     if isinstance(v, str):
         name, params, label = v, {}, None
@@ -106,12 +107,12 @@ def _component(f: str, key: str, v: Any, kind: str, known: dict[str, set[str] | 
             if p not in allowed:
                 hint = suggest(p, list(allowed)) if allowed else "it takes no parameters"
                 raise SuiteError(f, f"{key}.{p}", f"unknown parameter for {kind} {name!r}; {hint}")
-    return {"name": name, "label": label, "params": params}
+    return AxisValue(name, label, params)
 
 
-def _dataset(f: str, key: str, v: Any) -> dict[str, Any]:
+def _dataset(f: str, key: str, v: Any) -> AxisValue:
     comp = _component(f, key, v, "dataset", datasets.PARAMS)
-    p = comp["params"]
+    p = comp.params
     for size in ("n_train", "n_test"):
         if size in p:
             _int(f, f"{key}.{size}", p[size], 1)
@@ -128,7 +129,7 @@ def _dataset(f: str, key: str, v: Any) -> dict[str, Any]:
         if not exists:
             raise SuiteError(f, f"{key}.path", f"dataset path {p['path']!r} does not exist")
         p["path"] = str(path.resolve())
-    return {"name": comp["name"], "params": p}
+    return AxisValue(comp.name, None, p)  # a dataset's label is not kept (an idx folder names itself)
 
 
 def _device(f: str, key: str, v: Any) -> str:
@@ -137,12 +138,12 @@ def _device(f: str, key: str, v: Any) -> str:
     return v
 
 
-def _strategy(f: str, key: str, v: Any) -> dict[str, Any]:
+def _strategy(f: str, key: str, v: Any) -> AxisValue:
     comp = _component(f, key, v, "strategy", {k: s["params"] for k, s in catalog.STRATEGIES.items()})
     for p in ("replicas", "workers", "ps"):
-        if p in comp["params"]:
-            _int(f, f"{key}.{p}", comp["params"][p], 1)
-    return {"name": comp["name"], "label": comp["label"], "params": comp["params"]}
+        if p in comp.params:
+            _int(f, f"{key}.{p}", comp.params[p], 1)
+    return comp
 
 
 def _optional(fn):

@@ -42,7 +42,7 @@ def main() -> int:
             return code
         run_dir = sorted(set(find_runs(args.results_dir)) - before)[-1]
     run = load_run(run_dir)
-    print(f"run {run.run_id} on {run.meta['machine']['cpu_model']} ({run.meta['machine']['cpu_affinity']} cores)")
+    print(f"run {run.run_id} on {run.meta.machine.cpu_model} ({run.meta.machine.cpu_affinity} cores)")
     print(table(run.cases))
     return 0
 

@@ -16,7 +16,7 @@ from harness.analysis.energy import (
     power_summary,
     with_carbon,
 )
-from harness.analysis.frames import combine, config_keys, is_estimated, machine_label, unit
+from harness.analysis.frames import combine, config_keys, is_estimated, unit
 from harness.analysis.leaderboard import leaderboard, time_to_target
 from harness.analysis.perf_profile import performance_profile, performance_ratios
 from harness.analysis.status import problems, status_summary
@@ -32,7 +32,6 @@ __all__ = [
     "leaderboard",
     "learning_curves",
     "learning_rates",
-    "machine_label",
     "parse_baseline",
     "performance_profile",
     "performance_ratios",

@@ -33,6 +33,7 @@ from harness.analysis.decide import (
 )  # fmt: skip
 from harness.analysis.gates import IMPLICIT_METRICS, METRICS, GateSet
 from harness.errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_REGRESSION
+from harness.run_meta import RunMeta
 
 MATCH_AXES = (
     "optimizer", "optimizer_params", "schedule", "schedule_params", "strategy", "strategy_params",
@@ -47,7 +48,7 @@ class Side:
 
     name: str  # what the user passed (path or baseline name)
     cases: pd.DataFrame
-    meta: dict[str, Any] = field(default_factory=dict)
+    meta: RunMeta = field(default_factory=RunMeta)
     runs: tuple[str, ...] = ()  # run ids pooled into this side
 
 
@@ -107,18 +108,17 @@ def case_name(row: Mapping[str, Any]) -> str:
     return "/".join(p for p in parts if p) or "case"
 
 
-def environment(meta: Mapping[str, Any]) -> dict[str, str | None]:
+def environment(meta: RunMeta) -> dict[str, str | None]:
     """The parts of run.json that make two runs comparable (missing -> None)."""
-    machine = meta.get("machine") or {}
-    software = meta.get("software") or {}
-    gpus = machine.get("gpus") or []
+    machine, software = meta.machine, meta.software
+    gpus = machine.gpus or []
     names = sorted(
         str(g.get("name") or g.get("model") or g) if isinstance(g, Mapping) else str(g) for g in gpus
     )
     return {
-        "cpu_model": machine.get("cpu_model") or None,
-        "gpu_models": ", ".join(names) if names else ("none" if "gpus" in machine else None),
-        "harness_version": meta.get("harness_version") or None,
+        "cpu_model": machine.cpu_model or None,
+        "gpu_models": ", ".join(names) if names else ("none" if machine.gpus is not None else None),
+        "harness_version": meta.harness_version or None,
         "tensorflow": software.get("tensorflow") or None,
     }
 

@@ -45,7 +45,7 @@ def _read_json_file(path: Path) -> Side:
 
 
 def _start(run: store.Run) -> str:
-    return str(run.meta.get("started_utc") or run.meta.get("start_utc") or "")
+    return run.meta.started_utc or ""
 
 
 def load_side(path: str | Path, *, pool: bool = False, name: str | None = None) -> Side:

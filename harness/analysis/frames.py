@@ -8,7 +8,7 @@ compare like any other axis.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -104,33 +104,6 @@ def unit(column: str) -> str:
     return ""
 
 
-# ------------------------------------------------------------------ machine labels
-def machine_label(meta: Mapping[str, Any], fallback: str = "") -> str:
-    """A short name for the machine a run came from (host, else CPU model, else ``fallback``)."""
-    machine = meta.get("machine") if isinstance(meta, Mapping) else None
-    if not isinstance(machine, Mapping):
-        machine = {}
-    for key in ("label", "host", "hostname", "node"):
-        value = machine.get(key) or (meta.get(key) if isinstance(meta, Mapping) else None)
-        if isinstance(value, str) and value:
-            return value
-    for key in ("cpu_model", "cpu", "processor"):
-        value = machine.get(key)
-        if isinstance(value, str) and value:
-            return value
-    return fallback
-
-
-def suite_name(meta: Mapping[str, Any]) -> str:
-    """The suite's name from ``run.json`` (``suite`` may be a name or a dict with ``name``)."""
-    suite = meta.get("suite") if isinstance(meta, Mapping) else None
-    if isinstance(suite, Mapping):
-        suite = suite.get("name")
-    if not suite and isinstance(meta, Mapping):
-        suite = meta.get("suite_name")
-    return str(suite) if suite else ""
-
-
 # ------------------------------------------------------------------ combining runs
 def combine(runs: Sequence[Any]) -> dict[str, pd.DataFrame]:
     """Concatenate the tables of several loaded runs (``harness.results.store.Run``).
@@ -141,13 +114,13 @@ def combine(runs: Sequence[Any]) -> dict[str, pd.DataFrame]:
     """
     out: dict[str, list[pd.DataFrame]] = {"cases": [], "epochs": [], "samples": [], "ops": []}
     for run in runs:
-        label = machine_label(run.meta, fallback=run.run_id)
+        label = run.meta.machine.label or run.run_id
         for name in out:
             df = getattr(run, name).copy()
             if "run_id" in df.columns:
                 df["run_id"] = df["run_id"].fillna(run.run_id)
             if "suite" in df.columns:
-                df["suite"] = df["suite"].fillna(suite_name(run.meta))
+                df["suite"] = df["suite"].fillna(run.meta.suite.name)
             df["machine"] = pd.Series([label] * len(df), index=df.index, dtype="string")
             out[name].append(df)
     tables = {}

@@ -179,7 +179,6 @@ def _process_columns(s: Readings, snaps: list[Snapshot], window: float) -> dict[
         "process_cpu_util_pct": 100.0 * _diff(a, b, "proc_cpu_s") / (window * proc.logical_cpus()) if window > 0 else NAN,
         "system_cpu_util_pct": 100.0 * _diff(a, b, "sys_busy_s") / total if total > 0 else NAN,
         "system_mem_used_peak_bytes": _nanmax([sn.values.get("sys_mem", NAN) for sn in snaps]),
-        "peak_rss_bytes": s.peak_rss,
     }
 
 

@@ -76,7 +76,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         from harness.results.store import read_run_json
 
         meta = read_run_json(args.resume)
-        suite = parse_suite(meta["suite"]["text"], meta["suite"].get("abspath") or meta["suite"]["path"])
+        suite = parse_suite(meta.suite.text, meta.suite.abspath or meta.suite.path)
     elif args.suite:
         suite = load_suite(args.suite)
     else:

@@ -46,8 +46,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         load_run(find_runs(args.run)[0])  # raises the clear error of the damaged run
     with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 200):
         for run in runs:
-            print(f"run {run.run_id}  suite {run.meta.get('suite', {}).get('name')}  "
-                  f"status {run.meta.get('status')}  cases {len(run.cases)}")
+            print(f"run {run.run_id}  suite {run.meta.suite.name}  "
+                  f"status {run.meta.status}  cases {len(run.cases)}")
             if run.cases.empty:
                 print("  (no finished cases)")
                 continue

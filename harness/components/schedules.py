@@ -11,9 +11,11 @@ Imports Keras; used inside worker processes only.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from harness.axis import AxisValue
 from harness.components.optimizers import import_object
 from harness.errors import ConfigError
 
@@ -86,9 +88,11 @@ def _steps(params: dict, key: str, steps_per_epoch: int, default_epochs: float =
     return max(1, int(round(float(params.get(epochs_key, default_epochs)) * steps_per_epoch)))
 
 
-def build(config: dict[str, Any], lr0: float, steps_per_epoch: int, epochs: int) -> tuple[Any, PlateauController | None]:
+def build(config: AxisValue | Mapping[str, Any] | str, lr0: float, steps_per_epoch: int,
+          epochs: int) -> tuple[Any, PlateauController | None]:
     """(learning_rate for the optimizer, optional epoch-end controller)."""
-    name, p = config["name"], dict(config.get("params") or {})
+    config = AxisValue.of(config)
+    name, p = config.name, dict(config.params)
     if ":" in name:
         cls = import_object(name)
         return cls(initial_learning_rate=lr0, steps_per_epoch=steps_per_epoch, **p), None

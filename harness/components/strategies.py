@@ -13,54 +13,33 @@ import json
 import os
 from typing import Any
 
+from harness.axis import AxisValue
 from harness.errors import SkipCase
 
 MULTI_PROCESS = ("multi_worker_mirrored", "parameter_server")
-# Why some engines adapt under some strategies; recorded in the row's strategy_notes.
+# Why some engines adapt under some strategies (recorded in the row's strategy_notes); which engine runs
+# under which strategy at all is decided by harness.components.compat.
 NO_XLA_REASON = ("XLA cannot access variables placed on another device "
                  "(https://www.tensorflow.org/xla/known_issues#tfvariable_on_a_different_device)")
 
-KERAS_FIT_PS_REASON = ("keras_fit under parameter_server: Keras 3's model.fit has no ClusterCoordinator "
-                       "support (only tf_keras/Keras 2 had it; Keras 3's TensorFlow trainer never creates "
-                       "a coordinator); use engine = \"fast\", which drives tf.distribute.coordinator")
-KERAS_FIT_MWM_REASON = ("keras_fit under multi_worker_mirrored: Keras 3.15's model.fit fails in multi-worker mode "
-                       "(Trainer._maybe_symbolic_build reduces a PerReplica batch: \"Attempt to convert a value "
-                       "(PerReplica...) to a Tensor\"; bypassing it, the metric reduction fails: \"Invalid "
-                       "reduction dimension 0 for input with 0 dimensions\"); known: keras-team/keras#20585, "
-                       "tensorflow/tensorflow#72388. Use engine = \"fast\"")
-EAGER_REASON = ("the eager engine is the design document's single-device loop; under a "
-                "multi-replica strategy use engine = \"fast\" or \"keras_fit\"")
-
-
-def unsupported_engine(case: Any, workers: int) -> str | None:
-    """Why ``case``'s engine cannot run under its multi-process strategy (known before starting processes)."""
-    if case.engine == "eager":
-        return EAGER_REASON
-    if case.engine == "keras_fit" and case.strategy["name"] == "parameter_server":
-        return KERAS_FIT_PS_REASON
-    if case.engine == "keras_fit" and case.strategy["name"] == "multi_worker_mirrored" and workers > 1:
-        return KERAS_FIT_MWM_REASON
-    return None
-
-
-def replicas_needed(strategy: dict[str, Any]) -> int:
+def replicas_needed(strategy: AxisValue) -> int:
     """Logical devices a single-process strategy needs (decides the worker's device config)."""
-    if strategy["name"] in ("mirrored", "central_storage"):
-        return int(strategy["params"].get("replicas", 2))
+    if strategy.name in ("mirrored", "central_storage"):
+        return int(strategy.params.get("replicas", 2))
     return 1
 
 
 def is_multi_process(case: Any) -> bool:
     """True for cases that run as a cluster of processes (see harness.runner.cluster)."""
-    return case.strategy["name"] in MULTI_PROCESS
+    return case.strategy.name in MULTI_PROCESS
 
 
-def cluster_shape(strategy: dict[str, Any]) -> dict[str, int]:
+def cluster_shape(strategy: AxisValue) -> dict[str, int]:
     """Processes per task type of a loopback cluster: {"worker": W, "ps": P, "chief": C}."""
-    p = strategy["params"]
-    if strategy["name"] == "multi_worker_mirrored":
+    p = strategy.params
+    if strategy.name == "multi_worker_mirrored":
         return {"worker": int(p.get("workers", 2))}
-    if strategy["name"] == "parameter_server":
+    if strategy.name == "parameter_server":
         return {"chief": 1, "worker": int(p.get("workers", 2)), "ps": int(p.get("ps", 1))}
     return {}
 
@@ -83,7 +62,7 @@ def build(case: Any) -> Any:
     """The strategy object for ``case``, or None for ``default``."""
     import tensorflow as tf
 
-    name, params = case.strategy["name"], case.strategy["params"]
+    name, params = case.strategy.name, case.strategy.params
     kind = case.device.partition(":")[0]
     if name == "default":
         return None

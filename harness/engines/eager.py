@@ -17,11 +17,6 @@ from harness.engines.step import make_evaluate, make_train_step
 def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: Any = None) -> Any:
     import tensorflow as tf
 
-    if spec.strategy is not None and type(spec.strategy).__name__ != "OneDeviceStrategy":
-        from harness.components.strategies import EAGER_REASON
-        from harness.errors import SkipCase
-
-        raise SkipCase(EAGER_REASON)
     x, y = tf.constant(spec.x_train), tf.constant(spec.y_train)
     xt, yt = tf.constant(spec.x_test), tf.constant(spec.y_test)
     B, spe = spec.batch_size, spec.steps_per_epoch

@@ -35,7 +35,7 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
     from harness.components.model import loss_object
 
     st = spec.strategy
-    notes = _strategy_check(spec)
+    notes = _strategy_notes(spec)
     central = st is not None and type(st).__name__ == "CentralStorageStrategy"
     B, spe = spec.batch_size, spec.steps_per_epoch
     K = spec.steps_per_execution or 1
@@ -88,35 +88,12 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
     return res
 
 
-def _strategy_check(spec: TrainSpec) -> str:
-    """Skip what Keras 3 cannot do under the strategy; return the note for the row."""
-    import tensorflow as tf
-
-    from harness.components.strategies import (
-        KERAS_FIT_MWM_REASON,
-        KERAS_FIT_PS_REASON,
-        NO_XLA_REASON,
-        describe,
-    )
-    from harness.errors import SkipCase
-
+def _strategy_notes(spec: TrainSpec) -> str:
+    """The note for the row (what Keras cannot do at all is skipped before: harness.components.compat)."""
     st = spec.strategy
     if st is None:
         return ""
     name = type(st).__name__
-    if name.startswith("ParameterServerStrategy"):
-        raise SkipCase(KERAS_FIT_PS_REASON)
-    if isinstance(st, tf.distribute.MultiWorkerMirroredStrategy) and describe(st)["num_workers"] > 1:
-        raise SkipCase(KERAS_FIT_MWM_REASON)
-    if isinstance(st, tf.distribute.MirroredStrategy) and (spec.steps_per_execution or 1) > 1:
-        raise SkipCase("keras_fit with steps_per_execution > 1 under MirroredStrategy: Keras 3.15's multi-step "
-                       "loop (a tf.while_loop whose cond checks the iterator) fails under MirroredStrategy with "
-                       "InvalidArgumentError \"You must feed a value for placeholder tensor "
-                       "'while/cond/Placeholder'\" (keras-team/keras#19246); use steps_per_execution = 1, or "
-                       "engine = \"fast\"")
-    if spec.jit_compile and name != "OneDeviceStrategy":
-        raise SkipCase(f"keras_fit with jit_compile = true under {name}: {NO_XLA_REASON}; "
-                       "leave jit_compile unset (Keras picks) or false")
     if name == "CentralStorageStrategy":
         return "train loss/accuracy from a full pass after each epoch (Keras 3 metrics wrong under CentralStorageStrategy)"
     return ""

@@ -16,21 +16,20 @@ log = logging.getLogger(__name__)
 class CaseProfiler(ProfilerHooks):
     """:class:`ProfilerHooks` whose ``finish`` also converts the trace into the case's op rows."""
 
-    def finish(self, row: dict, result: Any, examples: int, epochs: int, target_epoch: int | None) -> None:
+    def finish(self, row: Any, result: Any, examples: int, epochs: int, target_epoch: int | None) -> None:
         super().finish(row, result, examples, epochs, target_epoch)
         from harness.profiling.convert import convert_in_subprocess
 
-        row.update(profile_dir=str(self.logdir), profiled_steps=self.profiled_steps,
-                   profile_marked_steps=self.marked_steps, profile_window_s=self.window_s)
+        row.set("profiling", profile_dir=str(self.logdir), profiled_steps=self.profiled_steps,
+                profile_marked_steps=self.marked_steps, profile_window_s=self.window_s)
         if not self.done and not self.error:
             self.error = f"the window ended before {self.skip_steps} updates (--profile-skip); nothing profiled"
         if self.error:
-            row["profile_error"] = self.error
+            row.set("profiling", profile_error=self.error)
             return
         columns, ops, error = convert_in_subprocess(self.logdir)
-        row.update(columns)
-        row["profile_error"] = error
-        ident = {k: row[k] for k in ("run_id", "case_id", "case_label", "repeat")}
+        row.set("profiling", **{**columns, "profile_error": error})
+        ident = row.ident("run_id", "case_id", "case_label", "repeat")
         ops = with_shares(ops, self.window_s * 1e6)
         result.ops = [{**ident, **op, "profiled_steps": self.profiled_steps} for op in ops]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -12,13 +13,8 @@ import pandas as pd
 
 from harness import analysis
 from harness.analysis import ops as op_analysis
-from harness.analysis.frames import machine_label, suite_name
 from harness.errors import ConfigError, ResultsError
 from harness.results.store import Run, load_runs
-
-# Keys looked up (first found wins) in run.json; the format is built defensively.
-_DATE_KEYS = ("started_utc", "start_utc", "started", "created_utc", "date")
-_END_KEYS = ("ended_utc", "end_utc", "finished_utc")
 
 
 @dataclass(frozen=True)
@@ -62,30 +58,21 @@ def _flat(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _first(meta: Mapping[str, Any], keys: Sequence[str]) -> str:
-    for key in keys:
-        if meta.get(key):
-            return _flat(meta[key])
-    return ""
-
-
 def run_info(runs: Sequence[Run]) -> pd.DataFrame:
     """One row per run: id, suite, machine, dates, harness and library versions, git commit."""
     rows = []
     for run in runs:
-        meta = run.meta if isinstance(run.meta, Mapping) else {}
-        software = meta.get("software") if isinstance(meta.get("software"), Mapping) else {}
-        git = meta.get("git") if isinstance(meta.get("git"), Mapping) else {}
-        versions = {k: _flat(v) for k, v in software.items() if not isinstance(v, Mapping)}
+        meta = run.meta
+        versions = {k: _flat(v) for k, v in meta.software.items() if not isinstance(v, Mapping)}
         rows.append(
             {
                 "run_id": run.run_id,
-                "suite": suite_name(meta),
-                "machine": machine_label(meta, fallback=run.run_id),
-                "started_utc": _first(meta, _DATE_KEYS),
-                "ended_utc": _first(meta, _END_KEYS),
-                "harness_version": _flat(meta.get("harness_version", "")),
-                "git_commit": _flat(git.get("commit", meta.get("git_commit", ""))),
+                "suite": meta.suite.name,
+                "machine": meta.machine.label or run.run_id,
+                "started_utc": _flat(meta.started_utc),
+                "ended_utc": _flat(meta.ended_utc),
+                "harness_version": _flat(meta.harness_version),
+                "git_commit": _flat(meta.git.commit),
                 "versions": "; ".join(f"{k} {v}" for k, v in sorted(versions.items())),
             }
         )
@@ -96,8 +83,8 @@ def machine_details(runs: Sequence[Run]) -> pd.DataFrame:
     """Every item of each run's ``machine`` dict: one row per key, one column per run."""
     columns: dict[str, dict[str, str]] = {}
     for run in runs:
-        machine = run.meta.get("machine") if isinstance(run.meta, Mapping) else None
-        if isinstance(machine, Mapping):
+        machine = {k: v for k, v in dataclasses.asdict(run.meta.machine).items() if v is not None}
+        if machine:
             columns[run.run_id] = {str(k): _flat(v)[:500] for k, v in machine.items()}
     if not columns:
         return pd.DataFrame(columns=["key"])

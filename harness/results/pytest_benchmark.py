@@ -17,6 +17,7 @@ says so (inconclusive: too few repeats).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import platform
 from collections.abc import Mapping
@@ -28,6 +29,7 @@ from pytest_benchmark import __version__ as PB_VERSION
 from pytest_benchmark.stats import Stats
 
 from harness import schema
+from harness.run_meta import RunMeta
 
 HARNESS_KEY = "harness"
 REPEAT_METRICS = (
@@ -86,33 +88,34 @@ def harness_extra_info(rows: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def machine_info(meta: Mapping[str, Any]) -> dict[str, Any]:
-    machine, software = meta.get("machine") or {}, meta.get("software") or {}
+def machine_info(meta: RunMeta) -> dict[str, Any]:
+    machine, software = meta.machine, meta.software
     return {
-        "node": machine.get("host") or meta.get("host") or platform.node(),
-        "processor": machine.get("cpu_model") or "",
-        "machine": machine.get("arch") or platform.machine(),
+        "node": machine.host or platform.node(),
+        "processor": machine.cpu_model or "",
+        "machine": machine.arch or platform.machine(),
         "python_implementation": platform.python_implementation(),
         "python_version": software.get("python") or platform.python_version(),
-        "system": machine.get("os") or platform.system(),
-        "release": machine.get("kernel") or platform.release(),
-        "cpu": {"brand_raw": machine.get("cpu_model") or "", "count": machine.get("cpu_count") or machine.get("cpu_count_logical")},
-        HARNESS_KEY: {k: meta.get(k) for k in ("schema_version", "run_id", "harness_version", "machine", "software")},
+        "system": machine.os or platform.system(),
+        "release": machine.kernel or platform.release(),
+        "cpu": {"brand_raw": machine.cpu_model or "", "count": machine.cpu_count_logical},
+        HARNESS_KEY: {"schema_version": meta.schema_version, "meta_version": meta.meta_version,
+                      "run_id": meta.run_id, "harness_version": meta.harness_version,
+                      "machine": dataclasses.asdict(machine), "software": dict(software)},
     }
 
 
-def commit_info(meta: Mapping[str, Any]) -> dict[str, Any]:
-    git = meta.get("git") or {}
+def commit_info(meta: RunMeta) -> dict[str, Any]:
     return {
-        "id": git.get("commit") or meta.get("git_commit"),
-        "dirty": git.get("dirty", meta.get("git_dirty")),
+        "id": meta.git.commit,
+        "dirty": meta.git.dirty,
         "project": "mnist-bench-harness",
-        "branch": git.get("branch"),
-        "time": meta.get("started_utc") or meta.get("start_utc"),
+        "branch": meta.git.branch,
+        "time": meta.started_utc,
     }
 
 
-def run_to_pytest_benchmark(meta: Mapping[str, Any], cases: pd.DataFrame) -> dict[str, Any]:
+def run_to_pytest_benchmark(meta: RunMeta, cases: pd.DataFrame) -> dict[str, Any]:
     """The whole pytest-benchmark document for a run (``meta`` = run.json, ``cases`` table)."""
     benchmarks = []
     for case_id, rows in cases.groupby("case_id", sort=False):
@@ -145,7 +148,7 @@ def is_pytest_benchmark(doc: Any) -> bool:
     return isinstance(doc, dict) and isinstance(doc.get("benchmarks"), list) and "machine_info" in doc
 
 
-def pytest_benchmark_to_cases(doc: Mapping[str, Any]) -> tuple[pd.DataFrame, dict[str, Any]]:
+def pytest_benchmark_to_cases(doc: Mapping[str, Any]) -> tuple[pd.DataFrame, RunMeta]:
     """Rows shaped like the cases table (one per round) and a run.json-like meta."""
     rows: list[dict[str, Any]] = []
     for bench in doc.get("benchmarks", []):
@@ -168,7 +171,7 @@ def pytest_benchmark_to_cases(doc: Mapping[str, Any]) -> tuple[pd.DataFrame, dic
     df = pd.DataFrame.from_records(rows)
     info = doc.get("machine_info") or {}
     meta = dict(info.get(HARNESS_KEY) or {})
-    if not meta.get("machine"):
+    if not meta.get("machine"):  # a file pytest-benchmark wrote itself: its machine_info is all there is
         cpu = info.get("cpu") or {}
         meta["machine"] = {"cpu_model": cpu.get("brand_raw") or info.get("processor") or None}
-    return df, meta
+    return df, RunMeta.from_dict(meta, "pytest-benchmark machine_info")

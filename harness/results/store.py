@@ -28,7 +28,6 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -53,11 +52,13 @@ from harness.results.journal import (
     read_part,
     write_part,
 )
+from harness.run_meta import RunMeta
 
 __all__ = [
     "LOCK", "PARTS", "RUN_JSON", "TABLE_FILES", "TMP_SUFFIX", "CaseResult", "Run", "RunLock",
     "atomic_write_bytes", "atomic_write_json", "consolidate", "count_parts", "find_runs",
     "load_history", "load_parts", "load_run", "load_runs", "lock_run", "read_part", "read_run_json",
+    "write_run_json",
     "read_table", "remove_temp_files", "write_part", "write_table", "write_tables",
 ]
 
@@ -114,7 +115,7 @@ class Run:
     """A loaded run: its metadata and its tables as DataFrames."""
 
     path: Path
-    meta: dict[str, Any]
+    meta: RunMeta
     cases: pd.DataFrame
     epochs: pd.DataFrame
     samples: pd.DataFrame
@@ -126,7 +127,8 @@ class Run:
         return self.path.name
 
 
-def read_run_json(run_dir: Path) -> dict[str, Any]:
+def read_run_json(run_dir: Path) -> RunMeta:
+    """The run's metadata (any run.json version this harness wrote; see :mod:`harness.run_meta`)."""
     path = Path(run_dir) / RUN_JSON
     try:
         meta = json.loads(path.read_bytes())
@@ -143,7 +145,12 @@ def read_run_json(run_dir: Path) -> dict[str, Any]:
             f"{path}: results schema version {meta['schema_version']!r} is not supported "
             f"(this harness reads version {schema.SCHEMA_VERSION})"
         )
-    return meta
+    return RunMeta.from_dict(meta, str(path))
+
+
+def write_run_json(run_dir: Path, meta: RunMeta) -> None:
+    """Write (atomically) the run's metadata."""
+    atomic_write_json(Path(run_dir) / RUN_JSON, meta.to_dict())
 
 
 def load_run(run_dir: str | Path) -> Run:

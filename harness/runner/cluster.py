@@ -30,11 +30,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from harness.components import devices, strategies
+from harness.axis import AxisValue
+from harness.components import compat, devices, strategies
 from harness.results.store import CaseResult
+from harness.runner.case_row import CaseRow
 from harness.runner.cluster_rows import ClusterContext, assemble, read_result
 from harness.runner.cluster_spec import dump_spec
-from harness.runner.execute import base_row
 from harness.runner.hooks import CollectorHooks
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ def free_ports(n: int) -> list[int]:
     return ports
 
 
-def loopback_cluster(strategy: dict[str, Any]) -> dict[str, list[str]]:
+def loopback_cluster(strategy: AxisValue) -> dict[str, list[str]]:
     shape = strategies.cluster_shape(strategy)
     ports = iter(free_ports(sum(shape.values())))
     return {t: [f"localhost:{next(ports)}" for _ in range(n)] for t, n in shape.items()}
@@ -106,7 +107,7 @@ def _reporter(strategy: str, cluster: dict[str, list[str]]) -> tuple[str, int]:
 def _start(case: Any, repeat: int, run_id: str, cluster: dict, task: tuple[str, int], folder: Path,
            reporter: bool) -> Proc:
     ttype, idx = task
-    role = _role(case.strategy["name"], ttype)
+    role = _role(case.strategy.name, ttype)
     base = folder / f"{ttype}{idx}"
     spec = {"case": case, "repeat": repeat, "run_id": run_id, "role": role, "task_type": ttype,
             "task_index": idx, "device_config": devices.device_config(case.device if ttype != "ps" else "cpu"),
@@ -137,7 +138,7 @@ def stop_all(procs: list[Proc]) -> None:
 def run_cluster_case(task: Any, run_dir: Path, limit: float, cfg: Any) -> CaseResult:
     """Run one multi-process case x repeat; always returns one row (ok, failed, crashed, timeout...)."""
     case, t0 = task.case, time.perf_counter()
-    row = base_row(case, task.repeat, run_dir.name)
+    row = CaseRow.for_case(case, task.repeat, run_dir.name)
     folder = Path(run_dir) / "cluster" / task.key
     folder.mkdir(parents=True, exist_ok=True)
     ext = external_task(case)
@@ -145,17 +146,17 @@ def run_cluster_case(task: Any, run_dir: Path, limit: float, cfg: Any) -> CaseRe
         cluster, mine, kind = loopback_cluster(case.strategy), None, "loopback"
     else:
         cluster, mine, kind = ext[0], ext[1], "external"
-    reporter = _reporter(case.strategy["name"], cluster)
-    reason = strategies.unsupported_engine(case, len(cluster.get("worker", [])))
+    reporter = _reporter(case.strategy.name, cluster)
+    reason = compat.case_skip_reason(case, len(cluster.get("worker", [])))
     if reason:
-        row.update(status="skipped", error=reason, cluster=kind, num_workers=len(cluster.get("worker", [])) or 1,
-                   wall_s=time.perf_counter() - t0)
+        row.set("outcome", status="skipped", error=reason, wall_s=time.perf_counter() - t0)
+        row.set("setup", cluster=kind, num_workers=len(cluster.get("worker", [])) or 1)
         return CaseResult(case=row)
     tasks = [(t, i) for t, addrs in cluster.items() for i in range(len(addrs))] if mine is None else [mine]
-    if mine is not None and _role(case.strategy["name"], mine[0]) == "serve":
-        row.update(status="skipped", error=f"this host is {mine[0]}:{mine[1]} of a parameter-server cluster: run "
-                   "`python -m harness.runner.cluster_task --serve` here; the suite runs on the chief's host",
-                   wall_s=time.perf_counter() - t0)
+    if mine is not None and _role(case.strategy.name, mine[0]) == "serve":
+        row.set("outcome", status="skipped", error=f"this host is {mine[0]}:{mine[1]} of a parameter-server "
+                "cluster: run `python -m harness.runner.cluster_task --serve` here; the suite runs on the chief's "
+                "host", wall_s=time.perf_counter() - t0)
         return CaseResult(case=row)
     procs: list[Proc] = []
     hooks, outcome = None, {"kind": "crashed", "error": "the cluster's processes could not be started"}

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ResultsError
+from harness.profiling import memory
 from harness.results.journal import read_part
 from harness.results.store import CaseResult
+from harness.runner.case_row import CaseRow
 
 NO_WINDOW = "no timed window was reached (the case ended before training)"
 
@@ -42,7 +44,7 @@ def tail(path: Path, n: int = 4000) -> str:
     return "\n".join(ln for ln in lines if not _noise(ln))[-n:]
 
 
-def assemble(row: dict, procs: list[Any], outcome: dict, hooks: Any, ctx: ClusterContext) -> CaseResult:
+def assemble(row: CaseRow, procs: list[Any], outcome: dict, hooks: Any, ctx: ClusterContext) -> CaseResult:
     """One CaseResult: the reporting process's row made global, plus per-process rows."""
     from harness.runner.exits import describe_exit
 
@@ -54,41 +56,45 @@ def assemble(row: dict, procs: list[Any], outcome: dict, hooks: Any, ctx: Cluste
     kind = outcome["kind"]
     if kind == "result" and main is not None:
         result = main
-        row = result.case
+        row = result.case = CaseRow.adopt(result.case)
         bad = [(p, results[p.name].case) for p in trainers if results[p.name].case.get("status") in ("failed",)]
         if bad and row.get("status") == "ok":
             p, other = bad[0]
-            row.update(status="failed", error=f"{p.name}: {other.get('error')}", stderr_tail=other.get("stderr_tail"))
+            row.set("outcome", status="failed", error=f"{p.name}: {other.get('error')}",
+                    stderr_tail=other.get("stderr_tail"))
     else:
         result = CaseResult(case=row)
         if kind == "timeout":
-            row.update(status="timeout", error=f"exceeded its time limit of {ctx.limit_s:.0f} s")
+            row.set("outcome", status="timeout", error=f"exceeded its time limit of {ctx.limit_s:.0f} s")
         elif "who" in outcome:
             who = outcome["who"]
-            row.update(status="crashed", error=f"{who.name} (pid {who.popen.pid}) {describe_exit(who.popen.returncode)}",
-                       stderr_tail=tail(who.log_path))
+            row.set("outcome", status="crashed", stderr_tail=tail(who.log_path),
+                    error=f"{who.name} (pid {who.popen.pid}) {describe_exit(who.popen.returncode)}")
         else:
-            row.update(status="crashed", error=outcome.get("error", "cluster failed"))
+            row.set("outcome", status="crashed", error=outcome.get("error", "cluster failed"))
         if kind == "timeout" and procs:
-            row["stderr_tail"] = tail(procs[0].log_path)
+            row.set("outcome", stderr_tail=tail(procs[0].log_path))
     workers = len(ctx.cluster.get("worker", [])) or 1
-    row.update(num_workers=workers, cluster=ctx.kind, wall_s=row.get("wall_s") or ctx.elapsed_s)
-    row["overhead_s"] = max(0.0, ctx.elapsed_s - (row.get("wall_s") or 0.0))
+    row.set("setup", num_workers=workers, cluster=ctx.kind)
+    row.set("outcome", wall_s=row.get("wall_s") or ctx.elapsed_s)
+    row.set("outcome", overhead_s=max(0.0, ctx.elapsed_s - (row.get("wall_s") or 0.0)))
     _collector_columns(row, result, hooks, outcome.get("window", {}))
     result.workers = [_worker_row(row, p, results[p.name], outcome, workers) for p in procs]
     return result
 
 
-def _collector_columns(row: dict, result: CaseResult, hooks: Any, window: dict) -> None:
+def _collector_columns(row: CaseRow, result: CaseResult, hooks: Any, window: dict) -> None:
     if hooks is not None and window.get("started") and row.get("status") in ("ok", "diverged"):
         examples = int(row.get("steps") or 0) * int(row.get("batch_size") or 0)
         target = row.get("epochs_to_target")
         hooks.finish(row, result, examples, len(result.epochs), None if target is None else int(target))
+        row.set("memory", **memory.rss_columns(hooks.peak_rss) if math.isfinite(hooks.peak_rss) else {})
         return
     reason = "collectors disabled (collectors = [])" if hooks is not None and hooks.disabled else NO_WINDOW
     for k in ("cpu", "gpu"):
-        row.update({f"{k}_energy_j": math.nan, f"{k}_energy_source": "unavailable", f"{k}_energy_reason": reason})
-    row.update(energy_j=math.nan, energy_source="unavailable")
+        row.set("collectors", **{f"{k}_energy_j": math.nan, f"{k}_energy_source": "unavailable",
+                                 f"{k}_energy_reason": reason})
+    row.set("collectors", energy_j=math.nan, energy_source="unavailable")
 
 
 def _worker_row(case_row: dict, p: Any, res: CaseResult | None, outcome: dict, workers: int) -> dict:

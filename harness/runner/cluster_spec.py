@@ -13,14 +13,11 @@ from harness.suite import Case
 
 
 def dump_spec(path: Path, spec: dict[str, Any]) -> None:
-    doc = {**spec, "case": dataclasses.asdict(spec["case"]),
+    doc = {**spec, "case": spec["case"].to_dict(),
            "device_config": dataclasses.asdict(spec["device_config"])}
     atomic_write_bytes(path, json.dumps(doc).encode())
 
 
 def load_spec(path: Path) -> dict[str, Any]:
     doc = json.loads(Path(path).read_bytes())
-    case = doc["case"]
-    if case.get("collectors") is not None:
-        case["collectors"] = tuple(case["collectors"])
-    return {**doc, "case": Case(**case), "device_config": DeviceConfig(**doc["device_config"])}
+    return {**doc, "case": Case.from_dict(doc["case"]), "device_config": DeviceConfig(**doc["device_config"])}

@@ -13,6 +13,7 @@ import math
 import os
 import time
 import traceback
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,10 +21,13 @@ from typing import Any
 
 import numpy as np
 
+from harness.axis import AxisValue
+from harness.collectors.base import CollectorConfig
 from harness.components import datasets
 from harness.errors import SkipCase
-from harness.profiling import memory
+from harness.profiling import ProfileSettings, memory
 from harness.results.store import CaseResult
+from harness.runner.case_row import CaseRow
 from harness.runner.hooks import CollectorHooks
 from harness.suite import Case
 
@@ -35,35 +39,17 @@ class WorkerState:
     """Per-worker caches (datasets), so a reused worker does not reload them."""
 
     run_id: str = ""
-    collector_config: Any = None
+    collector_config: CollectorConfig | None = None
     datasets: dict[str, datasets.Dataset] = field(default_factory=dict)
     cases_done: int = 0
-    profile: Any = None  # harness.profiling.ProfileSettings, sent with a profiled case's run message
-    hooks_factory: Any = None  # cluster processes report window events instead (harness.runner.cluster_task)
+    profile: ProfileSettings | None = None  # sent with a profiled case's run message
+    hooks_factory: Callable[..., Any] | None = None  # cluster processes report window events instead (cluster_task)
 
-    def dataset(self, spec: dict) -> datasets.Dataset:
-        key = json.dumps(spec, sort_keys=True)
+    def dataset(self, spec: AxisValue) -> datasets.Dataset:
+        key = json.dumps(spec.identity(), sort_keys=True)
         if key not in self.datasets:
-            self.datasets[key] = datasets.load(spec["name"], spec.get("params"))
+            self.datasets[key] = datasets.load(spec.name, spec.params)
         return self.datasets[key]
-
-
-def base_row(case: Case, repeat: int, run_id: str) -> dict[str, Any]:
-    """The identity and axis columns of a case's row (everything known before running)."""
-    return {
-        "run_id": run_id, "suite": case.suite, "case_id": case.case_id, "case_label": case.label,
-        "repeat": repeat, "optimizer": case.optimizer["name"],
-        "optimizer_label": case.optimizer.get("label") or case.optimizer["name"],
-        "optimizer_params": json.dumps(case.optimizer["params"], sort_keys=True),
-        "schedule": case.schedule["name"], "schedule_label": case.schedule.get("label") or case.schedule["name"],
-        "schedule_params": json.dumps(case.schedule["params"], sort_keys=True),
-        "strategy": case.strategy["name"], "strategy_params": json.dumps(case.strategy["params"], sort_keys=True),
-        "device": case.device, "engine": case.engine, "precision": case.precision,
-        "batch_size": case.batch_size, "epochs": case.epochs, "learning_rate": case.learning_rate,
-        "dataset": case.dataset["name"], "dataset_params": json.dumps(case.dataset["params"], sort_keys=True),
-        "seed": case.seed, "target_accuracy": case.target_accuracy, "profiled": bool(case.profile),
-        "num_replicas": 1, "num_workers": 1,
-    }
 
 
 def percentiles(step_ms: list[float]) -> dict[str, float]:
@@ -74,41 +60,56 @@ def percentiles(step_ms: list[float]) -> dict[str, float]:
 
 
 def execute(case: Case, repeat: int, state: WorkerState) -> CaseResult:
-    row = base_row(case, repeat, state.run_id)
-    row.update(worker_pid=os.getpid(), worker_case_index=state.cases_done,
-               started_utc=datetime.now(UTC).isoformat(timespec="seconds"))
+    row = CaseRow.for_case(case, repeat, state.run_id)
+    row.set("outcome", worker_pid=os.getpid(), worker_case_index=state.cases_done,
+            started_utc=datetime.now(UTC).isoformat(timespec="seconds"))
     state.cases_done += 1
     t0 = time.perf_counter_ns()
     result = CaseResult(case=row)
+    measured_rss = math.nan
     try:
-        _train(case, repeat, state, row, result)
+        measured_rss = _train(case, repeat, state, row, result)
     except SkipCase as exc:
-        row.update(status="skipped", error=str(exc))
+        row.set("outcome", status="skipped", error=str(exc))
     except Exception as exc:  # one case's failure must never stop the suite
         log.debug("case %s failed", case.label, exc_info=True)
-        row.update(status="failed", error=f"{type(exc).__name__}: {exc}",
-                   stderr_tail="".join(traceback.format_exception(exc)[-6:])[-4000:])
-    row["wall_s"] = (time.perf_counter_ns() - t0) / 1e9
-    row["peak_rss_bytes"] = _peak_rss()
+        row.set("outcome", status="failed", error=f"{type(exc).__name__}: {exc}",
+                stderr_tail="".join(traceback.format_exception(exc)[-6:])[-4000:])
+    row.set("outcome", wall_s=(time.perf_counter_ns() - t0) / 1e9)
+    row.set("memory", **memory.rss_columns(measured_rss))
     return result
 
 
-def _train(case: Case, repeat: int, state: WorkerState, row: dict, result: CaseResult) -> None:
-    from harness.components import devices, model, optimizers, schedules, strategies
+def _train(case: Case, repeat: int, state: WorkerState, row: CaseRow, result: CaseResult) -> float:
+    """Set up and train; fill the setup, training, memory, collectors (and profiling) parts.
+
+    Returns the collectors' measured peak RSS of the worker's process group (NaN when not measured).
+    """
+    from harness.components import (
+        batching,
+        compat,
+        devices,
+        model,
+        optimizers,
+        schedules,
+        strategies,
+    )
     from harness.engines import get as get_engine
     from harness.engines.base import TrainSpec
 
     s0 = time.perf_counter_ns()
     devices.check(case.device, case.precision)
     ds = state.dataset(case.dataset)
-    batch = optimizers.effective_batch_size(case.optimizer["name"], case.batch_size, len(ds.x_train))
-    if batch > len(ds.x_train):
-        raise ValueError(f"batch_size={batch} exceeds the {len(ds.x_train)} training examples")
-    row.update(batch_size=batch, dataset_train_size=len(ds.x_train), dataset_test_size=len(ds.x_test),
-               dataset_hash=ds.sha)
+    n_train = len(ds.x_train)
+    problem = batching.batch_size_problem(case.optimizer.name, case.batch_size, n_train, case.dataset.name)
+    if problem:
+        raise ValueError(problem)
+    batch = batching.effective_batch_size(case.optimizer.name, case.batch_size, n_train)
+    row.set("setup", batch_size=batch, dataset_train_size=n_train, dataset_test_size=len(ds.x_test),
+            dataset_hash=ds.sha)
     strategy = strategies.build(case)
     replicas = strategy.num_replicas_in_sync if strategy is not None else 1
-    row.update(num_replicas=replicas, per_replica_batch_size=batch // replicas)
+    row.set("setup", num_replicas=replicas, per_replica_batch_size=batch // replicas)
     seed = case.seed + 1000 * repeat
     spec = TrainSpec(ds.x_train, ds.y_train, ds.x_test, ds.y_test, batch, case.epochs, seed,
                      case.target_accuracy, case.steps_per_execution, case.jit_compile, strategy)
@@ -120,7 +121,10 @@ def _train(case: Case, repeat: int, state: WorkerState, row: dict, result: CaseR
             import keras
 
             opt = keras.optimizers.LossScaleOptimizer(opt)
-    row["setup_s"] = (time.perf_counter_ns() - s0) / 1e9
+    row.set("setup", setup_s=(time.perf_counter_ns() - s0) / 1e9)
+    reason = compat.case_skip_reason(case, strategies.describe(strategy)["num_workers"])
+    if reason:
+        raise SkipCase(reason)
 
     hooks = (state.hooks_factory or CollectorHooks)(state.collector_config, case.device, case.collectors)
     if case.profile:
@@ -129,10 +133,19 @@ def _train(case: Case, repeat: int, state: WorkerState, row: dict, result: CaseR
         hooks = profiler_hooks(hooks, case, repeat, state.profile, spec.steps_per_epoch)
     memory.reset_gpu_peak()
     res = get_engine(case.engine)(net, opt, spec, hooks, controller)
-    row.update(memory.gpu_peak_columns())
+    row.set("memory", **memory.gpu_peak_columns())
+    row.set("outcome", status=res.status, error=res.error or None)
+    row.set("training", **training_columns(res))
+    result.epochs = [{**row.ident("run_id", "case_id", "case_label", "repeat"), **e} for e in res.epochs]
+    hooks.finish(row, result, res.examples, len(res.epochs), res.target_epoch)
+    return getattr(hooks, "peak_rss", math.nan)
+
+
+def training_columns(res: Any) -> dict[str, Any]:
+    """The ``training`` part of the row, from an engine's result."""
     final = res.epochs[-1] if res.epochs else {}
-    row.update(
-        status=res.status, error=res.error or None, compile_s=res.compile_s, train_s=res.train_s,
+    return dict(
+        compile_s=res.compile_s, train_s=res.train_s,
         eval_s=res.eval_s, steps=res.steps, step_time_basis=res.step_time_basis, retraces=res.retraces,
         strategy_notes=res.notes or None,
         samples_per_s=res.examples / res.train_s if res.train_s > 0 else math.nan,
@@ -143,15 +156,3 @@ def _train(case: Case, repeat: int, state: WorkerState, row: dict, result: CaseR
         time_to_target_s=res.epochs[res.target_epoch - 1]["cum_train_s"] if res.target_epoch else math.nan,
         **percentiles(res.step_ms),
     )
-    ident = {k: row[k] for k in ("run_id", "case_id", "case_label", "repeat")}
-    result.epochs = [{**ident, **e} for e in res.epochs]
-    hooks.finish(row, result, res.examples, len(res.epochs), res.target_epoch)
-
-
-def _peak_rss() -> int | None:
-    try:
-        import resource
-
-        return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024  # Linux: KiB
-    except (ImportError, OSError):
-        return None

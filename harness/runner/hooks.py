@@ -36,11 +36,16 @@ class CollectorHooks:
     def on_window_end(self) -> None:
         self.session.stop()
 
-    def finish(self, row: dict, result: Any, examples: int, epochs: int, target_epoch: int | None) -> None:
-        """Add the collectors' columns to the case row, the epoch rows and the samples."""
-        row.update(self.session.case_columns(examples, epochs, target_epoch))
+    @property
+    def peak_rss(self) -> float:
+        """Peak RSS (bytes) of the measured process group; NaN when the process collector did not run."""
+        return float(getattr(self.session, "peak_rss", float("nan")))
+
+    def finish(self, row: Any, result: Any, examples: int, epochs: int, target_epoch: int | None) -> None:
+        """Add the collectors' columns to the case row (its ``collectors`` part), the epoch rows and the samples."""
+        row.set("collectors", **self.session.case_columns(examples, epochs, target_epoch))
         per_epoch = self.session.epoch_columns()
         for erow in result.epochs:
             erow.update(per_epoch.get(int(erow["epoch"]), {}))
-        ident = {k: row[k] for k in ("run_id", "case_id", "repeat")}
+        ident = row.ident("run_id", "case_id", "repeat")
         result.samples = [{**ident, **s} for s in self.session.samples()]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+
+from harness.run_meta import OptionsRecord
 
 
 @dataclass
@@ -23,11 +24,10 @@ class RunOptions:
     profile_skip_steps: int = 0  # updates of the window to let pass before the profiler starts
 
 
-def restore_options(opts: RunOptions, meta: dict[str, Any]) -> None:
+def restore_options(opts: RunOptions, recorded: OptionsRecord) -> None:
     """On --resume, the case selection is the original run's (the command line cannot change it)."""
-    o = meta.get("options") or {}
-    opts.repeats, opts.filters, opts.shard = o.get("repeats"), o.get("filters") or [], o.get("shard")
+    opts.repeats, opts.filters, opts.shard = recorded.repeats, list(recorded.filters), recorded.shard
     if opts.time_limit_s is None:
-        opts.time_limit_s = o.get("time_limit_s")
+        opts.time_limit_s = recorded.time_limit_s
     if opts.collectors is None:
-        opts.collectors = o.get("collectors")
+        opts.collectors = recorded.collectors

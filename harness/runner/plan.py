@@ -5,14 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.case_filters import parse_filters, selected
+from harness.components.datasets import train_size
 from harness.components.devices import DeviceConfig, device_config
 from harness.components.strategies import replicas_needed
 from harness.errors import UsageError
-from harness.suite import KNOWN_DATASET_SIZES, Case
+from harness.suite import Case
 
 # pessimistic examples/s per engine on a small CPU, for default time limits only
 _RATE_GUESS = {"fast": 30_000, "keras_fit": 10_000, "eager": 3_000}
 BASE_LIMIT_S = 300.0
+DEFAULT_TRAIN_GUESS = 60000  # examples, for datasets whose size is known only once loaded
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,6 @@ def time_limit_s(case: Case, override: float | None = None) -> float:
         return override
     if case.time_limit_s:
         return case.time_limit_s
-    n = case.dataset["params"].get("n_train") or KNOWN_DATASET_SIZES.get(case.dataset["name"], 60000)
+    n = train_size(case.dataset.name, case.dataset.params) or DEFAULT_TRAIN_GUESS
     guess = n * case.epochs / _RATE_GUESS.get(case.engine, 3_000)
     return BASE_LIMIT_S + 10 * guess

@@ -8,12 +8,16 @@ class that does not import or a malformed dataset file is reported as bad input
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
 from harness.errors import HarnessError
+from harness.suite import Case
+
+if TYPE_CHECKING:
+    from harness.runner.execute import WorkerState
 
 
-def preflight(cases: list[Any], state: Any) -> list[tuple[str, str, str]]:
+def preflight(cases: list[Case], state: WorkerState) -> list[tuple[str, str, str]]:
     """[(case label, key, message)] for every problem found; empty when all is well."""
     from harness.components import optimizers, schedules
 
@@ -26,7 +30,7 @@ def preflight(cases: list[Any], state: Any) -> list[tuple[str, str, str]]:
             ("optimizer", case.optimizer, lambda c=case: optimizers.build(c.optimizer, c.learning_rate)),
         )
         for key, value, check in checks:
-            ident = key + json.dumps(value, sort_keys=True, default=str)
+            ident = key + json.dumps(value.identity(), sort_keys=True, default=str)
             if ident in seen:
                 continue
             seen.add(ident)
@@ -40,15 +44,13 @@ def preflight(cases: list[Any], state: Any) -> list[tuple[str, str, str]]:
     return problems
 
 
-def _batch_problems(case: Any, state: Any) -> list[tuple[str, str, str]]:
-    """Mini-batch semantics need batch_size <= the training examples (known once the data is loaded)."""
-    from harness.components import optimizers
+def _batch_problems(case: Case, state: WorkerState) -> list[tuple[str, str, str]]:
+    """The batch-size rule (harness.components.batching) against the loaded data."""
+    from harness.components import batching
 
     try:
         n_train = len(state.dataset(case.dataset).x_train)
     except Exception:  # reported by the dataset check above
         return []
-    if optimizers.regime(case.optimizer["name"]) == "minibatch" and case.batch_size > n_train:
-        return [(case.label, "batch_size", f"batch_size={case.batch_size} is larger than the {n_train} "
-                 f"training examples of dataset {case.dataset['name']!r}; expected batch_size <= {n_train}")]
-    return []
+    problem = batching.batch_size_problem(case.optimizer.name, case.batch_size, n_train, case.dataset.name)
+    return [(case.label, "batch_size", problem)] if problem else []

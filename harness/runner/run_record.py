@@ -5,27 +5,29 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from harness import schema
-from harness.collectors import machine as env
+from harness.collectors import machine as facts
+from harness.run_meta import GitInfo, Machine, OptionsRecord, RunMeta, SuiteRecord
 from harness.runner.options import RunOptions
 from harness.suite import Suite
 
 
-def run_metadata(suite: Suite, run_dir: Path, opts: RunOptions) -> dict[str, Any]:
-    """run.json's content; ``suite.text`` and ``options`` are what ``--resume`` rebuilds the run from."""
+def new_run_meta(suite: Suite, run_dir: Path, opts: RunOptions) -> RunMeta:
+    """A new run's metadata; ``suite.text`` and ``options`` are what ``--resume`` rebuilds the run from."""
     abspath = Path(suite.path).resolve() if Path(suite.path).exists() else None
-    return {
-        "schema_version": schema.SCHEMA_VERSION, "run_id": run_dir.name, "status": "running",
-        "started_utc": datetime.now(UTC).isoformat(timespec="seconds"), "ended_utc": None,
-        "harness_version": env.software_info()["harness"], "machine": env.machine_info(),
-        "software": env.software_info(), "git": env.git_info(Path(__file__).resolve().parent),
-        "environment": env.environment_variables(), "argv": sys.argv,
-        "suite": {"name": suite.name, "description": suite.description, "path": suite.path,
-                  "abspath": str(abspath) if abspath else None,
-                  "sha256": suite.sha256, "text": suite.text, "settings": suite.settings},
-        "options": {"repeats": opts.repeats, "filters": opts.filters, "shard": opts.shard,
-                    "time_limit_s": opts.time_limit_s, "collectors": opts.collectors},
-        "resumed_utc": [],
-    }
+    software = facts.software_info()
+    return RunMeta(
+        run_id=run_dir.name, status="running", started_utc=now_utc(),
+        harness_version=software["harness"], machine=Machine(**facts.machine_info()),
+        software=software, git=GitInfo(**facts.git_info(Path(__file__).resolve().parent)),
+        environment=facts.environment_variables(), argv=list(sys.argv),
+        suite=SuiteRecord(suite.name, suite.description, suite.path, str(abspath) if abspath else None,
+                          suite.sha256, suite.text, suite.settings),
+        options=OptionsRecord(opts.repeats, list(opts.filters), opts.shard, opts.time_limit_s,
+                              None if opts.collectors is None else list(opts.collectors), opts.tdp_w,
+                              opts.idle_baseline_s, opts.profile_steps, opts.profile_skip_steps),
+    )
+
+
+def now_utc() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

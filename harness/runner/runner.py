@@ -22,21 +22,21 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from harness.components import strategies
 from harness.errors import EXIT_INTERRUPTED, HarnessError, ResultsError, SuiteError, UsageError
 from harness.results import store
+from harness.run_meta import RunMeta
+from harness.runner.case_row import CaseRow
 from harness.runner.collector_setup import collector_config, idle_baseline
-from harness.runner.execute import base_row
 from harness.runner.exits import signal_name
 from harness.runner.options import RunOptions, restore_options
 from harness.runner.plan import Task, make_tasks, time_limit_s, worker_key
 from harness.runner.pool import WorkerPool
 from harness.runner.run_folder import new_run_dir
-from harness.runner.run_record import run_metadata
+from harness.runner.run_record import new_run_meta, now_utc
 from harness.suite import Suite, parse_suite
 
 log = logging.getLogger(__name__)
@@ -74,12 +74,12 @@ def run_suite(suite: Suite | None, opts: RunOptions | None = None) -> RunSummary
 
 
 def _run_suite(suite: Suite | None, opts: RunOptions) -> RunSummary:
-    meta: dict[str, Any] | None = None
+    meta: RunMeta | None = None
     if opts.resume:
         meta = store.read_run_json(opts.resume)
-        if suite is None or suite.text != meta["suite"]["text"]:  # the run's own suite, never another
-            suite = parse_suite(meta["suite"]["text"], meta["suite"].get("abspath") or meta["suite"]["path"])
-        restore_options(opts, meta)
+        if suite is None or suite.text != meta.suite.text:  # the run's own suite, never another
+            suite = parse_suite(meta.suite.text, meta.suite.abspath or meta.suite.path)
+        restore_options(opts, meta.options)
     tasks = make_tasks(suite.cases, filters=opts.filters, shard=opts.shard, repeats=opts.repeats)
     if not tasks:
         raise UsageError("--filter/--shard", "", "no case is selected")
@@ -101,7 +101,7 @@ def _run_suite(suite: Suite | None, opts: RunOptions) -> RunSummary:
             _preflight(suite, tasks, workers)
             run_dir = new_run_dir(Path(opts.results_dir), suite.name)
             lock = store.lock_run(run_dir)
-            meta = run_metadata(suite, run_dir, opts)
+            meta = new_run_meta(suite, run_dir, opts)
         assert meta is not None
         return _execute(suite, todo, done, run_dir, workers, opts, meta)
     except (KeyboardInterrupt, Interrupted):
@@ -143,21 +143,21 @@ def _keep_logs(scratch: Path, run_dir: Path | None) -> None:
 
 
 def _execute(suite: Suite, todo: list[Task], done: list[store.CaseResult], run_dir: Path,
-             workers: WorkerPool, opts: RunOptions, meta: dict[str, Any]) -> RunSummary:
+             workers: WorkerPool, opts: RunOptions, meta: RunMeta) -> RunSummary:
     if opts.resume:
-        meta.setdefault("resumed_utc", []).append(_now())
-        meta.update(status="running", ended_utc=None)
+        meta.resumed_utc.append(now_utc())
+        meta.status, meta.ended_utc = "running", None
         log.info("resuming %s: %d case run(s) done, %d to go", run_dir, len(done), len(todo))
-    store.atomic_write_json(run_dir / store.RUN_JSON, meta)
+    store.write_run_json(run_dir, meta)
     cfg = workers.cfg
     if todo:
         idle = idle_baseline(suite, opts, cfg)
         if idle:
-            meta["idle_baseline"] = idle
+            meta.idle_baseline = idle
         workers.retarget(run_dir / "logs", run_dir.name, collector_config(suite, opts, idle))
     results = _run_tasks(todo, done, run_dir, workers, opts)
     workers.close()
-    meta["worker_runtime"] = workers.info or meta.get("worker_runtime")
+    meta.worker_runtime = workers.info or meta.worker_runtime
     _close_run(run_dir, meta, "complete", results=results)
     counts: dict[str, int] = {}
     for r in results:
@@ -175,16 +175,16 @@ def _finished(run_dir: Path, tasks: list[Task]) -> list[store.CaseResult]:
     return done
 
 
-def _close_run(run_dir: Path, meta: dict[str, Any], status: str, *, error: str | None = None,
+def _close_run(run_dir: Path, meta: RunMeta, status: str, *, error: str | None = None,
                results: list[store.CaseResult] | None = None) -> int:
     """Rebuild the tables from the journal and mark the run; later signals are only logged."""
     _quiet_signals()
     results = store.load_parts(run_dir) if results is None else results
     store.write_tables(run_dir, results)
-    meta.update(status=status, ended_utc=_now())
+    meta.status, meta.ended_utc = status, now_utc()
     if error:
-        meta["error"] = error
-    store.atomic_write_json(run_dir / store.RUN_JSON, meta)
+        meta.error = error
+    store.write_run_json(run_dir, meta)
     return len(results)
 
 
@@ -195,10 +195,6 @@ def _quiet_signals() -> None:
 
 def _late_signal(signum: int, frame: Any) -> None:
     log.warning("%s received while saving the run's results; finishing that first", signal_name(signum))
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _preflight(suite: Suite, tasks: list[Task], workers: WorkerPool) -> None:
@@ -270,18 +266,18 @@ def _run_one(task: Task, run_dir: Path, workers: WorkerPool, opts: RunOptions) -
     elapsed = time.perf_counter() - t0
     if out.kind == "result":
         result: store.CaseResult = out.payload
-        result.case["overhead_s"] = max(0.0, elapsed - (result.case.get("wall_s") or 0.0))
+        result.case.set("outcome", overhead_s=max(0.0, elapsed - (result.case.get("wall_s") or 0.0)))
         return result
     workers.discard(worker)  # kills its process group: the worker and anything it started
-    row = base_row(task.case, task.repeat, run_dir.name)
-    row.update(stderr_tail=worker.stderr_tail(), wall_s=elapsed)
+    row = CaseRow.for_case(task.case, task.repeat, run_dir.name)
+    row.set("outcome", stderr_tail=worker.stderr_tail(), wall_s=elapsed)
     if out.kind == "timeout":
-        row.update(status="timeout", error=out.detail or f"exceeded its time limit of {limit:g} s; "
-                   "the worker and its processes were killed")
+        row.set("outcome", status="timeout", error=out.detail or f"exceeded its time limit of {limit:g} s; "
+                "the worker and its processes were killed")
     else:
         code = out.payload
-        row.update(status="crashed", error=out.detail,
-                   exit_code=code if isinstance(code, int) and code > 0 else None,
-                   exit_signal=signal_name(-code) if isinstance(code, int) and code < 0 else None)
+        row.set("outcome", status="crashed", error=out.detail,
+                exit_code=code if isinstance(code, int) and code > 0 else None,
+                exit_signal=signal_name(-code) if isinstance(code, int) and code < 0 else None)
     log.warning("case %s#%d: %s: %s", task.case.label, task.repeat, row["status"], row["error"])
     return store.CaseResult(case=row)

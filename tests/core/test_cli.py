@@ -66,8 +66,8 @@ def test_run_end_to_end(capsys, tmp_path):
     run_dir = next(p for p in tmp_path.iterdir() if p.name.endswith(tuple("0123456789abcdef")) and p.is_dir()
                    and (p / "run.json").exists())
     run = load_run(run_dir)
-    assert run.meta["status"] == "complete" and run.meta["suite"]["name"] == "tiny"
-    assert run.meta["machine"]["cpu_count_logical"] >= 1 and run.meta["software"]["tensorflow"]
+    assert run.meta.status == "complete" and run.meta.suite.name == "tiny"
+    assert run.meta.machine.cpu_count_logical >= 1 and run.meta.software["tensorflow"]
     ok = run.cases[run.cases.status == "ok"]
     assert len(ok) == 2 and (ok.samples_per_s > 0).all() and (ok.test_accuracy > 0).all()
     assert (ok.dataset_train_size == 512).all() and ok.dataset_hash.notna().all()

@@ -10,7 +10,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from harness.components import catalog, optimizers, schedules  # noqa: E402
+from harness.components import batching, catalog, optimizers, schedules  # noqa: E402
 from harness.errors import ConfigError  # noqa: E402
 
 
@@ -38,9 +38,9 @@ def test_variants_and_regimes():
     assert optimizers.build({"name": "nesterov", "params": {}}, 0.1).nesterov is True
     assert optimizers.build({"name": "amsgrad", "params": {}}, 0.1).amsgrad is True
     assert optimizers.build({"name": "momentum", "params": {"momentum": 0.5}}, 0.1).momentum == 0.5
-    assert optimizers.effective_batch_size("gd", 128, 4000) == 4000
-    assert optimizers.effective_batch_size("sgd", 128, 4000) == 1
-    assert optimizers.effective_batch_size("minibatch_sgd", 128, 4000) == 128
+    assert batching.effective_batch_size("gd", 128, 4000) == 4000
+    assert batching.effective_batch_size("sgd", 128, 4000) == 1
+    assert batching.effective_batch_size("minibatch_sgd", 128, 4000) == 128
 
 
 def test_bad_optimizer_parameter_repeats_the_value():

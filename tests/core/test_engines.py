@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-from harness.components import datasets, model, optimizers, schedules  # noqa: E402
+from harness.components import batching, datasets, model, optimizers, schedules  # noqa: E402
 from harness.engines import get  # noqa: E402
 from harness.engines.base import NoHooks, TrainSpec  # noqa: E402
 
@@ -37,7 +37,7 @@ DATA = datasets.Dataset("sub", _FULL.x_train[:256], _FULL.y_train[:256], _FULL.x
 
 def train(engine, opt_name="adam", batch=32, epochs=2, lr=0.001, sched="constant", hooks=None, x=None):
     n = len(DATA.x_train)
-    b = optimizers.effective_batch_size(opt_name, batch, n)
+    b = batching.effective_batch_size(opt_name, batch, n)
     spec = TrainSpec(DATA.x_train if x is None else x, DATA.y_train, DATA.x_test, DATA.y_test, b, epochs, 0, 0.99)
     net = model.build_model(0)
     rate, ctl = schedules.build({"name": sched, "params": {}}, lr, spec.steps_per_epoch, epochs)

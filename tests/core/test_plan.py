@@ -34,7 +34,7 @@ def test_repeats_are_interleaved_and_grouped_by_worker():
 
 def test_filter_and_repeats_override():
     tasks = make_tasks(cases(), filters=["optimizer=adam,rmsprop", "strategy=default"], repeats=3)
-    assert {t.case.optimizer["name"] for t in tasks} == {"adam", "rmsprop"}
+    assert {t.case.optimizer.name for t in tasks} == {"adam", "rmsprop"}
     assert len(tasks) == 6
 
 

@@ -42,11 +42,11 @@ batch_size = 512
     assert len(s.cases) == 6
     labels = {c.label for c in s.cases}
     assert "adam/constant/batch_size=128" in labels
-    assert not any(c.optimizer["name"] == "adam" and c.schedule["name"] == "inverse_power" for c in s.cases)
-    inc = [c for c in s.cases if c.optimizer["name"] == "adamw"]
-    assert len(inc) == 1 and inc[0].batch_size == 512 and inc[0].schedule["name"] == "constant"
-    mom = [c for c in s.cases if c.optimizer.get("label") == "momentum-0.9"]
-    assert mom[0].optimizer["params"] == {"momentum": 0.9}
+    assert not any(c.optimizer.name == "adam" and c.schedule.name == "inverse_power" for c in s.cases)
+    inc = [c for c in s.cases if c.optimizer.name == "adamw"]
+    assert len(inc) == 1 and inc[0].batch_size == 512 and inc[0].schedule.name == "constant"
+    mom = [c for c in s.cases if c.optimizer.label == "momentum-0.9"]
+    assert mom[0].optimizer.params == {"momentum": 0.9}
 
 
 def test_exclude_by_table_matches_name_and_params():
@@ -56,7 +56,7 @@ optimizer = ["minibatch_sgd", { name = "minibatch_sgd", momentum = 0.9 }]
 [[exclude]]
 optimizer = { name = "minibatch_sgd", momentum = 0.9 }
 """)
-    assert [c.optimizer["params"] for c in s.cases] == [{}]
+    assert [c.optimizer.params for c in s.cases] == [{}]
 
 
 def test_case_ids_are_stable_and_distinct():
@@ -73,7 +73,7 @@ def test_duplicate_include_is_not_added_twice():
 
 def test_optimizer_learning_rate_becomes_the_case_rate():
     s = parse('[matrix]\noptimizer = [{ name = "minibatch_sgd", learning_rate = 0.1 }]')
-    assert s.cases[0].learning_rate == 0.1 and s.cases[0].optimizer["params"] == {}
+    assert s.cases[0].learning_rate == 0.1 and s.cases[0].optimizer.params == {}
 
 
 @pytest.mark.parametrize(
@@ -130,7 +130,7 @@ def test_suite_level_settings_are_validated():
 
 def test_custom_optimizer_path_is_accepted_by_the_suite_layer():
     s = parse('[matrix]\noptimizer = ["mypkg.opt:MyOpt"]')
-    assert s.cases[0].optimizer["name"] == "mypkg.opt:MyOpt"
+    assert s.cases[0].optimizer.name == "mypkg.opt:MyOpt"
 
 
 @pytest.mark.parametrize("name", ["quick", "optimizers", "schedules", "engines", "full"])

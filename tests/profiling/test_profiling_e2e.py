@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 
 
 def case(engine: str, optimizer: str = "adam", profile: bool = True):
-    c = next(c for c in load_suite("profile").cases if c.engine == engine and c.optimizer["name"] == optimizer)
+    c = next(c for c in load_suite("profile").cases if c.engine == engine and c.optimizer.name == optimizer)
     return dataclasses.replace(c, epochs=1, profile=profile)
 
 

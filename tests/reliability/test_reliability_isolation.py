@@ -31,7 +31,7 @@ def test_misbehaving_cases_are_isolated(tmp_path, monkeypatch):
     assert proc.returncode == 0, proc.stderr
     (run_dir,) = run_dirs(results)
     run = load_run(run_dir)
-    assert run.meta["status"] == "complete"
+    assert run.meta.status == "complete"
     by = {row.optimizer: row for row in run.cases.itertuples()}
     assert len(run.cases) == 8 and set(by) == {
         "adam", "minibatch_sgd", "rmsprop", "reliability_optimizers:Raises", "reliability_optimizers:Segfault",

@@ -45,14 +45,14 @@ def test_sigkill_mid_suite_then_resume(tmp_path):
     assert_all_gone(children)  # workers die with their parent (PR_SET_PDEATHSIG + watchdog)
 
     (run_dir,) = run_dirs(results)
-    assert read_run_json(run_dir)["status"] == "running"
+    assert read_run_json(run_dir).status == "running"
     killed_parts = {p.name for p in parts(results)}
     assert 1 <= len(killed_parts) < 6
 
     again = run_cli("run", "--resume", str(run_dir), "--no-progress")
     assert again.returncode == 0, again.stderr
     run = load_run(run_dir)
-    assert run.meta["status"] == "complete" and len(run.meta["resumed_utc"]) == 1
+    assert run.meta.status == "complete" and len(run.meta.resumed_utc) == 1
     assert len(run.cases) == 6 and (run.cases.status == "ok").all()
     assert not run.cases.duplicated(["case_id", "repeat"]).any()
     assert sorted(run.cases.groupby("optimizer").size().tolist()) == [2, 2, 2]
@@ -98,7 +98,7 @@ def test_ctrl_c_mid_case(tmp_path, monkeypatch):
     grandchild = int(pidfile.read_text().split()[0])
     assert pid_gone(grandchild)
     run = load_run(run_dir)
-    assert run.meta["status"] == "interrupted"
+    assert run.meta.status == "interrupted"
     assert run.cases.optimizer.tolist() == ["adam"] and run.cases.status.tolist() == ["ok"]
     assert len(read_table(run_dir / "cases.parquet", "cases")) == 1
 
@@ -120,9 +120,9 @@ def test_two_concurrent_runs_into_one_folder(tmp_path):
     dirs = run_dirs(results)
     assert len(dirs) == 2
     runs = [load_run(d) for d in dirs]
-    assert {r.meta["suite"]["name"] for r in runs} == {"concurrent1", "concurrent2"}
+    assert {r.meta.suite.name for r in runs} == {"concurrent1", "concurrent2"}
     for r in runs:
-        assert r.meta["status"] == "complete"
+        assert r.meta.status == "complete"
         assert len(r.cases) == 2 and (r.cases.status == "ok").all()
         assert (r.cases.run_id == r.run_id).all()
     from harness.results.store import load_history

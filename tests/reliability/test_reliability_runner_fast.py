@@ -11,7 +11,7 @@ import pytest
 from harness.errors import EXIT_INTERRUPTED, EXIT_RESULTS, HarnessError, ResultsError, SuiteError
 from harness.results import store
 from harness.runner import runner
-from harness.runner.execute import base_row
+from harness.runner.case_row import CaseRow
 from harness.runner.pool import Outcome
 from harness.suite import parse_suite
 
@@ -47,8 +47,8 @@ class FakeWorker:
         self.pool.ran.append((case.case_id, repeat))
         if self.pool.on_run:
             self.pool.on_run(len(self.pool.ran))
-        row = base_row(case, repeat, self.pool.run_id)
-        row.update(status="ok", wall_s=0.01, samples_per_s=1000.0, train_s=0.5)
+        row = CaseRow.for_case(case, repeat, self.pool.run_id)
+        row.set("outcome", status="ok", wall_s=0.01).set("training", samples_per_s=1000.0, train_s=0.5)
         return Outcome("result", store.CaseResult(case=row))
 
     def stderr_tail(self, n_bytes=4000) -> str:
@@ -97,7 +97,7 @@ def opts(tmp_path, **kw):
 def test_complete_run_writes_every_table(tmp_path, fake):
     summary = runner.run_suite(parse_suite(SUITE, "fake.toml"), opts(tmp_path))
     run = store.load_run(summary.run_dir)
-    assert summary.counts == {"ok": 6} and run.meta["status"] == "complete"
+    assert summary.counts == {"ok": 6} and run.meta.status == "complete"
     assert len(run.cases) == 6 and store.count_parts(summary.run_dir) == 6
     assert not run.cases.duplicated(["case_id", "repeat"]).any()
 
@@ -128,7 +128,7 @@ def test_disk_full_mid_run_is_a_clear_error_and_keeps_earlier_results(tmp_path, 
     assert "No space left on device" in msg and "harness run --resume" in msg
     (run_dir,) = store.find_runs(tmp_path / "results")
     run = store.load_run(run_dir)
-    assert run.meta["status"] == "failed" and len(run.cases) == 2
+    assert run.meta.status == "failed" and len(run.cases) == 2
 
 
 def test_enospc_from_the_os_becomes_results_error_naming_the_file(tmp_path, monkeypatch):
@@ -158,14 +158,14 @@ def test_interrupt_keeps_finished_cases_and_says_how_to_resume(tmp_path, fake):
     (run_dir,) = store.find_runs(tmp_path / "results")
     assert f"harness run --resume {run_dir}" in str(info.value)
     run = store.load_run(run_dir)
-    assert run.meta["status"] == "interrupted" and len(run.cases) == 3
+    assert run.meta.status == "interrupted" and len(run.cases) == 3
     assert len(store.read_table(run_dir / "cases.parquet")) == 3  # tables rebuilt from the journal
 
     fake.on_run = None
     summary = runner.run_suite(None, runner.RunOptions(resume=run_dir, progress=False))
     assert len(FakePool.last.ran) == 3  # only the unfinished ones ran
     run = store.load_run(run_dir)
-    assert run.meta["status"] == "complete" and len(run.meta["resumed_utc"]) == 1
+    assert run.meta.status == "complete" and len(run.meta.resumed_utc) == 1
     assert len(run.cases) == 6 and not run.cases.duplicated(["case_id", "repeat"]).any()
     assert summary.counts == {"ok": 6}
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from harness.components import strategies
+from harness.components import compat, strategies
 from harness.components.devices import device_config
 from harness.runner import cluster
 from harness.runner.plan import worker_key
@@ -25,7 +25,7 @@ strategy = ["default", {name = "mirrored", replicas = 3, label = "m3"},
 
 @pytest.fixture(scope="module")
 def cases():
-    return {c.strategy["name"]: c for c in parse_suite(SUITE).cases}
+    return {c.strategy.name: c for c in parse_suite(SUITE).cases}
 
 
 def test_replicas_and_worker_keys(cases):
@@ -38,7 +38,7 @@ def test_replicas_and_worker_keys(cases):
 def test_strategy_label_shown_but_not_in_identity(cases):
     m = cases["mirrored"]
     assert m.label == "m3"
-    assert m.case_id == replace(m, strategy={**m.strategy, "label": None}).case_id
+    assert m.case_id == replace(m, strategy=replace(m.strategy, label=None)).case_id
 
 
 def test_multi_process_detection(cases):
@@ -88,8 +88,8 @@ def test_no_external_cluster_by_default(cases, monkeypatch):
 
 def test_engines_that_cannot_run_under_a_cluster_are_skipped_before_starting_it(cases):
     mwm, ps = cases["multi_worker_mirrored"], cases["parameter_server"]
-    assert strategies.unsupported_engine(mwm, 2) is None  # fast
-    assert "keras-team/keras#20585" in strategies.unsupported_engine(replace(mwm, engine="keras_fit"), 2)
-    assert strategies.unsupported_engine(replace(mwm, engine="keras_fit"), 1) is None  # single worker: fit works
-    assert "ClusterCoordinator" in strategies.unsupported_engine(replace(ps, engine="keras_fit"), 2)
-    assert "eager" in strategies.unsupported_engine(replace(ps, engine="eager"), 2)
+    assert compat.case_skip_reason(mwm, 2) is None  # fast
+    assert "keras-team/keras#20585" in compat.case_skip_reason(replace(mwm, engine="keras_fit"), 2)
+    assert compat.case_skip_reason(replace(mwm, engine="keras_fit"), 1) is None  # single worker: fit works
+    assert "ClusterCoordinator" in compat.case_skip_reason(replace(ps, engine="keras_fit"), 2)
+    assert "eager" in compat.case_skip_reason(replace(ps, engine="eager"), 2)

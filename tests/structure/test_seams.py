@@ -1,0 +1,126 @@
+"""The typed seams: axis values, run.json's one versioned loader, the case row's owners, the rule owners."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from harness import schema
+from harness.axis import AxisValue
+from harness.components import batching, compat, datasets
+from harness.errors import ResultsError
+from harness.run_meta import RUN_META_VERSION, RunMeta
+from harness.runner.case_row import OWNERS, CaseRow
+from harness.suite import Case, load_suite, parse_suite
+
+
+def test_axis_value_identity_display_and_coercion():
+    a = AxisValue("adam", "fast-adam", {"beta_1": 0.8})
+    assert a.display == "fast-adam" and AxisValue("adam").display == "adam"
+    assert a.identity() == {"name": "adam", "params": {"beta_1": 0.8}}
+    assert a.params_json() == '{"beta_1": 0.8}'
+    assert AxisValue.of("adam") == AxisValue("adam")
+    assert AxisValue.of({"name": "adam", "params": {"beta_1": 0.8}}) == replace(a, label=None)
+    assert len({a, AxisValue("adam", "fast-adam", {"beta_1": 0.8})}) == 1  # hashable
+    with pytest.raises(TypeError):
+        AxisValue.of({"params": {}})
+    with pytest.raises(AttributeError):
+        a.name = "sgd"  # frozen
+
+
+def test_case_round_trips_through_json_and_keeps_its_id():
+    case = parse_suite('[matrix]\noptimizer = [{ name = "adam", label = "a", beta_1 = 0.8 }, "sgd"]\n'
+                       '[defaults]\nstrategy = { name = "mirrored", replicas = 2 }\ncollectors = ["process"]\n'
+                       ).cases[0]
+    back = Case.from_dict(json.loads(json.dumps(case.to_dict())))
+    assert back == case and back.case_id == case.case_id and isinstance(back.strategy, AxisValue)
+    assert pickle.loads(pickle.dumps(case)) == case
+
+
+def test_case_ids_did_not_change():
+    # computed by the harness before axis values were typed; results of older runs must still match
+    ids = {c.label: c.case_id for name in ("quick", "strategies") for c in load_suite(name).cases}
+    assert ids["minibatch_sgd/constant/batch_size=128"] == "2ba6ec24aec3"
+    assert ids["adam/constant/batch_size=128"] == "7c8c7cef0c47"
+    assert ids["fast/mirrored-1"] == "f4723032d8e9" and ids["fast/one_device"] == "20d6f8b0b604"
+
+
+def test_run_meta_reads_version_1_and_refuses_newer(tmp_path):
+    v1 = {"schema_version": schema.SCHEMA_VERSION, "run_id": "r", "status": "complete",
+          "suite": {"name": "s", "text": "", "path": "s.toml"}, "machine": {"host": "h", "gpus": []},
+          "options": {"repeats": 2, "filters": ["engine=fast"], "shard": None, "time_limit_s": None,
+                      "collectors": None},
+          "git": {"commit": "abc", "dirty": False, "branch": "main"}, "some_future_key": 1}
+    meta = RunMeta.from_dict(v1)
+    assert meta.meta_version == RUN_META_VERSION and meta.options.repeats == 2 and meta.options.tdp_w is None
+    assert meta.machine.label == "h" and meta.git.commit == "abc" and meta.extra == {"some_future_key": 1}
+    assert RunMeta.from_dict(meta.to_dict()) == meta
+    assert meta.to_dict()["some_future_key"] == 1  # kept as it was
+    with pytest.raises(ResultsError, match="version 99 was written by a newer harness"):
+        RunMeta.from_dict({**v1, "meta_version": 99})
+    with pytest.raises(ResultsError, match="not a harness run.json"):
+        RunMeta.from_dict([1, 2])  # type: ignore[arg-type]
+
+
+def test_every_case_column_has_exactly_one_owner():
+    owned = [c for cols in OWNERS.values() for c in cols]
+    assert sorted(owned) == sorted(schema.CASE_COLUMNS)
+
+
+def test_case_row_refuses_a_second_writer_and_undeclared_columns():
+    case = load_suite("quick").cases[0]
+    row = CaseRow.for_case(case, 1, "run")
+    assert row["case_id"] == case.case_id and row["batch_size"] == case.batch_size and row["num_replicas"] == 1
+    row.set("memory", peak_rss_bytes=123)
+    with pytest.raises(KeyError, match="'peak_rss_bytes' belongs to part 'memory', not 'collectors'"):
+        row.set("collectors", peak_rss_bytes=456)
+    with pytest.raises(KeyError, match="undeclared"):
+        row.set("training", not_a_column=1)
+    with pytest.raises(TypeError):
+        row["status"] = "ok"
+    with pytest.raises(TypeError):
+        row.update(status="ok")
+    back = pickle.loads(pickle.dumps(row))
+    assert isinstance(back, CaseRow) and back == row and json.loads(json.dumps(row)) == dict(row)
+    assert CaseRow.adopt(dict(row)) == row
+
+
+def test_batch_size_rule_has_one_owner():
+    assert batching.effective_batch_size("gd", 128, 4000) == 4000
+    assert batching.batch_size_problem("sgd", 10**6, 10, "x") is None  # picks its own batch
+    assert batching.batch_size_problem("adam", 64, None, "x") is None  # size unknown before loading
+    assert batching.batch_size_problem("adam", 65, 64, "idx") == (
+        "batch_size=65 is larger than the 64 training examples of dataset 'idx'; expected batch_size <= 64")
+
+
+def test_dataset_sizes_come_from_the_datasets_module():
+    assert datasets.train_size("synthetic", {"n_train": 256}) == 256
+    assert datasets.train_size("mnist-sample") == 4000 and datasets.train_size("mnist") == 60000
+    assert datasets.train_size("mnist-sample", {"test_fraction": 0.3}) == 3500
+    assert datasets.train_size("mnist", {"path": "/x"}) is None and datasets.train_size("idx", {"path": "/x"}) is None
+
+
+@pytest.mark.parametrize(("engine", "strategy", "conditions", "expected"), [
+    ("fast", "parameter_server", compat.Conditions(workers=2), None),
+    ("eager", "one_device", compat.Conditions(), None),
+    ("eager", "mirrored", compat.Conditions(), "single-device loop"),
+    ("keras_fit", "multi_worker_mirrored", compat.Conditions(workers=1), None),
+    ("keras_fit", "multi_worker_mirrored", compat.Conditions(workers=2), "keras-team/keras#20585"),
+    ("keras_fit", "mirrored", compat.Conditions(steps_per_execution=4), "keras-team/keras#19246"),
+    ("keras_fit", "central_storage", compat.Conditions(jit_compile=True), "under CentralStorageStrategy: XLA"),
+    ("keras_fit", "one_device", compat.Conditions(jit_compile=True), None),
+    ("keras_fit", "parameter_server", compat.Conditions(jit_compile=True), "ClusterCoordinator"),
+])
+def test_engine_strategy_table(engine, strategy, conditions, expected):
+    reason = compat.skip_reason(engine, strategy, conditions)
+    assert reason is None if expected is None else expected in reason
+
+
+def test_the_docs_list_every_seam():
+    text = (Path(__file__).resolve().parents[2] / "docs" / "architecture.md").read_text()
+    for name in ("AxisValue", "RunMeta", "CaseRow", "batching.py", "compat.py", "keyvalue.py", "UsageError"):
+        assert name in text
