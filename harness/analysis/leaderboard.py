@@ -84,6 +84,7 @@ def _per_repeat(ok: pd.DataFrame) -> pd.DataFrame:
     t = ok["time_to_target_s"].astype(float)
     wall = wall_to_target(ok)
     return ok.assign(
+        _reached=ok["reached_target"].fillna(False).astype(bool).astype(int),
         time_to_target_s=t.fillna(np.inf),
         wall_to_target_s=wall.where(t.notna(), np.inf),
     )
@@ -130,7 +131,7 @@ def leaderboard(cases: pd.DataFrame, *, include_profiled: bool = False) -> pd.Da
     stats = {f"{c}_{s}": (c, s) for c in SPREAD for s in ("median", "min", "max")}
     board = ok.groupby(keys, dropna=False, sort=False).agg(
         repeats=("status", "size"),
-        reached=("reached_target", lambda s: int(s.fillna(False).astype(bool).sum())),
+        reached=("_reached", "sum"),
         target_accuracy=("target_accuracy", "max"),
         **stats,
         compile_s_median=("compile_s", "median"),
