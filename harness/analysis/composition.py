@@ -36,3 +36,27 @@ def composition_warnings(cases: pd.DataFrame) -> list[str]:
         out.append(f"Target accuracies differ ({values}): times and energy to target answer different "
                    "questions; pass --target ACC to recompute them for one target.")
     return out
+
+
+def contended_counts(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame | None:
+    """Per configuration: how many of its repeats were timed under contention (``contended``,
+    recorded by the CPU-time collector); None when no row recorded it."""
+    if "contended" not in rows.columns or rows["contended"].isna().all():
+        return None
+    flag = rows["contended"].astype("boolean").fillna(False).astype(int)
+    return rows.assign(_c=flag).groupby(keys, dropna=False, sort=False)["_c"].sum().rename(
+        "contended_repeats").reset_index()
+
+
+def contention_warning(rows: pd.DataFrame) -> str:
+    """A banner when timed repeats ran while other processes used the CPU ('' otherwise)."""
+    if "contended" not in rows.columns:
+        return ""
+    known = rows["contended"].dropna()
+    bad = int(known.astype(bool).sum())
+    if bad == 0:
+        return ""
+    share = rows.get("other_cpu_share", pd.Series(dtype=float)).astype(float)
+    worst = f"; up to {share.max():.0%} of the CPU was used by other processes" if share.notna().any() else ""
+    return (f"{bad} of {len(known)} timed repeats ran under contention (contended_repeats columns){worst}: "
+            "their timings and energy are inflated; rerun those on a quiet machine.")

@@ -45,6 +45,7 @@ DERIVED_UNITS: dict[str, str] = {
     "chunk_ms_p90": "ms",
     "chunk_ms_p99": "ms",
     "observations": "",
+    "contended_repeats": "",
     "score": "",
     "efficiency": "fraction",
     "ratio": "×",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from harness.analysis.composition import contended_counts
 from harness.analysis.frames import join_sources, timing_rows
 from harness.analysis.intervals import interval_text, overlaps, ranks_with_ties
 from harness.analysis.labels import SERIES, labelled, series_keys
@@ -143,6 +144,9 @@ def leaderboard(cases: pd.DataFrame, *, include_profiled: bool = False) -> pd.Da
     board = pd.concat([rows, board], axis=1).reset_index()
     board[["repeats", "reached"]] = board[["repeats", "reached"]].fillna(0).astype(int)
     board["interval"] = board["repeats"].map(interval_text)
+    contended = contended_counts(ok, keys)
+    if contended is not None:
+        board = board.merge(contended, on=keys, how="left")
     board = _rank(board).sort_values(
         ["rank", "time_to_target_s_median", "test_accuracy_median"],
         ascending=[True, True, False], na_position="last", kind="stable",
@@ -154,6 +158,7 @@ def leaderboard(cases: pd.DataFrame, *, include_profiled: bool = False) -> pd.Da
         "compile_s_median",
         *[f"test_accuracy_{s}" for s in ("median", "min", "max")],
         "energy_to_target_j_median", "energy_source", "samples_per_s_median", "interval",
+        *(["contended_repeats"] if contended is not None else []),
     ]
     return _best_marks(board[order])
 

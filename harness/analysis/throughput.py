@@ -15,6 +15,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from harness.analysis.composition import contended_counts
 from harness.analysis.frames import timing_rows
 from harness.analysis.labels import RUN, SERIES, labelled, series_keys
 from harness.analysis.percentiles import step_percentiles
@@ -132,6 +133,9 @@ def throughput(
         .reset_index()
     )
     table = table.merge(step_percentiles(rows, keys), on=keys, how="left")
+    contended = contended_counts(rows, keys)
+    if contended is not None:
+        table = table.merge(contended, on=keys, how="left")
     wanted = parse_baseline(baseline) or default_baseline(table)
     if wanted:
         base = match_baseline(table, keys, wanted)

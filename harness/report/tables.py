@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from harness import analysis
+from harness.analysis.composition import contention_warning
 from harness.analysis.frames import machine_label, suite_name
 from harness.errors import ConfigError, ResultsError
 from harness.report.ops_section import op_tables
@@ -158,6 +159,9 @@ def notes_table(cases: pd.DataFrame, board: pd.DataFrame, throughput: pd.DataFra
     """What a reader must know, as rows (``section``, ``level``, ``note``): the renderers show them
     as banners in their section (warnings) or as a sentence under it (info)."""
     rows = [("header", "warning", w) for w in analysis.composition_warnings(cases)]
+    contention = contention_warning(analysis.frames.timing_rows(cases, options.include_profiled))
+    if contention:
+        rows.append(("header", "warning", contention))
     single = analysis.single_repeat_warning(board)
     if single:
         rows.append(("leaderboard", "warning", single))

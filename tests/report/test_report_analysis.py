@@ -9,9 +9,8 @@ import pandas as pd
 import pytest
 from report_synthetic import SKIP_REASON
 
-from harness import analysis, schema
+from harness import analysis
 from harness.analysis import EnergyFactors
-from harness.errors import ConfigError
 from harness.report import ReportOptions, build_tables
 
 

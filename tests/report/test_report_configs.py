@@ -66,7 +66,7 @@ def _speed_cases() -> pd.DataFrame:
             rows.append({"engine": engine, "batch_size": batch, "samples_per_s": sps * scale})
         rows.append({"engine": engine, "strategy": "mirrored", "num_replicas": 2, "samples_per_s": 60_000.0 * scale})
         rows.append({"engine": engine, "strategy": "mirrored", "num_replicas": 1, "samples_per_s": 80_000.0 * scale})
-    return _cases([{**r, "case_id": f"{r['engine']}{r['batch_size'] if 'batch_size' in r else 128}"
+    return _cases([{**r, "case_id": f"{r['engine']}{r.get('batch_size', 128)}"
                     f"{r.get('strategy', 'd')}{r.get('num_replicas', 1)}"} for r in rows])
 
 
@@ -175,3 +175,13 @@ def test_composition_warnings():
     assert "different suites are combined (optimizers, schedules)" in text
     assert "Target accuracies differ (0.85, 0.9)" in text
     assert analysis.composition_warnings(_cases([{"case_id": "a"}])) == []
+
+
+def test_contention_flags_are_shown_when_recorded():
+    cases = _cases([{"case_id": "a", "repeat": 0, "contended": True, "other_cpu_share": 0.3, "samples_per_s": 1.0},
+                    {"case_id": "a", "repeat": 1, "contended": False, "other_cpu_share": 0.01, "samples_per_s": 2.0}])
+    assert analysis.leaderboard(cases)["contended_repeats"].tolist() == [1]
+    assert analysis.throughput(cases)["contended_repeats"].tolist() == [1]
+    text = analysis.composition.contention_warning(cases)
+    assert text.startswith("1 of 2 timed repeats ran under contention") and "30%" in text
+    assert "contended_repeats" not in analysis.leaderboard(_cases([{"case_id": "b"}])).columns
