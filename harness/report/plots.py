@@ -68,7 +68,7 @@ def energy_figure(energy: pd.DataFrame) -> bytes | None:
     """Energy per case by source (stacked CPU package, DRAM, GPU) and J per example; estimates hatched."""
     if energy.empty or energy["energy_j"].isna().all() and energy["cpu_energy_j"].isna().all():
         return None
-    labels = [str(x) for x in energy["case_label"]]
+    labels = [str(x) for x in energy["series" if "series" in energy.columns else "case_label"]]
     y = np.arange(len(energy))
     fig, axes = plt.subplots(1, 2, figsize=(11, 0.35 * len(energy) + 1.6), sharey=True)
     cpu_pkg = energy["cpu_package_energy_j"].fillna(energy["cpu_energy_j"]).fillna(0).astype(float)
@@ -110,7 +110,7 @@ def power_figure(series: pd.DataFrame, max_cases: int = 12) -> bytes | None:
     for i, ((_, _, rep), group) in enumerate(series.groupby(["run_id", "case_id", "repeat"], sort=False)):
         if i >= max_cases:
             break
-        label = f"{group['case_label'].iloc[0]} #{rep}"
+        label = f"{group['series' if 'series' in group.columns else 'case_label'].iloc[0]} #{rep}"
         est = any(is_estimated(s) for s in group["cpu_power_source"].dropna())
         ax.plot(group["t_s"], group["cpu_power_w"], color=cmap(i % 20), linestyle="--" if est else "-",
                 label=f"{label} CPU{' (est.)' if est else ''}")
