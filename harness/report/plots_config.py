@@ -18,6 +18,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from harness.analysis.labels import join_label  # noqa: E402
 from harness.report import style  # noqa: E402
 from harness.report.plots import _png  # noqa: E402
 
@@ -165,9 +166,12 @@ def throughput_figure(table: pd.DataFrame, colors: Mapping[str, object]) -> byte
     _range(axes[0], y, table["samples_per_s_median"], table["samples_per_s_min"], table["samples_per_s_max"],
            col, ["o"] * len(table))
     if "speedup_vs_baseline" in table.columns:
-        for yi, (m, s) in enumerate(zip(table["samples_per_s_median"], table["speedup_vs_baseline"], strict=True)):
-            if np.isfinite(m) and np.isfinite(s):
-                axes[0].annotate(f"{s:.2f}×", (m, yi), xytext=(6, 0), textcoords="offset points", va="center", fontsize=7)
+        marks = zip(table["samples_per_s_median"], table["speedup_vs_baseline"], table["baseline"], strict=True)
+        for yi, (m, s, is_base) in enumerate(marks):
+            if np.isfinite(m) and (is_base or np.isfinite(s)):
+                text = "baseline" if is_base else f"{s:.2f}×"
+                axes[0].annotate(text, (m, yi), xytext=(6, 0), textcoords="offset points", va="center", fontsize=7)
+    style.thousands(axes[0])
     axes[0].set_xlabel("examples/s (median; whiskers min–max; × = speed-up vs baseline)", fontsize=8)
     for p, marker in (("p50", "o"), ("p90", "^"), ("p99", "s")):
         for prefix, filled in (("step_ms", True), ("chunk_ms", False)):
@@ -177,9 +181,13 @@ def throughput_figure(table: pd.DataFrame, colors: Mapping[str, object]) -> byte
             axes[1].scatter(values, y, marker=marker, c=col if filled else "none", edgecolors=col,
                             label=f"{p} {'per update' if filled else 'chunk-based'}" if values.notna().any() else None)
     axes[1].set_xlabel("time per update [ms] (hollow: over chunk averages)", fontsize=8)
-    _log_if_wide(axes[1], pd.concat([table.get(c, pd.Series(dtype=float)) for c in table.columns if c[:6] in ("step_m", "chunk_")]))
+    timed = table[[c for c in table.columns if c[:8] in ("step_ms_", "chunk_ms")]].stack()
+    _log_if_wide(axes[1], timed)
     if axes[1].get_legend_handles_labels()[0]:
         axes[1].legend(fontsize=7)
+    else:
+        axes[1].text(0.5, 0.5, "no time per update recorded", transform=axes[1].transAxes, ha="center")
+        axes[1].set_xticks([])
     axes[0].set_yticks(y, table["series"].astype(str), fontsize=7)
     axes[0].invert_yaxis()
     for ax in axes:
@@ -189,30 +197,34 @@ def throughput_figure(table: pd.DataFrame, colors: Mapping[str, object]) -> byte
 
 
 def scaling_figure(table: pd.DataFrame, colors: Mapping[str, object]) -> bytes | None:
-    """Examples/s against replicas or workers with the ideal line (the default strategy's rate x
-    units), and the efficiency panel (1.0 = ideal); small multiples beyond 8 lines."""
+    """Examples/s against replicas or workers for each configuration run at several units, with
+    its ideal line (its default strategy's examples/s x units), and the efficiency panel (1.0 =
+    ideal); small multiples beyond 8 lines. Single-unit configurations stay in the table."""
     table = table[table["samples_per_s_median"].notna()]
-    if table.empty or table["parallel_units"].nunique() < 2:
-        return None
     line_keys = [k for k in _keys(table) if k not in ("num_replicas", "num_workers")]
-    table = table.assign(series=table[line_keys].astype(str).agg(" / ".join, axis=1))
+    table = table.assign(series=join_label(table, line_keys))
+    table = table[table.groupby("series")["parallel_units"].transform("nunique") > 1]
+    if table.empty:
+        return None
     panels = style.facets(table, line_keys)
-    looks = style.styles(table["strategy"].astype(str))
-    units = np.array(sorted(table["parallel_units"].unique()), dtype=float)
+    axis = style.second_axis(table, line_keys) or "strategy"
+    looks = style.styles(table[axis].astype(str))
     fig, axes = plt.subplots(len(panels), 2, figsize=(12, 3.6 * len(panels)), squeeze=False)
     for (title, df), (ax_t, ax_e) in zip(panels, axes, strict=True):
         for name, g in df.groupby("series", sort=True):
             g = g.sort_values("parallel_units")
-            ls, marker = looks[str(g["strategy"].iloc[0])]
+            ls, marker = looks[str(g[axis].iloc[0])]
             c = colors.get(str(g["optimizer_label"].iloc[0]), style.NEUTRAL)
             ax_t.plot(g["parallel_units"], g["samples_per_s_median"], color=c, linestyle=ls, marker=marker, label=str(name))
             ax_e.plot(g["parallel_units"], g["efficiency"], color=c, linestyle=ls, marker=marker)
-        base = df["samples_per_s_median"] / df["speedup_vs_default"]
-        for b in sorted(set(base.dropna().round(6))):
-            ax_t.plot(units, b * units, color="black", linewidth=0.8, linestyle=(0, (2, 2)), alpha=0.6)
-        ax_t.plot([], [], color="black", linewidth=0.8, linestyle=(0, (2, 2)), label="ideal: default × units")
+            base = (g["samples_per_s_median"] / g["speedup_vs_default"]).dropna()
+            if len(base):
+                units = g["parallel_units"].to_numpy(dtype=float)
+                ax_t.plot(units, base.iloc[0] * units, color="black", linewidth=0.8, linestyle=(0, (2, 2)))
+        ax_t.plot([], [], color="black", linewidth=0.8, linestyle=(0, (2, 2)), label="ideal: default strategy × units")
         ax_e.axhline(1.0, color="black", linewidth=0.8, linestyle=(0, (2, 2)))
         ax_t.set(xlabel="replicas or workers", ylabel="examples/s (median)", title=title)
+        style.thousands(ax_t, "y")
         ax_e.set(xlabel="replicas or workers", ylabel="efficiency (speed-up vs default / units)", ylim=(0, None),
                  title=title)
         for ax in (ax_t, ax_e):

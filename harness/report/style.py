@@ -109,3 +109,18 @@ def log_axis(ax, which: str = "x", base: float = 10) -> None:
     axis.set_major_locator(LogLocator(base=base, subs=subs))
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     axis.set_minor_formatter(NullFormatter())
+
+
+def thousands(ax, which: str = "x") -> None:
+    """Large counts as 120k / 1.5M with at most 6 ticks, so that labels never run together."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    def text(v: float, _: object) -> str:
+        for f, p in ((1e6, "M"), (1e3, "k")):
+            if abs(v) >= f:
+                return f"{v / f:g}{p}"
+        return f"{v:g}"
+
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    axis.set_major_locator(MaxNLocator(6))
+    axis.set_major_formatter(FuncFormatter(text))
