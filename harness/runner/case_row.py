@@ -10,6 +10,7 @@ part           columns                                                         w
 ``outcome``    status, error, worker, start, wall time, crash details          worker, runner, cluster
 ``training``   timings, throughput, step times, losses, accuracies, target     the engine's result
 ``memory``     worker peak RSS, device peak memory                             :mod:`harness.profiling.memory`
+``cpu_time``   CPU time per window phase (``schema.CPU_TIME``)                 the hooks' ``WindowMeter``
 ``collectors`` energy, power, utilisation (``schema.COLLECTORS``)               the collectors' session
 ``profiling``  profiler figures (``schema.PROFILING``)                         the profiler's hooks
 =============  ==============================================================  =========================
@@ -39,6 +40,7 @@ OWNERS: dict[str, tuple[str, ...]] = {
     "outcome": OUTCOME,
     "training": (*(c for c in schema.TIMINGS if c not in (*SETUP, *OUTCOME)), *schema.QUALITY, "strategy_notes"),
     "memory": MEMORY,
+    "cpu_time": tuple(schema.CPU_TIME),
     "collectors": tuple(schema.COLLECTORS),
     "profiling": tuple(c for c in schema.PROFILING if c not in MEMORY),
 }

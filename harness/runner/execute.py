@@ -28,7 +28,7 @@ from harness.errors import SkipCase
 from harness.profiling import ProfileSettings, memory
 from harness.results.store import CaseResult
 from harness.runner.case_row import CaseRow
-from harness.runner.hooks import CollectorHooks
+from harness.runner.hooks import CollectorHooks, MeteredHooks
 from harness.suite import Case
 
 log = logging.getLogger(__name__)
@@ -126,19 +126,22 @@ def _train(case: Case, repeat: int, state: WorkerState, row: CaseRow, result: Ca
     if reason:
         raise SkipCase(reason)
 
-    hooks = (state.hooks_factory or CollectorHooks)(state.collector_config, case.device, case.collectors)
+    hooks = collector_hooks = (state.hooks_factory or CollectorHooks)(state.collector_config, case.device,
+                                                                       case.collectors)
     if case.profile:
         from harness.profiling.worker import profiler_hooks
 
         hooks = profiler_hooks(hooks, case, repeat, state.profile, spec.steps_per_epoch)
+    hooks = MeteredHooks(hooks)
     memory.reset_gpu_peak()
     res = get_engine(case.engine)(net, opt, spec, hooks, controller)
     row.set("memory", **memory.gpu_peak_columns())
     row.set("outcome", status=res.status, error=res.error or None)
     row.set("training", **training_columns(res))
+    row.set("cpu_time", **hooks.meter.columns(res.steps, res.eval_passes))
     result.epochs = [{**row.ident("run_id", "case_id", "case_label", "repeat"), **e} for e in res.epochs]
     hooks.finish(row, result, res.examples, len(res.epochs), res.target_epoch)
-    return getattr(hooks, "peak_rss", math.nan)
+    return getattr(collector_hooks, "peak_rss", math.nan)
 
 
 def training_columns(res: Any) -> dict[str, Any]:
