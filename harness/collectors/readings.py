@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from harness.collectors.base import CollectorConfig
+from harness.collectors.cpu_estimate import Tdp
 from harness.collectors.sources import NvmlSource, ProcessSource, Source
 
 
@@ -25,7 +26,7 @@ class Plan:
     gpu_count: int | None = None  # None: NVML could not say
     process: ProcessSource | None = None
     process_reason: str = ""
-    tdp: Any = None  # cpu_estimate.Tdp when the estimate is used
+    tdp: Tdp | None = None  # when the estimate is used
     extra: list[Source] = field(default_factory=list)
 
     @property

@@ -10,9 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
+from harness.axis import AxisValue
 from harness.components.strategies import NO_XLA_REASON
+
+
+class EngineCase(Protocol):
+    """What the table reads of a :class:`harness.suite.Case`."""
+
+    engine: str
+    strategy: AxisValue
+    steps_per_execution: int | None
+    jit_compile: bool | None
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,7 @@ def skip_reason(engine: str, strategy: str, conditions: Conditions | None = None
     return None
 
 
-def case_skip_reason(case: Any, workers: int = 1) -> str | None:
+def case_skip_reason(case: EngineCase, workers: int = 1) -> str | None:
     """:func:`skip_reason` for a :class:`harness.suite.Case` (``workers``: its worker processes)."""
     conditions = Conditions(workers, case.steps_per_execution, case.jit_compile)
     return skip_reason(case.engine, case.strategy.name, conditions)

@@ -11,10 +11,17 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import Any, Protocol
 
 from harness.axis import AxisValue
 from harness.errors import SkipCase
+
+
+class StrategyCase(Protocol):
+    """What this module reads of a :class:`harness.suite.Case` (the suite layer sits above components)."""
+
+    strategy: AxisValue
+    device: str
 
 MULTI_PROCESS = ("multi_worker_mirrored", "parameter_server")
 # Why some engines adapt under some strategies (recorded in the row's strategy_notes); which engine runs
@@ -29,7 +36,7 @@ def replicas_needed(strategy: AxisValue) -> int:
     return 1
 
 
-def is_multi_process(case: Any) -> bool:
+def is_multi_process(case: StrategyCase) -> bool:
     """True for cases that run as a cluster of processes (see harness.runner.cluster)."""
     return case.strategy.name in MULTI_PROCESS
 
@@ -58,7 +65,7 @@ def local_devices(kind: str, replicas: int) -> list[str]:
     return found[:replicas]
 
 
-def build(case: Any) -> Any:
+def build(case: StrategyCase) -> Any:
     """The strategy object for ``case``, or None for ``default``."""
     import tensorflow as tf
 

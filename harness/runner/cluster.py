@@ -31,12 +31,15 @@ from pathlib import Path
 from typing import Any
 
 from harness.axis import AxisValue
+from harness.collectors.base import CollectorConfig
 from harness.components import compat, devices, strategies
 from harness.results.store import CaseResult
 from harness.runner.case_row import CaseRow
 from harness.runner.cluster_rows import ClusterContext, assemble, read_result
 from harness.runner.cluster_spec import dump_spec
 from harness.runner.hooks import CollectorHooks
+from harness.runner.plan import Task
+from harness.suite import Case
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +81,7 @@ def loopback_cluster(strategy: AxisValue) -> dict[str, list[str]]:
     return {t: [f"localhost:{next(ports)}" for _ in range(n)] for t, n in shape.items()}
 
 
-def external_task(case: Any) -> tuple[dict[str, list[str]], tuple[str, int]] | None:
+def external_task(case: Case) -> tuple[dict[str, list[str]], tuple[str, int]] | None:
     """The user's cluster and this host's task, from TF_CONFIG or the suite's [cluster] table."""
     if "TF_CONFIG" in os.environ:
         conf = json.loads(os.environ["TF_CONFIG"])
@@ -104,7 +107,7 @@ def _reporter(strategy: str, cluster: dict[str, list[str]]) -> tuple[str, int]:
     return ("chief", 0) if strategy == "parameter_server" else ("worker", 0)
 
 
-def _start(case: Any, repeat: int, run_id: str, cluster: dict, task: tuple[str, int], folder: Path,
+def _start(case: Case, repeat: int, run_id: str, cluster: dict, task: tuple[str, int], folder: Path,
            reporter: bool) -> Proc:
     ttype, idx = task
     role = _role(case.strategy.name, ttype)
@@ -135,7 +138,7 @@ def stop_all(procs: list[Proc]) -> None:
             p.popen.wait(10)
 
 
-def run_cluster_case(task: Any, run_dir: Path, limit: float, cfg: Any) -> CaseResult:
+def run_cluster_case(task: Task, run_dir: Path, limit: float, cfg: CollectorConfig | None) -> CaseResult:
     """Run one multi-process case x repeat; always returns one row (ok, failed, crashed, timeout...)."""
     case, t0 = task.case, time.perf_counter()
     row = CaseRow.for_case(case, task.repeat, run_dir.name)
