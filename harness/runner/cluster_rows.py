@@ -48,6 +48,7 @@ def assemble(row: CaseRow, procs: list[Any], outcome: dict, hooks: Any, ctx: Clu
     """One CaseResult: the reporting process's row made global, plus per-process rows."""
     from harness.runner.exits import describe_exit
 
+    row = row if isinstance(row, CaseRow) else CaseRow.adopt(row)
     results = {p.name: read_result(p) for p in procs}
     trainers = [p for p in procs if p.role == "train" and results[p.name] is not None]
     main = next((results[p.name] for p in trainers if (p.task_type, p.index) == ctx.reporter), None)
