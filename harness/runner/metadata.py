@@ -12,7 +12,7 @@ from typing import Any
 
 from harness import schema
 from harness.collectors.base import CollectorConfig
-from harness.errors import ResultsError
+from harness.errors import HarnessError, ResultsError
 from harness.results import env
 from harness.suite import Suite
 
@@ -51,7 +51,8 @@ def run_metadata(suite: Suite, run_dir: Path, opts: Any) -> dict[str, Any]:
                   "abspath": str(abspath) if abspath else None,
                   "sha256": suite.sha256, "text": suite.text, "settings": suite.settings},
         "options": {"repeats": opts.repeats, "filters": opts.filters, "shard": opts.shard,
-                    "time_limit_s": opts.time_limit_s, "collectors": opts.collectors},
+                    "time_limit_s": opts.time_limit_s, "collectors": opts.collectors,
+                    "balance_from": str(opts.balance_from) if getattr(opts, "balance_from", None) else None},
         "resumed_utc": [],
     }
 
@@ -68,8 +69,14 @@ def collector_config(suite: Suite, opts: Any, idle: dict[str, float]) -> Collect
 
 def restore_options(opts: Any, meta: dict[str, Any]) -> None:
     """On --resume, the case selection is the original run's (the command line cannot change it)."""
+    if meta.get("merged"):
+        raise HarnessError(f"{opts.resume}: a merged run cannot be resumed; resume the shard that stopped "
+                           "(its folder is listed under `shards` in run.json), then merge again")
     o = meta.get("options") or {}
     opts.repeats, opts.filters, opts.shard = o.get("repeats"), o.get("filters") or [], o.get("shard")
+    shard = meta.get("shard")
+    if isinstance(shard, dict) and isinstance(shard.get("case_ids"), list):
+        opts.shard_cases = set(shard["case_ids"])  # the shard's share as assigned, whatever balanced it
     if opts.time_limit_s is None:
         opts.time_limit_s = o.get("time_limit_s")
     if opts.collectors is None:
