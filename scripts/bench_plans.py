@@ -44,7 +44,8 @@ def suite_text(n_cases: int) -> str:
             ("batch_size", [str(16 * i) for i in range(1, 11)]),
             ("learning_rate", [f"0.00{i}" for i in range(1, 10)] + ["0.01"]),
             ("steps_per_execution", [str(i) for i in range(1, 11)]),
-            ("target_accuracy", [f"0.{i}" for i in range(1, 10)] + ["0.95"])]
+            ("optimizer", ['"adam"', '"rmsprop"', '"nadam"', '"adamax"', '"lion"', '"adagrad"', '"ftrl"',
+                           '"lamb"', '"adadelta"', '"adamw"'])]
     digits = len(str(n_cases)) - 1
     lines = "\n".join(f"{k} = [{', '.join(v)}]" for k, v in axes[:digits])
     return f'[suite]\nname = "plan{n_cases}"\n[defaults]\ndataset = {{ name = "synthetic", n_train = 2048 }}\n' \
