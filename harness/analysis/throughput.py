@@ -10,6 +10,13 @@ from harness.analysis.frames import timing_rows, varying
 from harness.errors import ConfigError
 
 THROUGHPUT_KEYS: tuple[str, ...] = ("engine", "strategy", "device", "precision")
+# CPU time per update (the metric that holds on shared machines), cores kept busy, and contention
+CPU_AGGREGATES: dict[str, tuple[str, str]] = {
+    "cpu_ms_per_update": ("cpu_ms_per_update", "median"),
+    "train_cpu_cores": ("train_cpu_cores", "median"),
+    "other_cpu_share_max": ("other_cpu_share", "max"),
+    "contended_rows": ("contended", "sum"),
+}
 
 
 def parse_baseline(spec: str | Mapping[str, str] | None) -> dict[str, str]:
@@ -47,7 +54,9 @@ def throughput(
 
     Over the ``ok`` rows of each group: examples/s median, min, max (examples/s);
     step time p50/p90/p99 (ms, the median over the rows of each row's
-    percentile). ``speedup`` = a group's median examples/s over the baseline
+    percentile); CPU ms per update and cores kept busy (medians), the largest
+    share of the machine other processes used, and how many rows were measured
+    under contention (:data:`CPU_AGGREGATES`). ``speedup`` = a group's median examples/s over the baseline
     group's (x). The baseline is the group matching every ``key=value`` of
     ``baseline``; by default the slowest group, so speed-ups read >= 1.
     """
@@ -56,7 +65,9 @@ def throughput(
     if rows.empty:
         return pd.DataFrame(columns=[*keys, "rows", "samples_per_s_median", "samples_per_s_min",
                                      "samples_per_s_max", "step_ms_p50", "step_ms_p90",
-                                     "step_ms_p99", "speedup", "baseline"])
+                                     "step_ms_p99", *CPU_AGGREGATES, "speedup", "baseline"])
+    rows = rows.assign(contended=rows["contended"].astype("boolean").astype("Float64").astype(float)
+                       if "contended" in rows else float("nan"))
     table = (
         rows.groupby(keys, dropna=False, sort=True)
         .agg(
@@ -67,6 +78,7 @@ def throughput(
             step_ms_p50=("step_ms_p50", "median"),
             step_ms_p90=("step_ms_p90", "median"),
             step_ms_p99=("step_ms_p99", "median"),
+            **{name: (col, how) for name, (col, how) in CPU_AGGREGATES.items() if col in rows},
         )
         .reset_index()
     )

@@ -56,8 +56,10 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "throughput", "Throughput and step time",
         "Examples/s and time per update (p50/p90/p99) by engine, strategy, device and precision, "
-        "with the speed-up over the baseline group (marked). Timings of profiled repeats are "
-        "left out.",
+        "with the speed-up over the baseline group (marked); CPU milliseconds per update and the "
+        "cores kept busy; other_cpu_share_max and contended_rows say when other processes used the "
+        "machine during the window (⚠: its wall-time figures include their share). Timings of "
+        "profiled repeats are left out.",
         ("throughput",),
         (lambda t, c: plots.throughput_figure(t["throughput"]),),
     ),
