@@ -7,7 +7,7 @@ compared at all. Only repeats with status ``ok`` count. The per-metric decision
 is :mod:`harness.analysis.decide`; the p-values of every comparison are
 corrected together (Holm by default; see docs/regression.md for why).
 
-This module only computes: loading is :mod:`harness.analysis.sources`,
+This module only computes: loading is :mod:`harness.analysis.compare_inputs`,
 rendering is :mod:`harness.report.compare_md`.
 """
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from harness.errors import HarnessError
+from harness.keyvalue import KeyValueError, key_values
 from harness.schema import CASE_COLUMNS
 
 DEFAULT_THRESHOLD = 0.05
@@ -136,13 +137,10 @@ def parse_threshold(text: str) -> float:
 
 
 def _parse_selector(text: str, source: str) -> dict[str, str]:
-    out = {}
-    for item in filter(None, (s.strip() for s in text.split(","))):
-        key, sep, pattern = item.partition("=")
-        if not sep or not key.strip():
-            raise GateError(f"gate {source!r}: selector item {item!r} must look like axis=glob")
-        out[key.strip()] = pattern.strip()
-    return out
+    try:
+        return key_values(text)
+    except KeyValueError as exc:
+        raise GateError(f"gate {source!r}: selector item {exc.item!r} must look like axis=glob") from None
 
 
 def parse_gate(text: str) -> Gate:

@@ -20,6 +20,7 @@ from harness.analysis.frames import timing_rows
 from harness.analysis.labels import RUN, SERIES, labelled, series_keys
 from harness.analysis.percentiles import step_percentiles
 from harness.errors import ConfigError
+from harness.keyvalue import KeyValueError, key_values
 
 # Axes that a strategy fixes (mirrored-2 is the default strategy's counterpart, not mirrored-1).
 DEPENDENT: dict[str, tuple[str, ...]] = {"strategy": ("num_replicas", "num_workers")}
@@ -32,13 +33,10 @@ def parse_baseline(spec: str | Mapping[str, str] | None) -> dict[str, str]:
     """``"engine=keras_fit,device=cpu"`` -> ``{"engine": "keras_fit", "device": "cpu"}``."""
     if spec is None or isinstance(spec, Mapping):
         return dict(spec or {})
-    out = {}
-    for part in filter(None, (p.strip() for p in spec.split(","))):
-        key, sep, value = part.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--baseline: {part!r} is not KEY=VALUE (e.g. engine=keras_fit)")
-        out[key.strip()] = value.strip()
-    return out
+    try:
+        return key_values(spec)
+    except KeyValueError as exc:
+        raise ConfigError(f"--baseline: {exc.item!r} is not KEY=VALUE (e.g. engine=keras_fit)") from None
 
 
 def default_baseline(table: pd.DataFrame) -> dict[str, str]:

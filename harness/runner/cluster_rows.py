@@ -33,7 +33,7 @@ def read_result(p: Any) -> CaseResult | None:
 
 
 def tail(path: Path, n: int = 4000) -> str:
-    from harness.runner.worker import _noise
+    from harness.runner.exits import is_noise as _noise
 
     try:
         lines = Path(path).read_text(errors="replace").splitlines()
@@ -44,7 +44,7 @@ def tail(path: Path, n: int = 4000) -> str:
 
 def assemble(row: dict, procs: list[Any], outcome: dict, hooks: Any, ctx: ClusterContext) -> CaseResult:
     """One CaseResult: the reporting process's row made global, plus per-process rows."""
-    from harness.runner.worker import describe_exit
+    from harness.runner.exits import describe_exit
 
     results = {p.name: read_result(p) for p in procs}
     trainers = [p for p in procs if p.role == "train" and results[p.name] is not None]
@@ -130,7 +130,7 @@ def _collector_columns(row: dict, result: CaseResult, hooks: Any, window: dict) 
 
 
 def _worker_row(case_row: dict, p: Any, res: CaseResult | None, outcome: dict, workers: int) -> dict:
-    from harness.runner.worker import describe_exit
+    from harness.runner.exits import describe_exit
 
     out = {k: case_row.get(k) for k in ("run_id", "case_id", "repeat")}
     out.update(task_type=p.task_type, task_index=p.index, host=socket.gethostname(), pid=p.popen.pid,
