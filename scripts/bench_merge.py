@@ -21,9 +21,10 @@ from pathlib import Path
 from harness.results import store
 from harness.results.merge import merge
 from harness.runner.execute import base_row
-from harness.runner.metadata import new_run_dir, run_metadata
+from harness.runner.options import RunOptions
 from harness.runner.plan import make_tasks, shard_record
-from harness.runner.runner import RunOptions
+from harness.runner.run_folder import new_run_dir
+from harness.runner.run_record import run_metadata
 from harness.runner.shards import ShardSpec
 from harness.suite import parse_suite
 

@@ -81,8 +81,8 @@ def _write(path: Path, text: str, append: bool) -> None:
 def cmd_compare(args: argparse.Namespace) -> int:
     # imported here: SciPy and matplotlib are not for `harness --help` or `harness list` (issue 19)
     from harness.analysis.compare import compare_sides
+    from harness.analysis.compare_inputs import load_baseline, load_side
     from harness.analysis.decide import Settings
-    from harness.analysis.sources import load_baseline, load_side
     from harness.report import compare_md
 
     if args.baseline:

@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from harness.collectors.machine import where_am_i
 from harness.components import datasets
 from harness.errors import SkipCase
 from harness.profiling import memory
-from harness.results.env import where_am_i
 from harness.results.store import CaseResult
 from harness.runner.hooks import CollectorHooks, MeteredHooks
 from harness.suite import Case

@@ -26,7 +26,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from harness.errors import SuiteError
+from harness.errors import UsageError
 from harness.suite import Case
 
 SLURM_VARS = ("SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_MAX",
@@ -49,17 +49,17 @@ class ShardSpec:
         return f"{self.index}/{self.count}"
 
 
-def _bad(message: str) -> SuiteError:
-    return SuiteError("--shard auto", "", message)
+def _bad(message: str) -> UsageError:
+    return UsageError("--shard auto", "", message)
 
 
 def parse_shard_text(text: str, flag: str = "--shard") -> ShardSpec:
     try:
         i, n = (int(x) for x in text.split("/"))
     except ValueError:
-        raise SuiteError(flag, text, "expected I/N with 1 <= I <= N, e.g. 2/4") from None
+        raise UsageError(flag, text, "expected I/N with 1 <= I <= N, e.g. 2/4") from None
     if not 1 <= i <= n:
-        raise SuiteError(flag, text, "expected I/N with 1 <= I <= N, e.g. 2/4")
+        raise UsageError(flag, text, "expected I/N with 1 <= I <= N, e.g. 2/4")
     return ShardSpec(i, n)
 
 
