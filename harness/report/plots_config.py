@@ -32,8 +32,10 @@ def _keys(df: pd.DataFrame) -> list[str]:
 
 def _encoder(df: pd.DataFrame, colors: Mapping[str, object]):
     """series -> matplotlib kwargs: colour by optimizer; line style and marker by the rest of the
-    configuration (the axes after the optimizer that vary), the same rest drawn alike everywhere."""
-    rest = [k for k in _keys(df) if k != "optimizer_label" and df[k].nunique() > 1]
+    configuration (the axes that vary within one optimizer label; axes that only change with the
+    optimizer, like its own learning rate, add nothing), the same rest drawn alike everywhere."""
+    per_opt = df.groupby("optimizer_label", dropna=False)
+    rest = [k for k in _keys(df) if k != "optimizer_label" and per_opt[k].nunique(dropna=False).max() > 1]
     first = df.drop_duplicates("series").set_index("series")
     tags = first[rest].astype(str).agg(" / ".join, axis=1) if rest else pd.Series("", index=first.index)
     looks = style.styles(tags)

@@ -105,7 +105,9 @@ def log_axis(ax, which: str = "x", base: float = 10) -> None:
 
     axis = ax.xaxis if which == "x" else ax.yaxis
     (ax.set_xscale if which == "x" else ax.set_yscale)("log", base=base)
-    subs = (1.0, 1.5) if base == 2 else (1.0, 2.0, 5.0)
+    lo, hi = sorted(ax.get_xlim() if which == "x" else ax.get_ylim())
+    decades = np.log10(hi / lo) if lo > 0 and hi > 0 else 0.0
+    subs = (1.0, 1.5) if base == 2 else (1.0, 2.0, 5.0) if decades <= 2 else (1.0,)
     axis.set_major_locator(LogLocator(base=base, subs=subs))
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     axis.set_minor_formatter(NullFormatter())
