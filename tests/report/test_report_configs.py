@@ -200,3 +200,22 @@ def test_figure_encodings():
     by_strategy = style.facets(df, ["optimizer_label", "strategy"])
     assert [t for t, _ in by_strategy] == ["strategy = st0", "strategy = st1", "strategy = st2"]
     assert style.scale([2.4e-5, 3e-5], "J") == (1e-6, "µJ") and style.scale([0.0021], "s") == (1e-3, "ms")
+
+
+def test_two_runs_of_one_machine_keep_every_configuration_apart(tmp_path):
+    import report_synthetic as rs
+
+    from harness.report import build_tables
+
+    rs.write_synthetic_run(tmp_path, "run-a", "box")
+    rs.write_synthetic_run(tmp_path, "run-b", "box")
+    tables = build_tables([tmp_path])
+    for name in ("leaderboard", "throughput", "tradeoffs"):
+        assert tables[name]["series"].is_unique, name
+    assert "adam / constant / run run-b" in set(tables["leaderboard"]["series"])
+    assert len(tables["leaderboard"]) == 14 and len(tables["throughput"]) == 10
+    energy = tables["energy"]
+    assert energy.groupby("series")["repeats"].max().max() == 2  # adam constant: its 2 ok repeats, one run
+    ratios = tables["profile_ratios"]
+    assert set(ratios["problem"]) == {"constant / run run-a", "constant / run run-b",
+                                      "inverse_power / run run-a", "inverse_power / run run-b"}
