@@ -8,6 +8,7 @@ Shape (the contract; see README.md)::
     [[exclude]] tables of case keys: drop matching matrix combinations
     [[include]] tables of case keys: extra single cases (on top of [defaults])
     [cluster]   optional: an existing cluster to join (distribution strategies)
+    [gate]      optional: what `harness compare` gates on (primary, metrics, threshold, alpha)
 
 Number of cases = product of the matrix lists' lengths - combinations matched
 by an exclude + includes, counting each configuration once: a combination or
@@ -48,6 +49,7 @@ from harness.suite_keys import (
     _float,
     _settings,
     _table,
+    check_gate,
     suggest,
 )
 
@@ -184,6 +186,8 @@ def parse_suite(text: str, path: str = "<string>") -> Suite:
     excludes = _entries(f, doc, "exclude")
     includes = _entries(f, doc, "include")
     cluster = _table(f, "cluster", doc["cluster"]) if "cluster" in doc else None
+    if "gate" in doc:
+        settings["gate"] = check_gate(f, doc["gate"])
 
     combos, used = [], [False] * len(excludes)
     for values in itertools.product(*axes.values()) if axes else [()]:
