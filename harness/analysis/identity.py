@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harness import schema
+
 MATCH_AXES = (
     "optimizer", "optimizer_params", "schedule", "schedule_params", "strategy", "strategy_params",
     "device", "engine", "precision", "batch_size", "epochs", "learning_rate", "dataset", "dataset_params", "seed",
@@ -110,7 +112,7 @@ def env_unknown(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
 def flag_note(df: pd.DataFrame) -> str:
     """Rows marked by a ``*_flag`` column (contention, short energy window...), e.g. "3/10 contention_flag"."""
     parts = []
-    for col in (c for c in df.columns if c.endswith("_flag")):
+    for col in (c for c in schema.flag_columns() if c in df.columns):
         values = df[col]
         if values.dtype == bool or str(values.dtype) == "boolean":
             hit = values.fillna(False).astype(bool)

@@ -189,3 +189,18 @@ def test_markdown_appends_to_step_summary(make_run, tmp_path):
     assert main(["compare", str(a), str(b), "--markdown", str(summary)]) == EXIT_REGRESSION
     text = summary.read_text()
     assert text.startswith("# earlier step\n") and "🔴 regression" in text and "| case |" in text
+
+
+def test_contended_rows_are_flagged(make_run, tmp_path, capsys):
+    from harness import schema
+    from harness.results import store
+
+    a, b = make_run("a", seed=1), make_run("b", seed=2)
+    cases = store.load_run(b).cases
+    cases["contended"] = [i % 4 == 0 for i in range(len(cases))]
+    store.write_table(b / "cases.parquet", "cases", schema.conform("cases", cases))
+    js = tmp_path / "c.json"
+    assert main(["compare", str(a), str(b), "--json", str(js)]) == EXIT_OK
+    assert "current: 3/10 contended" in capsys.readouterr().out
+    row = json.loads(js.read_text())["rows"][0]
+    assert row["flags_current"] in ("3/10 contended", "2/10 contended") and row["flags_base"] == ""
