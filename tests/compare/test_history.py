@@ -56,9 +56,11 @@ def test_fixed_regression_then_newest_step_is_the_fix():
 
 
 def test_a_step_with_too_few_runs_after_it_is_pending():
-    hist = run_history([1.0] * 10 + [1.3], seed=3)  # 10 + 1 runs: the smallest p is 1/11
+    # 10 + 2 runs: the smallest p is 1/66, too large for Holm over 4 cases (4/66 > 0.05)
+    hist = run_history([1.0] * 10 + [1.3] * 2, seed=3, cases=4)
     assert hist.change_points.empty and not hist.newest_is_regression()
-    assert set(hist.pending()["run_id"]) == {"run-10"}
+    assert set(hist.pending()["run_id"]) == {"run-10"} and len(hist.pending()) == 4
+    assert "cannot decide" in hist.pending()["reason"].iloc[0]
 
 
 @pytest.fixture
