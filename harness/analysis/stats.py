@@ -72,10 +72,20 @@ def rank_sum_greater(x: np.ndarray, y: np.ndarray) -> float:
     observed = float(ranks[x.size :].sum())
     if pooled.size > EXACT_MAX_N:
         return _normal_rank_sum_greater(ranks, y.size, observed)
+    at_least = int(round(2 * observed))
+    if np.unique(pooled).size == pooled.size:  # no ties: ranks 1..N, one cached table per (N, n)
+        return float(_no_tie_tail(pooled.size, y.size)[at_least])
     doubled = tuple(sorted(int(round(2 * r)) for r in ranks))
     counts = _rank_sum_counts(doubled, y.size)
-    at_least = int(round(2 * observed))
     return float(min(1.0, counts[at_least:].sum() / counts.sum()))
+
+
+@lru_cache(maxsize=256)
+def _no_tie_tail(big_n: int, n: int) -> np.ndarray:
+    """tail[s] = P(doubled rank sum >= s) for ranks 1..big_n, n of them drawn (no ties)."""
+    counts = _rank_sum_counts(tuple(range(2, 2 * big_n + 1, 2)), n)
+    tail = np.cumsum(counts[::-1])[::-1] / counts.sum()
+    return np.minimum(np.append(tail, 0.0), 1.0)
 
 
 def _normal_rank_sum_greater(ranks: np.ndarray, n: int, observed: float) -> float:
