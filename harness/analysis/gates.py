@@ -9,8 +9,9 @@ pytest-benchmark's ``--benchmark-compare-fail=median:5%``::
     train_s:8%@optimizer=adam*         ... only for cases whose axes match the selector
     10%@engine=eager                   threshold override for every metric of matching cases
 
-The threshold is the *minimum effect size*: a change smaller than it is never a
-regression, however significant. ``5%`` and ``0.05`` mean the same.
+The threshold is the *minimum effect size* δ: a regression only when the data
+show the change exceeds it (the tests are of δ, see :mod:`harness.analysis.decide`).
+``5%`` and ``0.05`` mean the same.
 """
 
 from __future__ import annotations
