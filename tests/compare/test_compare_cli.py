@@ -204,3 +204,17 @@ def test_contended_rows_are_flagged(make_run, tmp_path, capsys):
     assert "current: 3/10 contended" in capsys.readouterr().out
     row = json.loads(js.read_text())["rows"][0]
     assert row["flags_current"] in ("3/10 contended", "2/10 contended") and row["flags_base"] == ""
+
+
+def test_suite_gate_table_adds_gated_metrics(make_run, tmp_path):
+    text = '[suite]\nname = "ci"\n[gate]\nmetrics = ["step_ms_p50:8%"]\nalpha = 0.01\n'
+    meta = {"suite": {"name": "ci", "path": "ci.toml", "text": text}}
+    a, b = make_run("a", seed=1, meta=meta), make_run("b", seed=2, meta=meta, slowdown=1.15)
+    js = tmp_path / "c.json"
+    assert main(["compare", str(a), str(b), "--json", str(js)]) == EXIT_REGRESSION
+    doc = json.loads(js.read_text())
+    gated = {(r["metric"], r["threshold"]) for r in doc["rows"] if r["gated"]}
+    assert gated == {("samples_per_s", 0.05), ("step_ms_p50", 0.08)} and doc["family"] == 4
+    assert doc["settings"]["alpha"] == 0.01
+    bad = make_run("bad", seed=3, meta={"suite": {"name": "ci", "path": "ci.toml", "text": "[gate]\nalpha = 3\n"}})
+    assert main(["compare", str(a), str(bad)]) == EXIT_BAD_INPUT
