@@ -20,7 +20,7 @@ from harness.analysis.energy import (
 from harness.analysis.frames import combine, config_keys, is_estimated, machine_label, unit
 from harness.analysis.labels import labelled
 from harness.analysis.leaderboard import leaderboard, single_repeat_warning, time_to_target
-from harness.analysis.profile import (
+from harness.analysis.perf_profile import (
     performance_profile,
     performance_ratios,
     profile_notes,

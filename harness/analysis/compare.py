@@ -8,7 +8,7 @@ The gate fails closed: a case lost, a case newly failing, an environment that
 differs or cannot be checked are :class:`Problem` s, each with its own exit
 code, unless the caller relaxes that check (:class:`Relax`).
 
-This module only computes: loading is :mod:`harness.analysis.sources`,
+This module only computes: loading is :mod:`harness.analysis.compare_inputs`,
 rendering is :mod:`harness.report.compare_md`.
 """
 
@@ -149,6 +149,14 @@ def _status_note(df: pd.DataFrame) -> str:
     return ", ".join(f"{v} {k}" for k, v in _statuses(df).items() if k != "ok")
 
 
+def contended_count(df: pd.DataFrame) -> tuple[int, int] | None:
+    """(contended, measured) among the ok rows, or None when no row recorded contention."""
+    if "contended" not in df:
+        return None
+    flags = _ok_rows(df)["contended"].astype("boolean").dropna()
+    return (int(flags.sum()), len(flags)) if len(flags) else None
+
+
 def _hashes(df: pd.DataFrame) -> set[str]:
     return {norm(h) for h in df.get("dataset_hash", pd.Series(dtype="string"))} - {""}
 
@@ -184,6 +192,7 @@ def _records(
             "unit": metric.unit, "threshold": threshold,
             "status_base": _status_note(b), "status_current": _status_note(c),
             "flags_base": flag_note(b), "flags_current": flag_note(c),
+            "contended_base": contended_count(b), "contended_current": contended_count(c),
         }  # fmt: skip
         out.append((rec, decide.Item(vb, vc, metric.higher_is_better, threshold, gate.statistic, blocker)))
     return out
@@ -247,6 +256,7 @@ def compare_sides(
 ) -> Comparison:  # fmt: skip
     """Match the two sides' cases and decide every (case, metric) pair of the family."""
     gates = gates or GateSet.from_strings()
+    gates.require_columns(base.cases, current.cases)
     settings = settings or Settings()
     relax = relax or Relax()
     diffs, problems, notes = _env_check(base, current, relax)

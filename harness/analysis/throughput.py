@@ -20,6 +20,7 @@ from harness.analysis.frames import timing_rows
 from harness.analysis.labels import RUN, SERIES, labelled, series_keys
 from harness.analysis.percentiles import step_percentiles
 from harness.errors import ConfigError
+from harness.keyvalue import KeyValueError, key_values
 
 # Axes that a strategy fixes (mirrored-2 is the default strategy's counterpart, not mirrored-1).
 DEPENDENT: dict[str, tuple[str, ...]] = {"strategy": ("num_replicas", "num_workers")}
@@ -32,13 +33,10 @@ def parse_baseline(spec: str | Mapping[str, str] | None) -> dict[str, str]:
     """``"engine=keras_fit,device=cpu"`` -> ``{"engine": "keras_fit", "device": "cpu"}``."""
     if spec is None or isinstance(spec, Mapping):
         return dict(spec or {})
-    out = {}
-    for part in filter(None, (p.strip() for p in spec.split(","))):
-        key, sep, value = part.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--baseline: {part!r} is not KEY=VALUE (e.g. engine=keras_fit)")
-        out[key.strip()] = value.strip()
-    return out
+    try:
+        return key_values(spec)
+    except KeyValueError as exc:
+        raise ConfigError(f"--baseline: {exc.item!r} is not KEY=VALUE (e.g. engine=keras_fit)") from None
 
 
 def default_baseline(table: pd.DataFrame) -> dict[str, str]:
@@ -112,7 +110,8 @@ def throughput(
     Over the ``ok`` rows of each configuration: examples/s median, min and max;
     the percentiles of :func:`harness.analysis.percentiles.step_percentiles`
     (per update only where per-update times were observed; chunk-based ones
-    named ``chunk_ms_*``). ``speedup_vs_baseline`` (x) = examples/s over the
+    named ``chunk_ms_*``); the median CPU ms per update (all threads; see
+    docs/regression.md, shared runners). ``speedup_vs_baseline`` (x) = examples/s over the
     matched baseline configuration's (:func:`match_baseline`), named in
     ``baseline_series``; ``baseline`` marks the rows that are a baseline. The
     default baseline is :func:`default_baseline`; without one, no speed-up.
@@ -125,6 +124,8 @@ def throughput(
         return pd.DataFrame(columns=columns)
     rows = rows.assign(_run=rows[RUN].astype("string"))
     extra = {} if RUN in keys else {RUN: ("_run", "first")}
+    if "cpu_ms_per_update" in rows:  # CPU time per update: the figure that holds on shared machines
+        extra["cpu_ms_per_update_median"] = ("cpu_ms_per_update", "median")
     table = (
         rows.groupby(keys, dropna=False, sort=False)
         .agg(rows=("status", "size"), samples_per_s_median=("samples_per_s", "median"),

@@ -54,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _gates(args: argparse.Namespace, meta: dict) -> tuple[GateSet, Settings]:
-    from harness.analysis.sources import suite_gate
+    from harness.analysis.compare_inputs import suite_gate
 
     table = suite_gate(meta)
     alpha = args.alpha if args.alpha is not None else table.get("alpha", 0.05)

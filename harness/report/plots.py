@@ -8,7 +8,7 @@ energy. Each function returns ``None`` when its table has nothing to draw.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import matplotlib
 
@@ -18,6 +18,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from harness.analysis import is_estimated  # noqa: E402
+from harness.analysis.ops import REPORT_TOP_N  # noqa: E402
 
 DPI = 90
 _LINESTYLES = ("-", "--", ":", "-.")
@@ -135,3 +136,26 @@ def _break_gaps(series: pd.DataFrame) -> pd.DataFrame:
             parts.append(gaps)
     out = pd.concat(parts) if parts else series
     return out.sort_values(["run_id", "case_id", "repeat", "t_s"], kind="stable")
+
+
+def plot_top_ops(top: pd.DataFrame, n: int = REPORT_TOP_N) -> plt.Figure | None:
+    """Horizontal bars: per case, its ``n`` op types with the most self time per update (us)."""
+    if top.empty:
+        return None
+    labels = sorted(top["case_label"].unique())
+    fig, axes = plt.subplots(len(labels), 1, figsize=(7.5, 1.1 + 0.28 * n * len(labels)), squeeze=False)
+    for ax, label in zip(axes[:, 0], labels, strict=True):
+        rows = top[top["case_label"] == label].nlargest(n, "us_per_step").iloc[::-1]
+        ax.barh([f"{t} ({c})" for t, c in zip(rows["op_type"], rows["category"], strict=True)],
+                rows["us_per_step"], color="tab:blue")
+        ax.set_title(label, fontsize=9, loc="left")
+        ax.tick_params(labelsize=7)
+    axes[-1, 0].set_xlabel("self time per update (us)")
+    fig.tight_layout()
+    return fig
+
+
+def top_ops_figure(tables: Mapping[str, pd.DataFrame], colors: object = None) -> bytes | None:
+    """:func:`plot_top_ops` as PNG bytes (the signature of a report section's figure)."""
+    fig = plot_top_ops(tables.get("top_ops", pd.DataFrame()))
+    return None if fig is None else _png(fig)

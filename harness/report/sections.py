@@ -24,7 +24,6 @@ class Section:
     tables: tuple[str, ...]
     figures: tuple[Figure, ...] = ()
     in_markdown: bool = True
-    energy: bool = False  # part of the energy report
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -113,7 +112,6 @@ SECTIONS: tuple[Section, ...] = (
         "figures); the source table states which source produced each figure and why.",
         ("energy_sources", "energy"),
         (lambda t, c: plots.energy_figure(t["energy"]),),
-        energy=True,
     ),
     Section(
         "power", "Power over time",
@@ -122,14 +120,19 @@ SECTIONS: tuple[Section, ...] = (
         ("power_summary",),
         (lambda t, c: plots.power_figure(t["power"]),),
         in_markdown=False,
-        energy=True,
+    ),
+    Section(
+        "ops", "Profiled ops",
+        "Cases run with the TensorFlow profiler (harness run --profile): where the marked steps' time "
+        "went (compute = an op kernel running, input = only batch gathering, idle = waiting inside a "
+        "tf.function with no kernel running, host overhead = Python and eager dispatch), the op types "
+        "with the most self time per update, and one op type x case table. The profiler slows the "
+        "profiled steps down, so these repeats are left out of every timing table.",
+        ("op_breakdown", "top_ops", "op_compare"),
+        (plots.top_ops_figure,),
     ),
 )
 
-# The profiling section lives with its tables; it imports Section from here.
-from harness.report.ops_section import SECTION as _OPS_SECTION  # noqa: E402
-
-SECTIONS = (*SECTIONS, _OPS_SECTION)
 
 # Columns the compact Markdown summary keeps (the HTML shows every column).
 MARKDOWN_COLUMNS: dict[str, tuple[str, ...]] = {

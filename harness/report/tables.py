@@ -11,10 +11,10 @@ from typing import Any
 import pandas as pd
 
 from harness import analysis
+from harness.analysis import ops as op_analysis
 from harness.analysis.composition import contention_warning
 from harness.analysis.frames import machine_label, suite_name
 from harness.errors import ConfigError, ResultsError
-from harness.report.ops_section import op_tables
 from harness.results.store import Run, load_runs
 
 # Keys looked up (first found wins) in run.json; the format is built defensively.
@@ -170,3 +170,20 @@ def notes_table(cases: pd.DataFrame, board: pd.DataFrame, throughput: pd.DataFra
         rows.append(("throughput", "info", statement))
     rows += [("profile", "info", n) for n in analysis.profile_notes(cases, include_profiled=options.include_profiled)]
     return pd.DataFrame(rows, columns=["section", "level", "note"])
+
+
+def op_tables(cases: pd.DataFrame, ops: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """``op_breakdown``, ``top_ops`` and ``op_compare`` (us of self time per update) for the report.
+
+    Empty for runs with no profiled case.
+    """
+    empty = pd.DataFrame()
+    profiled = "profiled" in cases.columns and cases["profiled"].fillna(False).astype(bool).any()
+    if not profiled:
+        return {"op_breakdown": empty, "top_ops": empty, "op_compare": empty}
+    has_ops = not ops.empty
+    return {
+        "op_breakdown": op_analysis.breakdown(cases),
+        "top_ops": op_analysis.top_ops(ops, op_analysis.REPORT_TOP_N) if has_ops else empty,
+        "op_compare": op_analysis.compare_ops(ops).reset_index() if has_ops else empty,
+    }

@@ -6,8 +6,7 @@ Skips with the reason when no Chromium is installed (``apt-get install chromium`
 from __future__ import annotations
 
 import pytest
-
-from harness.report.browser import check_pages, find_chromium, screenshot
+from report_browser import check_pages, find_chromium, screenshot
 
 pytestmark = [
     pytest.mark.browser,
