@@ -14,15 +14,14 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from harness.analysis.compare import Relax, Side, compare_sides
-from harness.analysis.compare_inputs import load_baseline, load_side, suite_gate
-from harness.analysis.decide import Settings
 from harness.analysis.gates import METRICS, PRIMARY_METRIC, GateSet
 from harness.errors import EXIT_BAD_INPUT, EXIT_OK, HarnessError
-from harness.report import compare_md
-from harness.results import baselines
-from harness.results.store import atomic_write_bytes
+
+if TYPE_CHECKING:
+    from harness.analysis.compare import Side
+    from harness.analysis.decide import Settings
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +87,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _write(path: Path, text: str, append: bool) -> None:
+    from harness.results.store import atomic_write_bytes
+
     if append:
         with path.open("a", encoding="utf-8") as fh:
             fh.write(text)
@@ -96,6 +97,8 @@ def _write(path: Path, text: str, append: bool) -> None:
 
 
 def _sides(args: argparse.Namespace) -> tuple[Side, Side]:
+    from harness.analysis.compare_inputs import load_baseline, load_side
+
     pool = {"pool": args.pool, "allow_mixed_pool": args.allow_mixed_pool}
     if args.baseline:
         if len(args.paths) != 1:
@@ -108,6 +111,9 @@ def _sides(args: argparse.Namespace) -> tuple[Side, Side]:
 
 def gate_config(args: argparse.Namespace, meta: dict) -> tuple[GateSet, Settings]:
     """The family and the settings: the command line over the suite's [gate] table (from run.json)."""
+    from harness.analysis.compare_inputs import suite_gate
+    from harness.analysis.decide import Settings
+
     table = suite_gate(meta)
     alpha = args.alpha if args.alpha is not None else table.get("alpha", 0.05)
     if not 0 < alpha < 1 or args.min_repeats < 2 or args.max_cv <= 0:
@@ -121,6 +127,10 @@ def gate_config(args: argparse.Namespace, meta: dict) -> tuple[GateSet, Settings
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    # imported here: SciPy and matplotlib are not for `harness --help` or `harness list` (issue 19)
+    from harness.analysis.compare import Relax, compare_sides
+    from harness.report import compare_md
+
     base, current = _sides(args)
     gates, settings = gate_config(args, current.meta)
     relax = Relax(missing_cases=args.allow_missing_cases, new_failures=args.allow_new_failures,
@@ -139,12 +149,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_baseline_save(args: argparse.Namespace) -> int:
+    from harness.results import baselines
+
     dest = baselines.save_baseline(args.run, args.results_dir, args.name)
     print(f"baseline {args.name!r} saved: {dest}")
     return EXIT_OK
 
 
 def cmd_baseline_list(args: argparse.Namespace) -> int:
+    from harness.results import baselines
+
     items = baselines.list_baselines(args.results_dir)
     if args.json:
         print(json.dumps(items, indent=2))

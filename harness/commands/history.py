@@ -13,15 +13,13 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from harness.analysis.decide import Settings
 from harness.analysis.gates import METRICS, PRIMARY_METRIC, GateSet
-from harness.analysis.history import analyse
-from harness.analysis.history_input import load_history_runs
 from harness.errors import EXIT_OK, EXIT_REGRESSION, HarnessError
-from harness.report import history_render
-from harness.results import retention
-from harness.results.store import atomic_write_bytes
+
+if TYPE_CHECKING:
+    from harness.analysis.decide import Settings
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _gates(args: argparse.Namespace, meta: dict) -> tuple[GateSet, Settings]:
     from harness.analysis.compare_inputs import suite_gate
+    from harness.analysis.decide import Settings
 
     table = suite_gate(meta)
     alpha = args.alpha if args.alpha is not None else table.get("alpha", 0.05)
@@ -67,6 +66,12 @@ def _gates(args: argparse.Namespace, meta: dict) -> tuple[GateSet, Settings]:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
+    # imported here: ruptures, SciPy and matplotlib are not for `harness --help` (issue 19)
+    from harness.analysis.history import analyse
+    from harness.analysis.history_input import load_history_runs
+    from harness.report import history_render
+    from harness.results.store import atomic_write_bytes
+
     runs, cases = load_history_runs(args.results, args.suite)
     gates, settings = _gates(args, runs[-1].meta)
     hist = analyse(runs, cases, gates, settings)
@@ -89,6 +94,8 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_prune(args: argparse.Namespace) -> int:
+    from harness.results import retention
+
     removed = retention.prune(args.results, args.keep)
     print(f"pruned {len(removed)} run(s) from {args.results}; kept the newest {args.keep}")
     return EXIT_OK
