@@ -132,7 +132,7 @@ class Shard:
 
 
 def _load_shard(path: Path) -> Shard:
-    meta = store.read_run_json(path)  # a damaged run.json: ResultsError naming the file (exit 4)
+    meta = as_dict(store.read_run_json(path))  # a damaged run.json: ResultsError naming the file (exit 4)
     if meta.get("merged"):
         raise MergeError(f"{path}: already a merged run; give its shards ({', '.join(s['path'] for s in meta.get('shards', []))})")
     shard = meta.get("shard")
@@ -161,6 +161,11 @@ def _arrow_tables(path: Path) -> dict[str, pa.Table]:
             except Exception as exc:  # pyarrow raises several types for corrupt files
                 raise ResultsError(f"{file}: truncated or corrupt parquet file ({exc})") from exc
     return out
+
+
+def as_dict(meta: Any) -> dict[str, Any]:
+    """run.json as a plain dict, whether the store hands back a dict or a typed record (``to_dict``)."""
+    return meta.to_dict() if hasattr(meta, "to_dict") else dict(meta)
 
 
 def _locked(path: Path) -> bool:
