@@ -30,7 +30,7 @@ PROBE = ("import sys, runpy; sys.argv = ['harness'] + sys.argv[1:]; code = 0\n"
          f"print('HEAVY=' + ','.join(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)\n"
          "sys.exit(code)")
 BASELINES = {"python -c pass": "pass", "python -c 'import pandas'": "import pandas",
-             "python -c 'import tensorflow'": "import tensorflow"}
+             "python -c 'import scipy.stats, matplotlib.pyplot'": "import scipy.stats, matplotlib.pyplot"}
 
 
 def timed(args: list[str]) -> tuple[float, str, int]:
