@@ -67,13 +67,13 @@ def shard_dirs(inputs: Iterable[Path]) -> list[Path]:
     return found
 
 
-def merge(inputs: Iterable[Path], out: Path, *, allow_partial: bool = False,
-          expected: Callable[[dict[str, Any]], list[tuple[str, str]]]) -> MergeSummary:
+def merge(inputs: Iterable[Path], out: Path, expected: Callable[[dict[str, Any]], list[tuple[str, str]]], *,
+          allow_partial: bool = False) -> MergeSummary:
     """Merge the shard runs under ``inputs`` into the new run folder ``out``.
 
-    ``expected(meta)`` lists the plan's (task key, label) pairs
-    (:func:`harness.runner.plan.expected_tasks` re-expands the suite from the
-    shards' run.json; the results layer does not plan).
+    ``expected(meta)`` lists the plan's (task key, label) pairs, re-expanded from a
+    shard's run.json (:func:`harness.runner.plan.expected_tasks`; the results
+    layer does not expand suites itself).
     """
     out = Path(out)
     _check_out(out)
@@ -122,7 +122,7 @@ class Shard:
 
 
 def _load_shard(path: Path) -> Shard:
-    meta = store.read_run_json(path)  # a damaged run.json: ResultsError naming the file (exit 4)
+    meta = as_dict(store.read_run_json(path))  # a damaged run.json: ResultsError naming the file (exit 4)
     if meta.get("merged"):
         raise MergeError(f"{path}: already a merged run; give its shards ({', '.join(s['path'] for s in meta.get('shards', []))})")
     shard = meta.get("shard")
@@ -151,6 +151,11 @@ def _arrow_tables(path: Path) -> dict[str, pa.Table]:
             except Exception as exc:  # pyarrow raises several types for corrupt files
                 raise ResultsError(f"{file}: truncated or corrupt parquet file ({exc})") from exc
     return out
+
+
+def as_dict(meta: Any) -> dict[str, Any]:
+    """run.json as a plain dict, whether the store hands back a dict or a typed record (``to_dict``)."""
+    return meta.to_dict() if hasattr(meta, "to_dict") else dict(meta)
 
 
 def _locked(path: Path) -> bool:
