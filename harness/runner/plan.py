@@ -97,7 +97,6 @@ def time_limit_s(case: Case, override: float | None = None) -> float:
 
 def expected_tasks(meta: dict[str, Any]) -> list[tuple[str, str]]:
     """(case_id-repeat, label) of every task of the unsharded plan a shard's run.json was cut from."""
-
     suite = parse_suite(meta["suite"]["text"], meta["suite"].get("path") or "<suite>")
     opts = meta.get("options") or {}
     tasks = make_tasks(suite.cases, filters=opts.get("filters") or [], repeats=opts.get("repeats"))
