@@ -39,6 +39,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="CPU TDP in watts for the estimate_tdp energy estimate (origin: cli)")
     p.add_argument("--idle-baseline", type=float, metavar="S", help="seconds of idle power measurement")
     p.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue an interrupted run")
+    p.add_argument("--worker-max-cases", type=int, default=50, metavar="N",
+                   help="replace a reused worker after N cases (0: never; default 50; see docs/reliability.md)")
+    p.add_argument("--worker-max-rss-mb", type=float, default=4096.0, metavar="MB",
+                   help="replace a worker whose resident set after a case exceeds MB (0: never; default 4096)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--report", action="store_true", help="also write the HTML report (under reports/)")
     p.add_argument("--interleave-with", metavar="REF",
@@ -66,6 +70,8 @@ def validate_cli_options(args: argparse.Namespace) -> None:
     positive("--time-limit", args.time_limit)
     positive("--tdp", args.tdp)
     positive("--idle-baseline", args.idle_baseline, strict=False)
+    positive("--worker-max-cases", getattr(args, "worker_max_cases", None), strict=False)
+    positive("--worker-max-rss-mb", getattr(args, "worker_max_rss_mb", None), strict=False)
     if args.resume:
         given = [flag for flag, v in (("SUITE", args.suite), ("--filter", args.filter), ("--shard", args.shard),
                                       ("--repeats", args.repeats is not None),
@@ -116,6 +122,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                       resume=args.resume, profile_steps=profile_steps,
                       profile_skip_steps=args.profile_skip, balance_from=args.balance_from,
                       shard_source=shard.source if shard else "cli",
+                      worker_max_cases=args.worker_max_cases, worker_max_rss_mb=args.worker_max_rss_mb,
                       shard_variables=dict(shard.variables) if shard else {})
     summary = run_suite(suite, opts)
     counts = ", ".join(f"{n} {s}" for s, n in sorted(summary.counts.items()))
