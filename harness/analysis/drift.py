@@ -87,8 +87,9 @@ def repeat_trends(cases: pd.DataFrame, metrics: tuple[str, ...] = DRIFT_METRICS,
             if keep.sum() < MIN_REPEATS or pos[keep].nunique() < 2:
                 continue
             x, y = pos[keep].to_numpy(float), val[keep].to_numpy(float)
-            raw.append((str(rows["case_label"].iloc[0]), metric, int(keep.sum()),
-                        spearman_rho(x, y), permutation_p(x, y)))
+            rho = spearman_rho(x, y)
+            if not math.isnan(rho):  # a constant metric has no trend to test
+                raw.append((str(rows["case_label"].iloc[0]), metric, int(keep.sum()), rho, permutation_p(x, y)))
     adjusted = holm([r[4] for r in raw])
     return [Trend(label, metric, n, rho, p, pa, bool(pa < alpha))
             for (label, metric, n, rho, p), pa in zip(raw, adjusted, strict=True)]
