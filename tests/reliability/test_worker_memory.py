@@ -10,12 +10,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from reliability_helpers import run_cli, tiny_suite
 
 from harness.analysis import drift
 from harness.runner.case_memory import CaseMemory
 from harness.runner.pool import RecyclePolicy
-
-from reliability_helpers import run_cli, tiny_suite
 
 
 def test_policy_recycles_by_count_and_by_rss_and_can_be_switched_off():
