@@ -106,10 +106,10 @@ def learning_rate_figure(lr: pd.DataFrame) -> bytes | None:
     cmap = plt.get_cmap("tab10")
     for i, (series, group) in enumerate(lr.groupby("series", sort=True)):
         c = cmap(i % 10)
-        ax.plot(group["epoch"], group["learning_rate_median"], marker=".", color=c, label=str(series))
-        ax.fill_between(group["epoch"], group["learning_rate_min"], group["learning_rate_max"], color=c, alpha=0.15)
-    positive = lr["learning_rate_median"] > 0
-    if positive.all() and lr["learning_rate_median"].max() > 10 * lr["learning_rate_median"].min():
+        ax.plot(group["epoch"], group["learning_rate_in_force_median"], marker=".", color=c, label=str(series))
+        ax.fill_between(group["epoch"], group["learning_rate_in_force_min"], group["learning_rate_in_force_max"], color=c, alpha=0.15)
+    positive = lr["learning_rate_in_force_median"] > 0
+    if positive.all() and lr["learning_rate_in_force_median"].max() > 10 * lr["learning_rate_in_force_median"].min():
         ax.set_yscale("log")
     ax.set(xlabel="epoch", ylabel="learning rate in force (dimensionless)")
     _legend(ax, lr["series"].nunique())

@@ -25,6 +25,7 @@ class Section:
     figures: tuple[Figure, ...] = ()
     in_markdown: bool = True
     energy: bool = False  # part of the energy report
+    per_epoch: bool = False  # its tables have a row per epoch: folded under the figure in HTML
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -44,14 +45,16 @@ SECTIONS: tuple[Section, ...] = (
         ("learning_curves",),
         (lambda t, c: plots.curves_figure(t["learning_curves"], c),),
         in_markdown=False,
+        per_epoch=True,
     ),
     Section(
         "learning_rates", "Learning rate per epoch",
-        "The learning rate in force at each epoch's last update, per schedule (median over "
-        "cases; the band and the min/max columns show where cases of one schedule differ).",
+        "The learning rate in force at each epoch's last update (learning_rate_in_force), per "
+        "schedule (median over cases; the band and the min/max columns show where cases of one "
+        "schedule differ). learning_rate, where shown, is the case's initial rate.",
         ("learning_rates",),
         (lambda t, c: plots.learning_rate_figure(t["learning_rates"]),),
-        in_markdown=False,
+        per_epoch=True,
     ),
     Section(
         "throughput", "Throughput and step time",
@@ -80,10 +83,13 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "energy", "Energy",
-        "Energy in the training window per case by source (CPU package, DRAM, GPU), J per "
-        "example, mean and peak power, idle versus dynamic energy, energy to the target, and "
-        "carbon and cost from the factors below. ≈ marks estimated values (hatched in the "
-        "figures); the source table states which source produced each figure and why.",
+        "Energy of the timed training updates per case (evaluation and compilation excluded; "
+        "eval_energy_j is the evaluations' own) by source (CPU package, DRAM, GPU), with low/high "
+        "bounds, J per example, mean and peak power, idle versus dynamic energy (measured only), "
+        "energy to the target, and carbon and cost from the factors below. ≈ marks estimated "
+        "values (hatched in the figures); the source table states which source produced each "
+        "figure and why. benchmark_cpu_share is the benchmark's share of the machine's busy CPU "
+        "time; energy_flag says when other processes ran.",
         ("energy_sources", "energy"),
         (lambda t, c: plots.energy_figure(t["energy"]),),
         energy=True,
@@ -111,8 +117,9 @@ MARKDOWN_COLUMNS: dict[str, tuple[str, ...]] = {
                     "test_accuracy_std", "time_to_target_s_mean", "energy_to_target_j_mean",
                     "energy_source", "samples_per_s_mean"),
     "energy": ("machine", "case_label", "cpu_energy_j", "cpu_energy_source", "gpu_energy_j",
-               "gpu_energy_source", "energy_j", "energy_source", "energy_per_sample_j",
-               "energy_to_target_j", "carbon_g", "cost"),
+               "gpu_energy_source", "energy_j", "energy_low_j", "energy_high_j", "energy_source",
+               "energy_per_sample_j", "energy_to_target_j", "carbon_g", "cost", "energy_flag"),
+    "learning_rates": ("series", "epoch", "cases", "learning_rate_in_force_median"),
     "profile_ratios": ("problem", "optimizer_label", "time_to_target_s", "ratio"),
 }
 

@@ -11,30 +11,48 @@ from harness.collectors.base import CollectorConfig
 
 class CollectorHooks:
     """Opens a collectors session per case x repeat (``collectors = []``: a session that measures
-    nothing and reports every energy column as NaN with the reason "collectors disabled")."""
+    nothing and reports every energy column as NaN with the reason "collectors disabled").
+
+    The session starts at the engine's first phase mark (``compile``, or the timed window's
+    start) and charges only the devices the case uses: none of the GPUs on a CPU case,
+    GPU K on ``gpu:K``, the first R visible GPUs for R replicas on ``gpu``.
+    ``at`` (a time of ``time.perf_counter``) places a boundary seen late (cluster events).
+    """
 
     def __init__(self, config: CollectorConfig | None, device: str = "cpu",
-                 names: tuple[str, ...] | None = None) -> None:
+                 names: tuple[str, ...] | None = None, replicas: int = 1) -> None:
         config = config or CollectorConfig(names=())  # in-process runs without a run config measure nothing
         if names is not None:
             config = dataclasses.replace(config, names=names)
+        config = dataclasses.replace(config, gpus=used_gpus(device, replicas))
         if device.startswith("cpu"):
             # a CPU case is not charged with the GPUs' idle power
             config = dataclasses.replace(config, cuda_visible_devices="")
         self.disabled = config.names == ()
         self.session = open_session(config)
 
-    def on_window_start(self) -> None:
-        self.session.start()
+    def _started(self) -> bool:
+        return self.session.start_index is not None
 
-    def on_epoch_end(self, epoch: int) -> None:
-        self.session.mark_epoch(epoch)
+    def on_phase(self, phase: str, at: float | None = None) -> None:
+        if not self._started():
+            self.session.start(phase)
+        elif self.session.stop_index is None:
+            self.session.mark_phase(phase, at=at)
+
+    def on_window_start(self, at: float | None = None) -> None:
+        self.on_phase("host", at=at)
+
+    def on_epoch_end(self, epoch: int, at: float | None = None) -> None:
+        if self._started() and self.session.stop_index is None:
+            self.session.mark_epoch(epoch, phase="host", at=at)
 
     def after_steps(self, total_steps: int) -> None:
         pass
 
     def on_window_end(self) -> None:
-        self.session.stop()
+        if self._started():
+            self.session.stop()
 
     def finish(self, row: dict, result: Any, examples: int, epochs: int, target_epoch: int | None) -> None:
         """Add the collectors' columns to the case row, the epoch rows and the samples."""
@@ -44,3 +62,18 @@ class CollectorHooks:
             erow.update(per_epoch.get(int(erow["epoch"]), {}))
         ident = {k: row[k] for k in ("run_id", "case_id", "repeat")}
         result.samples = [{**ident, **s} for s in self.session.samples()]
+
+
+def used_gpus(device: str, replicas: int = 1) -> tuple[int, ...]:
+    """Positions in the visible GPU list that a case on ``device`` with ``replicas`` replicas uses.
+
+    ``gpu:K`` -> (K,) (the worker makes only GPU K visible to TensorFlow);
+    ``gpu`` -> the first ``replicas`` GPUs (TensorFlow places a single replica on
+    GPU 0; a strategy's replicas on GPUs 0..R-1); anything else -> () (no GPU).
+    """
+    kind, _, arg = device.partition(":")
+    if kind != "gpu":
+        return ()
+    if arg:
+        return (int(arg),)
+    return tuple(range(max(1, replicas)))

@@ -104,6 +104,9 @@ def validate_cli_options(args: Any) -> None:
         raise SuiteError("--repeats", str(args.repeats), "must be >= 1")
     positive("--time-limit", args.time_limit)
     positive("--tdp", args.tdp)
+    threads = getattr(args, "tdp_threads", None)
+    if threads is not None and threads < 1:
+        raise SuiteError("--tdp-threads", str(threads), "must be an integer >= 1")
     positive("--idle-baseline", args.idle_baseline, strict=False)
     if args.resume:
         given = [flag for flag, v in (("SUITE", args.suite), ("--filter", args.filter), ("--shard", args.shard),

@@ -70,7 +70,7 @@ def test_fast_engine_does_not_retrace():
 def test_gd_makes_one_update_per_epoch():
     res, opt = train("fast", "gd", epochs=3, lr=0.5)
     assert res.steps == 3 and int(opt.iterations) == 3
-    assert [e["steps"] for e in res.epochs] == [1, 1, 1]
+    assert [e["epoch_steps"] for e in res.epochs] == [1, 1, 1]
 
 
 @pytest.mark.parametrize("engine", ["fast", "eager"])
@@ -81,7 +81,7 @@ def test_sgd_makes_one_update_per_example(engine):
 
 def test_learning_rate_in_force_is_recorded():
     res, _ = train("fast", "minibatch_sgd", epochs=2, sched="constant", lr=0.05)
-    assert all(math.isclose(e["learning_rate"], 0.05, rel_tol=1e-6) for e in res.epochs)
+    assert all(math.isclose(e["learning_rate_in_force"], 0.05, rel_tol=1e-6) for e in res.epochs)
 
 
 def test_nan_loss_is_diverged():

@@ -131,7 +131,7 @@ def test_learning_curves_and_rates(tables):
     assert adam3["test_accuracy_mean"] == pytest.approx(0.91)
     assert adam3["cum_train_s_mean"] == pytest.approx((3 + 4) / 2)
     lr = tables["learning_rates"]
-    assert _row(lr, schedule_label="inverse_power", epoch=3)["learning_rate_median"] == pytest.approx(0.0005)
+    assert _row(lr, schedule_label="inverse_power", epoch=3)["learning_rate_in_force_median"] == pytest.approx(0.0005)
 
 
 def _cases(rows):
