@@ -10,15 +10,18 @@ Machine times come from ``/proc/stat`` (its first ``cpu`` line, in USER_HZ
 ticks, usually 10 ms), read from ``$HARNESS_PROC_STAT`` when set, so that tests
 can rewrite a fake file in place. Linux counts guest time inside ``user`` and
 ``nice``, so it is not added again. Process times are user + system of each
-process (all its threads) through psutil; a process that has exited keeps its
+process (all its threads) from the kernel's per-process CPU clocks (ns; psutil's
+10 ms ticks where those clocks are missing); a process that has exited keeps its
 last figure, so a window never sees CPU time go backwards.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import math
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -122,28 +125,65 @@ def parse_first_line(line: bytes, path: Path) -> MachineTimes:
     return MachineTimes(**{f"{name}_s": v / hz for name, v in zip(_FIELDS, ticks, strict=True)})
 
 
+def process_clock_s(pid: int) -> float:
+    """CPU seconds (user + system, every thread) of process ``pid`` from the kernel's CPU clock.
+
+    Nanosecond resolution, where ``/proc/<pid>/stat`` counts 10 ms ticks: the
+    clock of this process is ``CLOCK_PROCESS_CPUTIME_ID``, another process's is
+    the clock id Linux derives from its pid (``clock_getcpuclockid``, which
+    Python does not wrap: ``(~pid << 3) | CPUCLOCK_SCHED``). Raises OSError
+    when the process is gone (EINVAL) or the platform has no such clocks.
+    """
+    if pid == os.getpid():
+        return time.clock_gettime(time.CLOCK_PROCESS_CPUTIME_ID)
+    if not sys.platform.startswith("linux"):
+        raise OSError(errno.ENOTSUP, "per-process CPU clocks of other processes are Linux-only")
+    return time.clock_gettime(((~pid) << 3) | 2)
+
+
 class ProcessTimes:
-    """Cumulative user + system CPU seconds of a fixed set of processes (default: this one)."""
+    """Cumulative user + system CPU seconds of a fixed set of processes (default: this one).
+
+    ``source`` says how: ``process_clock`` (the kernel's per-process CPU clock,
+    ns resolution) or ``proc_pid_stat`` (psutil, 10 ms ticks) where the clock
+    is not available; one source per object, never mixed between readings.
+    """
 
     def __init__(self, pids: Iterable[int] = ()) -> None:
         self.pids = tuple(pids) or (os.getpid(),)
         self._procs: dict[int, psutil.Process] = {}
         self._last: dict[int, float] = {}
+        self.source = "process_clock"
         for pid in self.pids:
             try:
                 self._procs[pid] = psutil.Process(pid)
+                process_clock_s(pid)
             except psutil.Error as exc:
                 log.warning("process %d cannot be measured: %s", pid, exc)
+            except OSError:
+                self.source = "proc_pid_stat"
 
     def read(self) -> float:
         """CPU seconds so far, summed over the processes; NaN when none could ever be read."""
-        for pid, p in self._procs.items():
-            try:
-                t = p.cpu_times()
-                self._last[pid] = t.user + t.system
-            except psutil.Error:
-                pass  # exited: keeps its last figure
+        for pid in self.pids:
+            self._read_one(pid)
         return sum(self._last.values()) if self._last else NAN
+
+    def per_process(self) -> dict[int, float]:
+        """The last reading of each process (seconds), as of the latest :meth:`read`."""
+        return dict(self._last)
+
+    def _read_one(self, pid: int) -> None:
+        if pid not in self._procs:
+            return
+        try:
+            if self.source == "process_clock":
+                self._last[pid] = process_clock_s(pid)
+            else:
+                t = self._procs[pid].cpu_times()
+                self._last[pid] = t.user + t.system
+        except (OSError, psutil.Error):
+            pass  # exited: keeps its last figure
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,7 @@ class EngineResult:
     compile_s: float = math.nan
     train_s: float = 0.0
     eval_s: float = 0.0
+    eval_passes: int = 0
     steps: int = 0
     examples: int = 0
     step_ms: list[float] = field(default_factory=list)  # one entry per update (chunk time / K)
@@ -116,6 +117,7 @@ class EpochLoop:
         t0 = time.perf_counter_ns()
         test_loss, test_acc = self.evaluate()
         r.eval_s += (time.perf_counter_ns() - t0) / 1e9
+        r.eval_passes += 1
         self.hooks.on_phase("host")
         r.epochs.append({
             "epoch": epoch, "loss": loss, "train_accuracy": accuracy, "test_loss": test_loss,

@@ -1,4 +1,5 @@
-"""Bridge between an engine's window hooks and a collectors session (see harness.collectors.base)."""
+"""Bridges between an engine's window hooks and the measurements: the collectors session
+(see harness.collectors.base) and the window-edge CPU meter (harness.collectors.cpuwindow)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from harness.collectors import open_session
 from harness.collectors.base import CollectorConfig
+from harness.collectors.cpuwindow import WindowMeter
 
 
 class CollectorHooks:
@@ -77,3 +79,44 @@ def used_gpus(device: str, replicas: int = 1) -> tuple[int, ...]:
     if arg:
         return (int(arg),)
     return tuple(range(max(1, replicas)))
+
+
+class MeteredHooks:
+    """Forwards to ``inner`` and reads the CPU meter at every phase edge of the window.
+
+    The meter reads after ``inner`` has opened the window or a train segment and
+    before it closes them (or marks an epoch), so the collectors' own readings stay
+    outside the measured CPU time. Phases are the engines' (compile, train, eval,
+    host); the meter reports train and eval.
+    """
+
+    def __init__(self, inner: Any, meter: WindowMeter | None = None) -> None:
+        self.inner = inner
+        self.meter = meter or WindowMeter()
+
+    def on_window_start(self) -> None:
+        self.inner.on_window_start()
+        self.meter.enter("host")
+
+    def on_epoch_end(self, epoch: int) -> None:
+        self.meter.enter("host")
+        self.inner.on_epoch_end(epoch)
+
+    def after_steps(self, total_steps: int) -> None:
+        self.inner.after_steps(total_steps)
+
+    def on_phase(self, phase: str) -> None:
+        """The same phases as the collectors' energy window: train CPU time = the train intervals."""
+        if phase == "train":  # the collectors' reading stays outside the train segment
+            self.inner.on_phase(phase)
+            self.meter.enter(phase)
+        else:
+            self.meter.enter(phase)
+            self.inner.on_phase(phase)
+
+    def on_window_end(self) -> None:
+        self.meter.enter(None)
+        self.inner.on_window_end()
+
+    def finish(self, row: dict, result: Any, examples: int, epochs: int, target_epoch: int | None) -> None:
+        self.inner.finish(row, result, examples, epochs, target_epoch)

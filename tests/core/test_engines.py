@@ -45,10 +45,27 @@ def train(engine, opt_name="adam", batch=32, epochs=2, lr=0.001, sched="constant
     return get(engine)(net, opt, spec, hooks or NoHooks(), ctl), opt
 
 
+class RecordingMeter:
+    def __init__(self):
+        self.edges = []
+
+    def enter(self, phase):
+        self.edges.append(phase)
+
+
 @pytest.mark.parametrize("engine", ["fast", "keras_fit", "eager"])
 def test_engines_train_and_report(engine):
+    from harness.runner.hooks import MeteredHooks
+
     hooks = CountingHooks()
-    res, opt = train(engine, hooks=hooks)
+    metered = MeteredHooks(hooks, RecordingMeter())
+    res, opt = train(engine, hooks=metered)
+    # the CPU meter's edges are the engine's phases, the same intervals as the energy window:
+    # warm-up (no compile phase for eager), train segments, host work around each evaluation pass
+    epoch = ["train", "host", "eval", "host"]
+    start = ["host"] if engine == "eager" else ["compile", "host"]
+    assert metered.meter.edges == [*start, *epoch, *epoch, None]
+    assert res.eval_passes == 2
     assert res.status == "ok"
     assert res.steps == 2 * (256 // 32) and res.examples == res.steps * 32
     assert len(res.step_ms) == res.steps and all(t > 0 for t in res.step_ms)
@@ -100,3 +117,4 @@ def test_same_seed_same_result():
 
 def test_model_has_the_documented_size():
     assert model.build_model(0).count_params() == model.NUM_PARAMS == 101_770
+
