@@ -145,7 +145,7 @@ COLLECTORS = _cols(
     ("cpu_tdp_w", FLOAT, "W", "TDP used by the estimate"),
     ("cpu_tdp_origin", STR, "", "where the TDP came from (suite, cli, table:<model>, generic)"),
     ("cpu_tdp_threads", INT, "", "hardware threads sharing the package TDP"),
-    ("cpu_w_per_thread", FLOAT, "W", "power charged per busy thread: cpu_tdp_w / cpu_tdp_threads"),
+    ("cpu_thread_power_w", FLOAT, "W", "power charged per busy thread: cpu_tdp_w / cpu_tdp_threads"),
     ("cpu_power_mean_w", FLOAT, "W", "mean CPU power in the window"),
     ("cpu_power_max_w", FLOAT, "W", "peak sampled CPU power"),
     ("cpu_idle_power_w", FLOAT, "W", "idle baseline CPU power"),

@@ -176,7 +176,7 @@ def energy_sources(cases: pd.DataFrame) -> pd.DataFrame:
     keys = ["machine", "cpu_energy_source", "gpu_energy_source"]
     if rows.empty:
         return pd.DataFrame(columns=[*keys, "rows", "cpu_tdp_w", "cpu_tdp_origin", "cpu_tdp_threads",
-                                     "cpu_w_per_thread", "cpu_energy_reason", "gpu_energy_reason",
+                                     "cpu_thread_power_w", "cpu_energy_reason", "gpu_energy_reason",
                                      "energy_reason", "cpu_dynamic_reason"])
     filled = rows.assign(**{k: rows[k].fillna("unavailable") for k in keys[1:]})
     return (
@@ -186,7 +186,7 @@ def energy_sources(cases: pd.DataFrame) -> pd.DataFrame:
             cpu_tdp_w=("cpu_tdp_w", "median"),
             cpu_tdp_origin=("cpu_tdp_origin", join_sources),
             cpu_tdp_threads=("cpu_tdp_threads", "median"),
-            cpu_w_per_thread=("cpu_w_per_thread", "median"),
+            cpu_thread_power_w=("cpu_thread_power_w", "median"),
             cpu_energy_reason=("cpu_energy_reason", join_sources),
             gpu_energy_reason=("gpu_energy_reason", join_sources),
             energy_reason=("energy_reason", join_sources),

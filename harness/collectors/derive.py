@@ -155,7 +155,7 @@ def cpu_columns(s: MeasurementSession, pairs: list[phases.Pair], window: float) 
     else:
         tdp = s.plan.tdp
         out["cpu_tdp_w"], out["cpu_tdp_origin"] = tdp.watts, tdp.origin
-        out["cpu_tdp_threads"], out["cpu_w_per_thread"] = tdp.threads, tdp.watts_per_thread
+        out["cpu_tdp_threads"], out["cpu_thread_power_w"] = tdp.threads, tdp.watts_per_thread
         out["cpu_idle_power_w"], out["cpu_dynamic_energy_j"] = NAN, NAN
         out["cpu_dynamic_reason"] = SPLIT_ESTIMATE
     out["cpu_power_mean_w"] = energy / window if window > 0 else NAN

@@ -185,6 +185,8 @@ class MeasurementSession:
             values: dict[str, float] = {}
             for source in self.plan.sources:
                 values.update(source.read(t))
+            if next_phase == "train" and self.phase != "train":
+                t = self.clock()  # a train interval opens after this reading: its cost stays outside
             if at is not None and self.snapshots:  # never before the previous snapshot
                 t = max(min(at, t), self.snapshots[-1].t)
             self.snapshots.append(Snapshot(t, self.phase, values))

@@ -73,7 +73,7 @@ def test_no_tdp_and_no_counter_gives_a_generic_estimate_or_nan_when_strict(bare,
     cols = _measure(CollectorConfig()).case_columns(1000, 2, None)
     assert cols["cpu_energy_source"] == "estimate_generic" and cols["energy_source"] == "estimated"
     assert "Xeon(R) Processor" in cols["cpu_energy_reason"] and "no powercap" in cols["cpu_energy_reason"]
-    assert cols["cpu_w_per_thread"] == 4.0 and cols["cpu_energy_j"] > 0
+    assert cols["cpu_thread_power_w"] == 4.0 and cols["cpu_energy_j"] > 0
     assert cols["cpu_energy_low_j"] == pytest.approx(cols["cpu_energy_j"] / 2)
     assert cols["cpu_energy_high_j"] == pytest.approx(cols["cpu_energy_j"] * 3)
     assert math.isnan(cols["cpu_dynamic_energy_j"]) and "no idle/dynamic split" in cols["cpu_dynamic_reason"]
