@@ -36,8 +36,17 @@ OK = "ok"
 
 # Units of columns that the analysis derives (the schema declares the raw ones).
 DERIVED_UNITS: dict[str, str] = {
-    "speedup": "×",
+    "speedup_vs_baseline": "×",
+    "speedup_vs_default": "×",
     "scaling_vs_1_unit": "×",
+    "wall_to_target_s": "s",
+    "cum_wall_s": "s",
+    "chunk_ms_p50": "ms",
+    "chunk_ms_p90": "ms",
+    "chunk_ms_p99": "ms",
+    "observations": "",
+    "contended_repeats": "",
+    "score": "",
     "efficiency": "fraction",
     "ratio": "×",
     "tau": "×",
@@ -53,7 +62,7 @@ DERIVED_UNITS: dict[str, str] = {
     "parallel_units": "",
     "units": "",
 }
-_STAT_SUFFIXES = ("_mean", "_std", "_median", "_min", "_max")
+_STAT_SUFFIXES = ("_mean", "_std", "_median", "_min", "_max", "_q25", "_q75")
 
 # Value column -> the column that says whether it was measured or estimated.
 SOURCE_OF: dict[str, str] = {
@@ -69,6 +78,7 @@ SOURCE_OF: dict[str, str] = {
     "energy_j": "energy_source",
     "energy_per_sample_j": "energy_source",
     "energy_to_target_j": "energy_source",
+    "energy_to_target_j_median": "energy_source",
     "idle_energy_j": "energy_source",
     "dynamic_energy_j": "energy_source",
     "energy_kwh": "energy_source",
@@ -155,7 +165,7 @@ def combine(runs: Sequence[Any]) -> dict[str, pd.DataFrame]:
                 df["run_id"] = df["run_id"].fillna(run.run_id)
             if "suite" in df.columns:
                 df["suite"] = df["suite"].fillna(suite_name(run.meta))
-            df["machine"] = pd.Series([label] * len(df), index=df.index, dtype="string")
+            df["machine"] = row_machines(df, run.cases, label)
             out[name].append(df)
     tables = {}
     for name, frames in out.items():
@@ -167,6 +177,18 @@ def combine(runs: Sequence[Any]) -> dict[str, pd.DataFrame]:
         )
     tables["cases"] = fill_labels(tables["cases"])
     return tables
+
+
+def row_machines(df: pd.DataFrame, cases: pd.DataFrame, label: str) -> pd.Series:
+    """Each row's machine: its case's ``machine`` column (rows of merged shards keep their
+    own), else the run's ``label`` (runs from before that column)."""
+    known = {}
+    if "machine" in cases.columns and cases["machine"].notna().any():
+        rows = cases[cases["machine"].notna()]
+        known = dict(zip(zip(rows["case_id"], rows["repeat"], strict=True), rows["machine"], strict=True))
+    values = [known.get((c, r), label) for c, r in zip(df["case_id"], df["repeat"], strict=True)] \
+        if known and "case_id" in df.columns and "repeat" in df.columns else [label] * len(df)
+    return pd.Series(values, index=df.index, dtype="string")
 
 
 def fill_labels(cases: pd.DataFrame) -> pd.DataFrame:

@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from harness.collectors import cpu_estimate, phases, proc
-
-if TYPE_CHECKING:
-    from harness.collectors.session import MeasurementSession
+from harness.collectors.readings import Readings
 
 NAN = math.nan
 SPLIT_ESTIMATE = ("no idle/dynamic split for an estimate: it charges only the benchmark's own "
@@ -44,16 +42,16 @@ def _nanmean(xs: list[float]) -> float:
     return sum(xs) / len(xs) if xs else NAN
 
 
-def uuids(s: MeasurementSession) -> list[str]:
-    return [g.uuid for g in s.plan.gpu.device.gpus] if s.plan.gpu else []
+def uuids(s: Readings) -> list[str]:
+    return s.plan.gpu_uuids
 
 
-def cpu_kind(s: MeasurementSession) -> str:
+def cpu_kind(s: Readings) -> str:
     label = getattr(s.plan.cpu, "label", "")
     return "measured" if label == "rapl" else "estimated" if label.startswith("estimate") else ""
 
 
-def cpu_stuck(s: MeasurementSession) -> str:
+def cpu_stuck(s: Readings) -> str:
     """Why the RAPL figure is void (a package or DRAM zone that never advanced), or ''."""
     if getattr(s.plan.cpu, "name", "") != "rapl":
         return ""
@@ -66,7 +64,7 @@ def cpu_stuck(s: MeasurementSession) -> str:
     return ""
 
 
-def gpu_stuck(s: MeasurementSession) -> str:
+def gpu_stuck(s: Readings) -> str:
     if s.plan.gpu is None:
         return ""
     for g in s.plan.gpu.device.gpus:
@@ -76,19 +74,19 @@ def gpu_stuck(s: MeasurementSession) -> str:
     return ""
 
 
-def cpu_energy(s: MeasurementSession, pairs: list[phases.Pair]) -> float:
+def cpu_energy(s: Readings, pairs: list[phases.Pair]) -> float:
     if s.plan.cpu is None or cpu_stuck(s):
         return NAN
     return phases.total(s, pairs, "cpu_j")
 
 
-def gpu_energy(s: MeasurementSession, pairs: list[phases.Pair]) -> float:
+def gpu_energy(s: Readings, pairs: list[phases.Pair]) -> float:
     if s.plan.gpu is None or s.plan.gpu.failed or gpu_stuck(s):
         return NAN
     return sum(phases.total(s, pairs, f"{u}|j") for u in uuids(s))
 
 
-def combine(s: MeasurementSession, cpu_j: float, gpu_j: float) -> tuple[float, str, str]:
+def combine(s: Readings, cpu_j: float, gpu_j: float) -> tuple[float, str, str]:
     """(energy_j, energy_source, energy_reason) from the CPU and GPU parts."""
     kind = cpu_kind(s)
     if not _finite(cpu_j):
@@ -101,7 +99,7 @@ def combine(s: MeasurementSession, cpu_j: float, gpu_j: float) -> tuple[float, s
     return cpu_j + gpu_j, "measured" if kind == "measured" else "mixed", ""
 
 
-def _bounds(s: MeasurementSession, energy: float) -> tuple[float, float]:
+def _bounds(s: Readings, energy: float) -> tuple[float, float]:
     tdp = s.plan.tdp
     if not _finite(energy):
         return NAN, NAN
@@ -110,7 +108,7 @@ def _bounds(s: MeasurementSession, energy: float) -> tuple[float, float]:
     return energy * tdp.low_factor, energy * tdp.high_factor
 
 
-def _rapl_columns(s: MeasurementSession, pairs: list[phases.Pair], energy: float) -> dict[str, Any]:
+def _rapl_columns(s: Readings, pairs: list[phases.Pair], energy: float) -> dict[str, Any]:
     cpu = s.plan.cpu
     a, b = s.snapshots[s.start_index], s.snapshots[s.stop_index]
     detail = cpu.zones_detail(a.values, b.values)
@@ -137,7 +135,7 @@ def _round(x: float) -> float | None:
     return round(x, 6) if _finite(x) else None
 
 
-def cpu_columns(s: MeasurementSession, pairs: list[phases.Pair], window: float) -> dict[str, Any]:
+def cpu_columns(s: Readings, pairs: list[phases.Pair], window: float) -> dict[str, Any]:
     cpu = s.plan.cpu
     if cpu is None:
         return {"cpu_energy_j": NAN, "cpu_energy_source": "unavailable", "cpu_energy_reason": s.plan.cpu_reason,
@@ -162,14 +160,14 @@ def cpu_columns(s: MeasurementSession, pairs: list[phases.Pair], window: float) 
     return out
 
 
-def _idle(s: MeasurementSession, key: str, estimated: bool) -> float:
+def _idle(s: Readings, key: str, estimated: bool) -> float:
     idle = s.config.idle or {}
     if key == "cpu_power_w" and float(idle.get("cpu_power_estimated", 0.0)) != float(estimated):
         return NAN  # idle measured by another source: not comparable
     return float(idle.get(key, NAN))
 
 
-def memory_columns(s: MeasurementSession, pairs: list[phases.Pair], window: float) -> dict[str, Any]:
+def memory_columns(s: Readings, pairs: list[phases.Pair], window: float) -> dict[str, Any]:
     """A labelled estimate of memory power (Green Algorithms: W per GiB resident), estimate mode only."""
     if cpu_kind(s) != "estimated":
         why = "measured by RAPL (dram zones, in cpu_energy_j)" if cpu_kind(s) == "measured" else "no CPU figure"
@@ -181,7 +179,7 @@ def memory_columns(s: MeasurementSession, pairs: list[phases.Pair], window: floa
     return {"memory_energy_j": energy, "memory_energy_source": "estimate_generic"}
 
 
-def gpu_columns(s: MeasurementSession, pairs: list[phases.Pair], window: float) -> dict[str, Any]:
+def gpu_columns(s: Readings, pairs: list[phases.Pair], window: float) -> dict[str, Any]:
     gpu = s.plan.gpu
     if gpu is None:
         return {"gpu_count": s.plan.gpu_count, "gpu_energy_j": NAN, "gpu_energy_source": "unavailable",
@@ -210,8 +208,8 @@ def _gpu_sum(values: dict[str, float], ids: list[str], key: str) -> float:
     return sum(values.get(f"{u}|{key}", NAN) for u in ids) if ids else NAN
 
 
-def _gpu_detail(s: MeasurementSession, pairs: list[phases.Pair], uuid: str, window: float) -> dict[str, Any]:
-    gpu = next(g for g in s.plan.gpu.device.gpus if g.uuid == uuid)
+def _gpu_detail(s: Readings, pairs: list[phases.Pair], uuid: str, window: float) -> dict[str, Any]:
+    gpu = s.plan.gpu_by_uuid(uuid)
     snaps = [s.snapshots[k] for k in phases.indices(s, pairs)]
     series = {k: [sn.values.get(f"{uuid}|{k}", NAN) for sn in snaps] for k in ("w", "util", "mem", "temp", "sm_mhz")}
     energy = phases.total(s, pairs, f"{uuid}|j")
@@ -226,7 +224,7 @@ def _gpu_detail(s: MeasurementSession, pairs: list[phases.Pair], uuid: str, wind
     return {"index": gpu.index, "name": gpu.name, "source": source, **{k: _round(v) for k, v in vals.items()}}
 
 
-def process_columns(s: MeasurementSession, pairs: list[phases.Pair], window: float) -> dict[str, Any]:
+def process_columns(s: Readings, pairs: list[phases.Pair], window: float) -> dict[str, Any]:
     """CPU utilisation and whose energy: the benchmark's share of the machine's busy CPU time."""
     if not s.plan.sources:
         return {}

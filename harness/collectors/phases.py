@@ -12,10 +12,8 @@ Counters that did not advance at all while the session ran are found here too
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from harness.collectors.session import MeasurementSession
+from harness.collectors.readings import Readings
 
 NAN = math.nan
 Pair = tuple[int, int]  # snapshot indices (start, end) of one interval
@@ -25,7 +23,7 @@ Pair = tuple[int, int]  # snapshot indices (start, end) of one interval
 STUCK_AFTER_S = {"rapl": 0.1, "nvml_counter": 1.0}
 
 
-def intervals(s: MeasurementSession, phase: str, after: int | None = None, until: int | None = None) -> list[Pair]:
+def intervals(s: Readings, phase: str, after: int | None = None, until: int | None = None) -> list[Pair]:
     """The intervals of ``phase`` (cut at epoch marks too); with ``after``/``until``, those inside
     (after, until] by end index."""
     starts = dict(s.bounds)
@@ -42,24 +40,24 @@ def intervals(s: MeasurementSession, phase: str, after: int | None = None, until
     return pairs
 
 
-def duration(s: MeasurementSession, pairs: list[Pair]) -> float:
+def duration(s: Readings, pairs: list[Pair]) -> float:
     """Seconds covered by the intervals (0 when there are none)."""
     return sum(s.snapshots[j].t - s.snapshots[i].t for i, j in pairs)
 
 
-def total(s: MeasurementSession, pairs: list[Pair], key: str) -> float:
+def total(s: Readings, pairs: list[Pair], key: str) -> float:
     """Sum over the intervals of the change of cumulative ``key``; NaN when none or unknown."""
     if not pairs:
         return NAN
     return sum(s.snapshots[j].values.get(key, NAN) - s.snapshots[i].values.get(key, NAN) for i, j in pairs)
 
 
-def indices(s: MeasurementSession, pairs: list[Pair]) -> list[int]:
+def indices(s: Readings, pairs: list[Pair]) -> list[int]:
     """Snapshot indices that close a moment inside the intervals (for peaks and means)."""
     return sorted({k for i, j in pairs for k in range(i + 1, j + 1)})
 
 
-def stuck(s: MeasurementSession, key: str, source: str) -> str:
+def stuck(s: Readings, key: str, source: str) -> str:
     """A reason when cumulative ``key`` did not move at all over the whole session, else ''."""
     first, last = s.snapshots[s.start_index], s.snapshots[s.stop_index]
     span = last.t - first.t

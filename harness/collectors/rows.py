@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from harness.collectors import derive, phases
-
-if TYPE_CHECKING:
-    from harness.collectors.session import MeasurementSession, Snapshot
+from harness.collectors.readings import Readings, Snapshot
 
 NAN = math.nan
 
 
-def _flags(s: MeasurementSession, window: float) -> str | None:
+def _flags(s: Readings, window: float) -> str | None:
     flags = []
     for part, src in (("cpu", s.plan.cpu), ("gpu", s.plan.gpu)):
         if src is not None and window < 10 * src.update_s * (1 - 1e-9):
@@ -21,14 +19,14 @@ def _flags(s: MeasurementSession, window: float) -> str | None:
     return "short_window: " + ", ".join(flags) if flags else None
 
 
-def _phase_energy(s: MeasurementSession, phase: str) -> float:
+def _phase_energy(s: Readings, phase: str) -> float:
     pairs = phases.intervals(s, phase)
     if not pairs:
         return NAN
     return derive.combine(s, derive.cpu_energy(s, pairs), derive.gpu_energy(s, pairs))[0]
 
 
-def case_columns(s: MeasurementSession, samples_trained: int, epochs: int, target_epoch: int | None,
+def case_columns(s: Readings, samples_trained: int, epochs: int, target_epoch: int | None,
                  phase: str = "train") -> dict[str, Any]:
     """The cases-row columns; the energy figures cover the intervals of ``phase``."""
     pairs = phases.intervals(s, phase)
@@ -62,7 +60,7 @@ def _finite(x: Any) -> bool:
     return x is not None and not (isinstance(x, float) and math.isnan(x))
 
 
-def _power_max(s: MeasurementSession, pairs: list[phases.Pair]) -> float:
+def _power_max(s: Readings, pairs: list[phases.Pair]) -> float:
     if s.plan.cpu is None or derive.cpu_stuck(s):
         return NAN
     snaps = s.snapshots[s.start_index: s.stop_index + 1]
@@ -72,7 +70,7 @@ def _power_max(s: MeasurementSession, pairs: list[phases.Pair]) -> float:
     return max(vals) if vals else NAN
 
 
-def epoch_columns(s: MeasurementSession) -> dict[int, dict[str, Any]]:
+def epoch_columns(s: Readings) -> dict[int, dict[str, Any]]:
     """Per epoch: its training updates' energy, the cumulative training energy, its evaluation's energy."""
     out: dict[int, dict[str, Any]] = {}
     prev = s.start_index
@@ -93,7 +91,7 @@ def epoch_columns(s: MeasurementSession) -> dict[int, dict[str, Any]]:
     return out
 
 
-def min_dt(s: MeasurementSession, update_s: float) -> float:
+def min_dt(s: Readings, update_s: float) -> float:
     return max(10 * update_s, 0.5 * s.plan.sample_period_s)
 
 
@@ -109,7 +107,7 @@ def trailing_rates(snaps: list[Snapshot], key: str, dt_min: float, scale: float 
     return out
 
 
-def sample_rows(s: MeasurementSession) -> list[dict[str, Any]]:
+def sample_rows(s: Readings) -> list[dict[str, Any]]:
     """The time series from the session's start (compile phase first, when measured) to its stop."""
     if not s.plan.sources:
         return []  # collectors disabled: no time series

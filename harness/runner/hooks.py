@@ -93,18 +93,18 @@ class MeteredHooks:
         self.inner = inner
         self.meter = meter or WindowMeter()
 
-    def on_window_start(self) -> None:
-        self.inner.on_window_start()
+    def on_window_start(self, at: float | None = None) -> None:
+        self.inner.on_window_start(**_at(at))
         self.meter.enter("host")
 
-    def on_epoch_end(self, epoch: int) -> None:
-        self.inner.on_epoch_end(epoch)
+    def on_epoch_end(self, epoch: int, at: float | None = None) -> None:
+        self.inner.on_epoch_end(epoch, **_at(at))
         self.meter.enter("host")
 
     def after_steps(self, total_steps: int) -> None:
         self.inner.after_steps(total_steps)
 
-    def on_phase(self, phase: str) -> None:
+    def on_phase(self, phase: str, at: float | None = None) -> None:
         """The same phases as the collectors' energy window: train CPU time = the train intervals.
 
         The collectors' reading is innermost around a train segment (taken last when it
@@ -113,9 +113,9 @@ class MeteredHooks:
         0.1-1 ms of CPU per edge)."""
         if phase == "train":
             self.meter.enter(phase)
-            self.inner.on_phase(phase)
+            self.inner.on_phase(phase, **_at(at))
         else:
-            self.inner.on_phase(phase)
+            self.inner.on_phase(phase, **_at(at))
             self.meter.enter(phase)
 
     def on_window_end(self) -> None:
@@ -124,3 +124,33 @@ class MeteredHooks:
 
     def finish(self, row: dict, result: Any, examples: int, epochs: int, target_epoch: int | None) -> None:
         self.inner.finish(row, result, examples, epochs, target_epoch)
+
+    def __getattr__(self, name: str) -> Any:  # e.g. CollectorHooks.disabled
+        return getattr(self.inner, name)
+
+
+class ClusterMeters:
+    """The supervisor's meters of a multi-process case, driven by the forwarded window events.
+
+    ``all`` covers every process of the case (its contention figures subtract
+    all of them from the machine's busy time); ``each`` has one meter per
+    process, for the processes that do not measure themselves (servers). Read
+    by the supervisor, so each edge is up to a poll period (~20 ms) late.
+    """
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        from harness.collectors.perf import PerfCounters
+
+        off = PerfCounters.unavailable("counted only in the process that trains (perf_event_open of this process)")
+        self.all = WindowMeter(tuple(pids.values()), counters=off)
+        self.each = {name: WindowMeter((pid,), counters=off) for name, pid in pids.items()}
+
+    def enter(self, phase: str | None) -> None:
+        self.all.enter(phase)
+        for meter in self.each.values():
+            meter.enter(phase)
+
+
+def _at(at: float | None) -> dict[str, float]:
+    """``at`` for hooks that place a boundary seen late (the cluster supervisor's); engines pass none."""
+    return {} if at is None else {"at": at}

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
+from harness.case_filters import parse_filters, selected
 from harness.components.devices import DeviceConfig, device_config
 from harness.components.strategies import replicas_needed
-from harness.errors import SuiteError
-from harness.suite import CASE_KEYS, KNOWN_DATASET_SIZES, Case
-from harness.suite_keys import suggest
+from harness.runner.estimate import Estimator
+from harness.runner.shards import Assignment, ShardSpec, assign, parse_shard_text
+from harness.suite import KNOWN_DATASET_SIZES, Case
 
 # pessimistic examples/s per engine on a small CPU, for default time limits only
 _RATE_GUESS = {"fast": 30_000, "keras_fit": 10_000, "eager": 3_000}
@@ -27,47 +27,48 @@ class Task:
         return f"{self.case.case_id}-{self.repeat}"
 
 
-def parse_filters(filters: list[str] | None) -> dict[str, set[str]]:
-    """``["optimizer=adam,sgd", "engine=fast"]`` -> {axis: accepted values}."""
-    out: dict[str, set[str]] = {}
-    for f in filters or []:
-        key, sep, values = f.partition("=")
-        key = key.strip()
-        if not sep or not values:
-            raise SuiteError("--filter", f, "expected AXIS=VALUE[,VALUE...], e.g. optimizer=adam,sgd")
-        if key not in CASE_KEYS:
-            raise SuiteError("--filter", key, f"unknown axis; {suggest(key, list(CASE_KEYS))}")
-        out.setdefault(key, set()).update(v.strip() for v in values.split(","))
-    return out
-
-
-def selected(case: Case, filters: dict[str, set[str]]) -> bool:
-    for key, wanted in filters.items():
-        v = getattr(case, key)
-        names = {str(v.get("label")), v["name"]} if isinstance(v, dict) else {str(v)}
-        if not names & wanted:
-            return False
-    return True
-
-
 def parse_shard(shard: str | None) -> tuple[int, int] | None:
     if not shard:
         return None
-    try:
-        i, n = (int(x) for x in shard.split("/"))
-    except ValueError:
-        raise SuiteError("--shard", shard, "expected I/N with 1 <= I <= N, e.g. 2/4") from None
-    if not 1 <= i <= n:
-        raise SuiteError("--shard", shard, "expected I/N with 1 <= I <= N, e.g. 2/4")
-    return i, n
+    spec = parse_shard_text(shard)
+    return spec.index, spec.count
+
+
+def shard_assignment(cases: list[Case], count: int, *, repeats: int | None = None,
+                     estimator: Estimator | None = None) -> Assignment:
+    """The balanced assignment of ``cases`` (already filtered) to ``count`` shards (see runner.shards)."""
+    est = estimator or Estimator()
+    cost = {c.case_id: (repeats or c.repeats) * est.per_run_s(c) for c in cases}
+    return assign(cases, count, cost)
+
+
+def shard_record(cases: list[Case], spec: ShardSpec, *, filters: list[str] | None = None,
+                 repeats: int | None = None, estimator: Estimator | None = None) -> dict[str, Any]:
+    """What a shard's run.json says about its shard: index, count, source, assignment hash, its cases."""
+    flt = parse_filters(filters)
+    est = estimator or Estimator()
+    chosen = [c for c in cases if selected(c, flt)]
+    a = shard_assignment(chosen, spec.count, repeats=repeats, estimator=est)
+    return {"index": spec.index, "count": spec.count, "text": spec.text, "source": spec.source,
+            "variables": dict(spec.variables), "assignment_sha256": a.sha256, "balance": est.source,
+            "estimated_s": a.loads[spec.index - 1], "estimated_loads_s": list(a.loads),
+            "case_ids": sorted(a.cases_of(spec.index))}
 
 
 def make_tasks(cases: list[Case], *, filters: list[str] | None = None, shard: str | None = None,
-               repeats: int | None = None) -> list[Task]:
-    """Tasks grouped by worker configuration, repeats interleaved (all cases once, then again)."""
+               repeats: int | None = None, estimator: Estimator | None = None,
+               only: set[str] | None = None) -> list[Task]:
+    """Tasks grouped by worker configuration, repeats interleaved (all cases once, then again).
+
+    ``shard`` ("I/N") keeps the cases the balanced assignment gives shard I;
+    ``only`` keeps the cases with these ids (a resumed shard's recorded share).
+    """
     flt = parse_filters(filters)
+    chosen = [c for c in cases if selected(c, flt) and (only is None or c.case_id in only)]
     sh = parse_shard(shard)
-    chosen = [c for i, c in enumerate(cases) if selected(c, flt) and (sh is None or i % sh[1] == sh[0] - 1)]
+    if sh is not None:
+        mine = shard_assignment(chosen, sh[1], repeats=repeats, estimator=estimator).cases_of(sh[0])
+        chosen = [c for c in chosen if c.case_id in mine]
     groups: dict[DeviceConfig, list[Case]] = {}
     for c in chosen:
         groups.setdefault(worker_key(c), []).append(c)
@@ -92,27 +93,3 @@ def time_limit_s(case: Case, override: float | None = None) -> float:
     n = case.dataset["params"].get("n_train") or KNOWN_DATASET_SIZES.get(case.dataset["name"], 60000)
     guess = n * case.epochs / _RATE_GUESS.get(case.engine, 3_000)
     return BASE_LIMIT_S + 10 * guess
-
-
-def validate_cli_options(args: Any) -> None:
-    """`harness run`'s options: ranges and conflicts, as SuiteError (exit 2) before anything runs."""
-    def positive(flag: str, value: float | None, strict: bool = True) -> None:
-        if value is not None and (not math.isfinite(value) or value < 0 or (strict and value == 0)):
-            raise SuiteError(flag, str(value), f"must be a finite number {'>' if strict else '>='} 0")
-
-    if args.repeats is not None and args.repeats < 1:
-        raise SuiteError("--repeats", str(args.repeats), "must be >= 1")
-    positive("--time-limit", args.time_limit)
-    positive("--tdp", args.tdp)
-    threads = getattr(args, "tdp_threads", None)
-    if threads is not None and threads < 1:
-        raise SuiteError("--tdp-threads", str(threads), "must be an integer >= 1")
-    positive("--idle-baseline", args.idle_baseline, strict=False)
-    if args.resume:
-        given = [flag for flag, v in (("SUITE", args.suite), ("--filter", args.filter), ("--shard", args.shard),
-                                      ("--repeats", args.repeats is not None),
-                                      ("--collectors", args.collectors is not None)) if v]
-        if given:
-            raise SuiteError("--resume", str(args.resume),
-                             f"conflicts with {', '.join(given)}: a resumed run keeps its suite and its "
-                             "original case selection (only --time-limit may change)")

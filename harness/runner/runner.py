@@ -21,24 +21,22 @@ import signal
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from harness.components import strategies
-from harness.errors import EXIT_INTERRUPTED, HarnessError, ResultsError, SuiteError
+from harness.errors import EXIT_INTERRUPTED, HarnessError, ResultsError, SuiteError, UsageError
 from harness.results import store
+from harness.runner.collector_setup import collector_config, idle_baseline
 from harness.runner.execute import base_row
-from harness.runner.metadata import (
-    collector_config,
-    idle_baseline,
-    new_run_dir,
-    restore_options,
-    run_metadata,
-)
+from harness.runner.exits import signal_name
+from harness.runner.options import RunOptions, restore_options
 from harness.runner.plan import Task, make_tasks, time_limit_s, worker_key
-from harness.runner.worker import WorkerPool, signal_name
+from harness.runner.pool import WorkerPool
+from harness.runner.run_folder import new_run_dir
+from harness.runner.run_record import run_metadata
 from harness.suite import Suite, parse_suite
 
 log = logging.getLogger(__name__)
@@ -53,24 +51,6 @@ class Interrupted(HarnessError):
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 PREFLIGHT_TIMEOUT_S = 600.0
 TABLE_REFRESH_S = 5.0
-
-
-@dataclass
-class RunOptions:
-    results_dir: Path = Path("results")
-    repeats: int | None = None
-    filters: list[str] = field(default_factory=list)
-    shard: str | None = None
-    time_limit_s: float | None = None
-    progress: bool = True
-    collectors: list[str] | None = None  # overrides the suite's list
-    tdp_w: float | None = None
-    tdp_threads: int | None = None  # threads sharing tdp_w (default: the TDP table, else this machine)
-    strict_energy: bool = False  # measured energy only: NaN with a reason where there is no counter
-    idle_baseline_s: float | None = None
-    resume: Path | None = None
-    profile_steps: int | None = None  # updates to capture per profiled case (CLI or suite)
-    profile_skip_steps: int = 0  # updates of the window to let pass before the profiler starts
 
 
 @dataclass
@@ -100,9 +80,15 @@ def _run_suite(suite: Suite | None, opts: RunOptions) -> RunSummary:
         if suite is None or suite.text != meta["suite"]["text"]:  # the run's own suite, never another
             suite = parse_suite(meta["suite"]["text"], meta["suite"].get("abspath") or meta["suite"]["path"])
         restore_options(opts, meta)
-    tasks = make_tasks(suite.cases, filters=opts.filters, shard=opts.shard, repeats=opts.repeats)
+    shard = _shard(suite, opts) if opts.shard and not opts.resume else None
+    only = set(shard["case_ids"]) if shard else opts.shard_cases
+    tasks = make_tasks(suite.cases, filters=opts.filters, repeats=opts.repeats, only=only,
+                       shard=None if only is not None else opts.shard)
+    if not tasks and only is None:
+        raise UsageError("--filter/--shard", "", "no case is selected")
     if not tasks:
-        raise SuiteError(suite.path, "--filter/--shard", "no case is selected")
+        log.warning("shard %s has no case to run (more shards than cases?); it records an empty run",
+                    opts.shard)
     scratch = Path(tempfile.mkdtemp(prefix="harness-preflight-"))
     workers = WorkerPool(scratch, "", collector_config(suite, opts, {}))
     lock: store.RunLock | None = None
@@ -122,6 +108,7 @@ def _run_suite(suite: Suite | None, opts: RunOptions) -> RunSummary:
             run_dir = new_run_dir(Path(opts.results_dir), suite.name)
             lock = store.lock_run(run_dir)
             meta = run_metadata(suite, run_dir, opts)
+            meta["shard"] = shard
         assert meta is not None
         return _execute(suite, todo, done, run_dir, workers, opts, meta)
     except (KeyboardInterrupt, Interrupted):
@@ -148,6 +135,18 @@ def _run_suite(suite: Suite | None, opts: RunOptions) -> RunSummary:
         _keep_logs(scratch, run_dir)
         if lock is not None:
             lock.release()
+
+
+def _shard(suite: Suite, opts: RunOptions) -> dict[str, Any]:
+    """This shard's record for run.json (its cases among the balanced assignment of all of them)."""
+    from harness.runner.estimate import Estimator, from_run
+    from harness.runner.plan import shard_record
+    from harness.runner.shards import ShardSpec, parse_shard_text
+
+    spec = parse_shard_text(opts.shard)
+    spec = ShardSpec(spec.index, spec.count, opts.shard_source, opts.shard_variables)
+    est = from_run(opts.balance_from, suite.cases) if opts.balance_from else Estimator()
+    return shard_record(suite.cases, spec, filters=opts.filters, repeats=opts.repeats, estimator=est)
 
 
 def _keep_logs(scratch: Path, run_dir: Path | None) -> None:
