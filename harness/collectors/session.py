@@ -150,6 +150,7 @@ class MeasurementSession:
         return index
 
     def _take(self, next_phase: str | None = None, at: float | None = None) -> int:
+        asked = self.clock()  # before waiting for a sampler tick in progress
         with self._lock:
             t = self.clock()
             values: dict[str, float] = {}
@@ -157,6 +158,8 @@ class MeasurementSession:
                 values.update(source.read(t))
             if next_phase == "train" and self.phase != "train":
                 t = self.clock()  # a train interval opens after this reading: its cost stays outside
+            elif next_phase is not None and self.phase == "train" and self.snapshots:
+                t = max(asked, self.snapshots[-1].t)  # it closed when asked, not when the lock was free
             if at is not None and self.snapshots:  # never before the previous snapshot
                 t = max(min(at, t), self.snapshots[-1].t)
             self.snapshots.append(Snapshot(t, self.phase, values))
