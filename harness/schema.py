@@ -7,7 +7,7 @@ quantities that can be missing carry a ``*_source`` companion, and missing is
 NaN plus a reason, never 0.
 
 Files carry :data:`SCHEMA_VERSION` in their parquet metadata; readers refuse a
-version they do not know (see :mod:`harness.results.store`).
+version they do not know and rename older ones' columns (:mod:`harness.results.store`).
 """
 
 from __future__ import annotations
@@ -17,19 +17,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-SCHEMA_VERSION = 2
-# Older versions this harness still reads, and how their columns were renamed since.
-RENAMED: dict[int, dict[str, dict[str, str]]] = {
-    1: {"epochs": {"learning_rate": "learning_rate_in_force", "steps": "epoch_steps",
-                   "cpu_energy_j": "epoch_cpu_energy_j", "gpu_energy_j": "epoch_gpu_energy_j"}},
-}
+SCHEMA_VERSION = 2  # version 1 is still read: harness.results.store.RENAMED renames its columns
 
-# pandas dtypes used by the schema. Nullable integer/boolean/string so that a
-# missing value stays missing (NA) instead of turning into 0 or "nan".
-FLOAT = "float64"
-INT = "Int64"
-BOOL = "boolean"
-STR = "string"
+# Nullable pandas dtypes: a missing value stays missing (NA) instead of turning into 0 or "nan".
+FLOAT, INT, BOOL, STR = "float64", "Int64", "boolean", "string"
 
 
 @dataclass(frozen=True)
@@ -40,11 +31,14 @@ class Column:
     dtype: str
     unit: str
     doc: str
-    better: str = ""  # "lower" / "higher": a metric `harness compare` and `history` can gate on
+    better: str = ""  # "lower" / "higher": a metric `harness compare` / `history` can gate on
+
+
+LOWER, HIGHER = "lower", "higher"
 
 
 def _cols(*specs: tuple[str, ...]) -> dict[str, Column]:
-    """``(name, dtype, unit, doc[, better])`` tuples -> columns by name."""
+    """Columns from (name, dtype, unit, doc[, better]) tuples."""
     return {spec[0]: Column(*spec) for spec in specs}
 
 
@@ -99,18 +93,18 @@ OUTCOME = _cols(
 )
 
 TIMINGS = _cols(
-    ("wall_s", FLOAT, "s", "whole case inside the worker: setup + compile + train + eval"),
-    ("setup_s", FLOAT, "s", "data loading, model and optimizer construction"),
-    ("compile_s", FLOAT, "s", "tracing and XLA compilation (first call, outside train_s)"),
-    ("train_s", FLOAT, "s", "timed training window (all epochs, excluding evaluation)"),
-    ("eval_s", FLOAT, "s", "test-set evaluations, summed"),
+    ("wall_s", FLOAT, "s", "whole case inside the worker: setup + compile + train + eval", LOWER),
+    ("setup_s", FLOAT, "s", "data loading, model and optimizer construction", LOWER),
+    ("compile_s", FLOAT, "s", "tracing and XLA compilation (first call, outside train_s)", LOWER),
+    ("train_s", FLOAT, "s", "timed training window (all epochs, excluding evaluation)", LOWER),
+    ("eval_s", FLOAT, "s", "test-set evaluations, summed", LOWER),
     ("overhead_s", FLOAT, "s", "time the runner spent on the case beyond wall_s"),
-    ("samples_per_s", FLOAT, "examples/s", "training examples processed / train_s"),
-    ("steps_per_s", FLOAT, "steps/s", "optimizer updates / train_s"),
+    ("samples_per_s", FLOAT, "examples/s", "training examples processed / train_s", HIGHER),
+    ("steps_per_s", FLOAT, "steps/s", "optimizer updates / train_s", HIGHER),
     ("steps", INT, "steps", "optimizer updates in the timed window"),
-    ("step_ms_p50", FLOAT, "ms", "median time per update"),
-    ("step_ms_p90", FLOAT, "ms", "90th percentile time per update"),
-    ("step_ms_p99", FLOAT, "ms", "99th percentile time per update"),
+    ("step_ms_p50", FLOAT, "ms", "median time per update", LOWER),
+    ("step_ms_p90", FLOAT, "ms", "90th percentile time per update", LOWER),
+    ("step_ms_p99", FLOAT, "ms", "99th percentile time per update", LOWER),
     ("step_time_basis", STR, "", "per_step, or per_chunk/K when K updates run per host call"),
     ("retraces", INT, "", "tf.function traces after warm-up (should be 0)"),
 )
@@ -120,14 +114,14 @@ QUALITY = _cols(
     ("final_loss", FLOAT, "", "mean training loss of the last epoch"),
     ("train_accuracy", FLOAT, "fraction", "training accuracy of the last epoch"),
     ("test_loss", FLOAT, "", "test loss after training"),
-    ("test_accuracy", FLOAT, "fraction", "test accuracy after training"),
+    ("test_accuracy", FLOAT, "fraction", "test accuracy after training", HIGHER),
     ("reached_target", BOOL, "", "test accuracy reached target_accuracy at some epoch"),
     ("epochs_to_target", INT, "", "first epoch (1-based) at which the target was reached"),
-    ("time_to_target_s", FLOAT, "s", "cumulative train time at that epoch; NaN if never"),
+    ("time_to_target_s", FLOAT, "s", "cumulative train time at that epoch; NaN if never", LOWER),
 )
 
 MEMORY = _cols(
-    ("peak_rss_bytes", INT, "bytes", "peak resident set size of the worker process"),
+    ("peak_rss_bytes", INT, "bytes", "peak resident set size of the worker process", LOWER),
     ("gpu_mem_peak_bytes", INT, "bytes", "device peak memory reported by TensorFlow"),
 )
 
@@ -136,7 +130,7 @@ COLLECTORS = _cols(
     ("collectors", STR, "", "collectors that ran, comma separated"),
     ("energy_window_s", FLOAT, "s", "time covered by the energy figures: the training updates (train phase)"),
     ("sample_period_s", FLOAT, "s", "background sampling period used (shortened when a counter could wrap)"),
-    ("cpu_energy_j", FLOAT, "J", "CPU energy of the training updates (packages, + DRAM when measured)"),
+    ("cpu_energy_j", FLOAT, "J", "CPU energy of the training updates (packages, + DRAM when measured)", LOWER),
     ("cpu_energy_low_j", FLOAT, "J", "low bound: = cpu_energy_j when measured, the estimate's low end"),
     ("cpu_energy_high_j", FLOAT, "J", "high bound: = cpu_energy_j when measured, the estimate's high end"),
     ("cpu_energy_source", STR, "", "rapl, estimate_tdp, estimate_generic or unavailable"),
@@ -154,7 +148,7 @@ COLLECTORS = _cols(
     ("cpu_dynamic_energy_j", FLOAT, "J", "cpu_energy_j - idle power x window (measured only)"),
     ("cpu_dynamic_reason", STR, "", "why the idle/dynamic split is missing"),
     ("gpu_count", INT, "", "GPUs measured"),
-    ("gpu_energy_j", FLOAT, "J", "GPU energy in the window, summed over GPUs"),
+    ("gpu_energy_j", FLOAT, "J", "GPU energy in the window, summed over GPUs", LOWER),
     ("gpu_energy_source", STR, "", "nvml_counter, nvml_power or unavailable"),
     ("gpu_energy_reason", STR, "", "why the GPU energy is missing"),
     ("gpu_power_mean_w", FLOAT, "W", "mean GPU power, summed over GPUs"),
@@ -166,7 +160,7 @@ COLLECTORS = _cols(
     ("gpu_temp_max_c", FLOAT, "degC", "highest GPU temperature"),
     ("gpu_sm_clock_mean_mhz", FLOAT, "MHz", "mean SM clock"),
     ("gpu_details", STR, "", "per-GPU figures, JSON (by UUID)"),
-    ("energy_j", FLOAT, "J", "cpu_energy_j + energy of the GPUs the case used; NaN if any is unknown"),
+    ("energy_j", FLOAT, "J", "cpu_energy_j + energy of the GPUs the case used; NaN if any is unknown", LOWER),
     ("energy_source", STR, "", "measured, estimated, mixed or unavailable"),
     ("energy_reason", STR, "", "why energy_j is missing (which device's energy is unknown)"),
     ("energy_low_j", FLOAT, "J", "low bound of energy_j (estimates' low end)"),
@@ -176,9 +170,9 @@ COLLECTORS = _cols(
     ("memory_energy_j", FLOAT, "J", "estimated memory energy (W/GiB x resident memory), not in energy_j"),
     ("memory_energy_source", STR, "", "estimate_generic, or unavailable: reason"),
     ("benchmark_cpu_share", FLOAT, "fraction", "benchmark processes' share of the machine's busy CPU time"),
-    ("energy_per_sample_j", FLOAT, "J/example", "energy_j / examples trained"),
-    ("energy_per_epoch_j", FLOAT, "J/epoch", "energy_j / epochs"),
-    ("energy_to_target_j", FLOAT, "J", "energy up to the epoch that reached the target"),
+    ("energy_per_sample_j", FLOAT, "J/example", "energy_j / examples trained", LOWER),
+    ("energy_per_epoch_j", FLOAT, "J/epoch", "energy_j / epochs", LOWER),
+    ("energy_to_target_j", FLOAT, "J", "training energy up to the epoch that reached the target", LOWER),
     ("energy_window_flag", STR, "", "short_window when shorter than 10x the source update period"),
     ("process_cpu_util_pct", FLOAT, "%", "worker CPU time / wall time / cores"),
     ("system_cpu_util_pct", FLOAT, "%", "whole-system CPU utilisation"),
@@ -394,3 +388,13 @@ def _cast(series: pd.Series, dtype: str) -> pd.Series:
 def units(table: str) -> dict[str, str]:
     """Column name -> unit, for reports."""
     return {name: col.unit for name, col in TABLES[table].items()}
+
+
+def directions(table: str = "cases") -> dict[str, str]:
+    """Column name -> "lower" / "higher" for the columns declared as metrics (which way is better)."""
+    return {name: col.better for name, col in TABLES[table].items() if col.better}
+
+
+def flag_columns(table: str = "cases") -> list[str]:
+    """Columns that mark a row as suspect: ``*_flag`` (a short energy window...) and ``contended``."""
+    return [name for name in TABLES[table] if name.endswith("_flag") or name == "contended"]

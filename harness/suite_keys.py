@@ -21,7 +21,7 @@ SUITE_KEYS = {
     "strict_energy",
     "target_accuracy", "time_limit_s", "profile_steps",
 }
-TOP_KEYS = {"suite", "defaults", "matrix", "exclude", "include", "cluster"}
+TOP_KEYS = {"suite", "defaults", "matrix", "exclude", "include", "cluster", "gate"}
 
 
 def _distance(a: str, b: str) -> int:
@@ -224,3 +224,17 @@ def _settings(f: str, raw: dict) -> dict[str, Any]:
     if "strict_energy" in raw:
         s["strict_energy"] = _bool(f, "suite.strict_energy", raw["strict_energy"])
     return s
+
+
+def check_gate(f: str, raw: object) -> dict[str, Any]:
+    """The suite's ``[gate]`` table (what ``harness compare`` gates on), validated before anything runs."""
+    from harness.analysis.gates import (  # lazy: the suite layer stays light
+        GateError,
+        check_gate_table,
+    )
+
+    try:
+        return check_gate_table(raw)
+    except GateError as exc:
+        key, _, message = str(exc).partition(": ")
+        raise SuiteError(f, key, message) from None

@@ -158,7 +158,7 @@ MARKDOWN_COLUMNS: dict[str, tuple[str, ...]] = {
                "gpu_energy_source", "energy_j", "energy_low_j", "energy_high_j", "energy_source",
                "energy_per_sample_j", "energy_to_target_j", "carbon_g", "cost", "energy_flag"),
     "learning_rates": ("series", "epoch", "cases", "learning_rate_in_force_median"),
-    "profile_ratios": ("problem", "solver", "time_to_target_s", "ratio"),
+    "profile_ratios": ("problem", "solver", "repeats", "time_to_target_s", "ratio"),
 }
 
 
