@@ -53,6 +53,7 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
     res.initial_loss = float(evaluate(x, y)[0])
 
     state = snapshot(model, optimizer)
+    hooks.on_phase("compile")
     t0 = time.perf_counter_ns()
     chunk(tf.constant(epoch_permutation(len(spec.x_train), spec.seed, 0)), tf.constant(0), tf.constant(1))[0].numpy()
     evaluate(xt, yt)[0].numpy()
@@ -62,6 +63,7 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
 
     hooks.on_window_start()
     for epoch in range(1, spec.epochs + 1):
+        hooks.on_phase("train")
         e0 = time.perf_counter_ns()
         perm = tf.constant(epoch_permutation(len(spec.x_train), spec.seed, epoch))
         loss_sum = correct = 0.0

@@ -126,7 +126,7 @@ def _train(case: Case, repeat: int, state: WorkerState, row: dict, result: CaseR
             opt = keras.optimizers.LossScaleOptimizer(opt)
     row["setup_s"] = (time.perf_counter_ns() - s0) / 1e9
 
-    hooks = (state.hooks_factory or CollectorHooks)(state.collector_config, case.device, case.collectors)
+    hooks = (state.hooks_factory or CollectorHooks)(state.collector_config, case.device, case.collectors, replicas)
     if case.profile:
         from harness.profiling.worker import profiler_hooks
 

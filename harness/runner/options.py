@@ -19,6 +19,8 @@ class RunOptions:
     progress: bool = True
     collectors: list[str] | None = None  # overrides the suite's list
     tdp_w: float | None = None
+    tdp_threads: int | None = None  # threads sharing tdp_w (default: the TDP table, else this machine)
+    strict_energy: bool = False  # measured energy only: NaN with a reason where there is no counter
     idle_baseline_s: float | None = None
     resume: Path | None = None
     profile_steps: int | None = None  # updates to capture per profiled case (CLI or suite)
