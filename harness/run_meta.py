@@ -16,6 +16,7 @@ Versions (``meta_version``; files without it are version 1):
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -24,13 +25,26 @@ from typing import Any
 from harness.errors import ResultsError
 from harness.schema import SCHEMA_VERSION
 
-RUN_META_VERSION = 2
-STATUSES = ("running", "complete", "interrupted", "failed")
+RUN_META_VERSION = 3
+STATUSES = ("running", "complete", "interrupted", "failed", "partial")
 
 
 def _known(cls: type, doc: Mapping[str, Any]) -> dict[str, Any]:
-    names = {f.name for f in dataclasses.fields(cls)}
+    names = {f.name for f in dataclasses.fields(cls)} - {"extra"}
     return {k: v for k, v in doc.items() if k in names}
+
+
+def part_of(cls: type, raw: Any) -> Any:
+    """A part of run.json from its JSON object; keys the part does not declare go to its ``extra``."""
+    if not isinstance(raw, Mapping):
+        return cls()
+    known = _known(cls, raw)
+    return cls(**known, extra={k: v for k, v in raw.items() if k not in known})
+
+
+def _flat(part: Any) -> dict[str, Any]:
+    doc = dataclasses.asdict(part)
+    return {**doc.pop("extra"), **doc}
 
 
 @dataclass
@@ -48,6 +62,7 @@ class Machine:
     memory_bytes: int | None = None
     gpus: list[dict[str, Any]] | None = None  # None: not recorded; []: none found
     gpu_driver: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -60,6 +75,7 @@ class GitInfo:
     commit: str | None = None
     dirty: bool | None = None
     branch: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -73,6 +89,7 @@ class SuiteRecord:
     sha256: str = ""
     text: str = ""
     settings: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -88,6 +105,8 @@ class OptionsRecord:
     idle_baseline_s: float | None = None
     profile_steps: int | None = None
     profile_skip_steps: int = 0
+    balance_from: str | None = None  # a previous run whose durations balanced the shards
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -110,15 +129,41 @@ class RunMeta:
     idle_baseline: dict[str, float] | None = None  # measured idle power (W) per source
     worker_runtime: dict[str, Any] | None = None  # TensorFlow build and threads as a worker saw them
     error: str | None = None  # why a failed run stopped
+    shard: dict[str, Any] | None = None  # this shard's index, count, source, case_ids, assignment_sha256...
+    worker_policy: dict[str, Any] | None = None  # the worker recycling policy (max_cases, max_rss_mib)
+    merged: dict[str, Any] | None = None  # a merged run: when, from how many shards, what is missing
+    shards: list[dict[str, Any]] | None = None  # a merged run: one entry per shard merged
     schema_version: int = SCHEMA_VERSION
     meta_version: int = RUN_META_VERSION
     extra: dict[str, Any] = field(default_factory=dict)  # keys this version does not know, kept as they are
 
     def to_dict(self) -> dict[str, Any]:
         """run.json's JSON object (``extra`` keys merged back at the top level)."""
-        doc = dataclasses.asdict(self)
-        extra = doc.pop("extra")
-        return {**extra, **doc}
+        doc = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "extra"}
+        for key in _PARTS:
+            doc[key] = _flat(doc[key])
+        for key in ("merged", "shards"):  # only a merged run has them
+            if doc[key] is None:
+                del doc[key]
+        return copy.deepcopy({**self.extra, **doc})  # shares nothing with the record
+
+    # read-only mapping access, as run.json's JSON object (parts as plain dicts), for readers that
+    # take run.json whichever way they got it (``meta.get("shard")``, ``meta["suite"]["text"]``)
+    def __getitem__(self, key: str) -> Any:
+        if key != "extra" and key in _FIELDS:
+            value = getattr(self, key)
+            return _flat(value) if key in _PARTS else value
+        return self.extra[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            value = self[key]
+        except KeyError:
+            return default
+        return default if value is None and key in ("merged", "shards") else value
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and ((key in _FIELDS and key != "extra") or key in self.extra)
 
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any], source: str = "run.json") -> RunMeta:
@@ -139,19 +184,25 @@ class RunMeta:
 
     @classmethod
     def _build(cls, doc: dict[str, Any]) -> RunMeta:
-        parts = {"machine": Machine, "git": GitInfo, "suite": SuiteRecord, "options": OptionsRecord}
         values = _known(cls, doc)
-        for key, part in parts.items():
-            raw = values.get(key)
-            values[key] = part(**_known(part, raw)) if isinstance(raw, Mapping) else part()
-        names = {f.name for f in dataclasses.fields(cls)}
-        values["extra"] = {k: v for k, v in doc.items() if k not in names}
+        for key, part in _PARTS.items():
+            values[key] = part_of(part, values.get(key))
+        values["extra"] = {k: v for k, v in doc.items() if k not in values}
         return cls(**values)
 
 
+_FIELDS = frozenset(f.name for f in dataclasses.fields(RunMeta))
+_PARTS: dict[str, type] = {"machine": Machine, "git": GitInfo, "suite": SuiteRecord, "options": OptionsRecord}
+
+
 def _v1_to_v2(doc: dict[str, Any]) -> dict[str, Any]:
-    options = {**OptionsRecord().__dict__, **(doc.get("options") or {})}
+    defaults = {k: v for k, v in OptionsRecord().__dict__.items() if k not in ("extra", "balance_from")}
+    options = {**defaults, **(doc.get("options") or {})}
     return {**doc, "options": options, "meta_version": 2}
 
 
-UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
+def _v2_to_v3(doc: dict[str, Any]) -> dict[str, Any]:
+    return {**doc, "meta_version": 3}  # the new keys default to None (not sharded, policy not recorded)
+
+
+UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2, 2: _v2_to_v3}

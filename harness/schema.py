@@ -7,7 +7,7 @@ quantities that can be missing carry a ``*_source`` companion, and missing is
 NaN plus a reason, never 0.
 
 Files carry :data:`SCHEMA_VERSION` in their parquet metadata; readers refuse a
-version they do not know (see :mod:`harness.results.store`).
+version they do not know and rename older ones' columns (:mod:`harness.results.store`).
 """
 
 from __future__ import annotations
@@ -17,14 +17,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # version 1 is still read: harness.results.store.RENAMED renames its columns
 
-# pandas dtypes used by the schema. Nullable integer/boolean/string so that a
-# missing value stays missing (NA) instead of turning into 0 or "nan".
-FLOAT = "float64"
-INT = "Int64"
-BOOL = "boolean"
-STR = "string"
+# Nullable pandas dtypes: a missing value stays missing (NA) instead of turning into 0 or "nan".
+FLOAT, INT, BOOL, STR = "float64", "Int64", "boolean", "string"
 
 
 @dataclass(frozen=True)
@@ -35,11 +31,14 @@ class Column:
     dtype: str
     unit: str
     doc: str
-    better: str = ""  # "lower" / "higher": a metric `harness compare` and `history` can gate on
+    better: str = ""  # "lower" / "higher": a metric `harness compare` / `history` can gate on
+
+
+LOWER, HIGHER = "lower", "higher"
 
 
 def _cols(*specs: tuple[str, ...]) -> dict[str, Column]:
-    """``(name, dtype, unit, doc[, better])`` tuples -> columns by name."""
+    """Columns from (name, dtype, unit, doc[, better]) tuples."""
     return {spec[0]: Column(*spec) for spec in specs}
 
 
@@ -89,21 +88,23 @@ OUTCOME = _cols(
     ("worker_case_index", INT, "", "0 for a worker's first case, then 1, 2..."),
     ("profiled", BOOL, "", "true when a profiler ran (timings perturbed)"),
     ("started_utc", STR, "", "ISO-8601 UTC start of the case"),
+    ("host", STR, "", "host name of the machine that ran the case (kept when shards are merged)"),
+    ("machine", STR, "", "the machine as a report axis: HARNESS_MACHINE, else CPU model, cores and GPUs"),
 )
 
 TIMINGS = _cols(
-    ("wall_s", FLOAT, "s", "whole case inside the worker: setup + compile + train + eval"),
-    ("setup_s", FLOAT, "s", "data loading, model and optimizer construction"),
-    ("compile_s", FLOAT, "s", "tracing and XLA compilation (first call, outside train_s)"),
-    ("train_s", FLOAT, "s", "timed training window (all epochs, excluding evaluation)"),
-    ("eval_s", FLOAT, "s", "test-set evaluations, summed"),
+    ("wall_s", FLOAT, "s", "whole case inside the worker: setup + compile + train + eval", LOWER),
+    ("setup_s", FLOAT, "s", "data loading, model and optimizer construction", LOWER),
+    ("compile_s", FLOAT, "s", "tracing and XLA compilation (first call, outside train_s)", LOWER),
+    ("train_s", FLOAT, "s", "timed training window (all epochs, excluding evaluation)", LOWER),
+    ("eval_s", FLOAT, "s", "test-set evaluations, summed", LOWER),
     ("overhead_s", FLOAT, "s", "time the runner spent on the case beyond wall_s"),
-    ("samples_per_s", FLOAT, "examples/s", "training examples processed / train_s"),
-    ("steps_per_s", FLOAT, "steps/s", "optimizer updates / train_s"),
+    ("samples_per_s", FLOAT, "examples/s", "training examples processed / train_s", HIGHER),
+    ("steps_per_s", FLOAT, "steps/s", "optimizer updates / train_s", HIGHER),
     ("steps", INT, "steps", "optimizer updates in the timed window"),
-    ("step_ms_p50", FLOAT, "ms", "median time per update"),
-    ("step_ms_p90", FLOAT, "ms", "90th percentile time per update"),
-    ("step_ms_p99", FLOAT, "ms", "99th percentile time per update"),
+    ("step_ms_p50", FLOAT, "ms", "median time per update", LOWER),
+    ("step_ms_p90", FLOAT, "ms", "90th percentile time per update", LOWER),
+    ("step_ms_p99", FLOAT, "ms", "99th percentile time per update", LOWER),
     ("step_time_basis", STR, "", "per_step, or per_chunk/K when K updates run per host call"),
     ("retraces", INT, "", "tf.function traces after warm-up (should be 0)"),
 )
@@ -113,35 +114,46 @@ QUALITY = _cols(
     ("final_loss", FLOAT, "", "mean training loss of the last epoch"),
     ("train_accuracy", FLOAT, "fraction", "training accuracy of the last epoch"),
     ("test_loss", FLOAT, "", "test loss after training"),
-    ("test_accuracy", FLOAT, "fraction", "test accuracy after training"),
+    ("test_accuracy", FLOAT, "fraction", "test accuracy after training", HIGHER),
     ("reached_target", BOOL, "", "test accuracy reached target_accuracy at some epoch"),
     ("epochs_to_target", INT, "", "first epoch (1-based) at which the target was reached"),
-    ("time_to_target_s", FLOAT, "s", "cumulative train time at that epoch; NaN if never"),
+    ("time_to_target_s", FLOAT, "s", "cumulative train time at that epoch; NaN if never", LOWER),
 )
 
 MEMORY = _cols(
-    ("peak_rss_bytes", INT, "bytes", "peak resident set size of the worker process"),
+    ("peak_rss_bytes", INT, "bytes", "peak resident set of the worker process during this case "
+     "(VmHWM reset when the case starts; see peak_rss_source)", LOWER),
+    ("peak_rss_source", STR, "", "vmhwm_reset | sampled (collectors' peak of the process group) | unavailable: why"),
+    ("case_mem_bytes", INT, "bytes", "peak_rss_bytes minus the worker's RSS before the case: what the case added", LOWER),
+    ("worker_rss_before_bytes", INT, "bytes", "the worker's resident set when the case started"),
+    ("worker_rss_after_bytes", INT, "bytes", "the worker's resident set when the case ended (what it left behind)"),
     ("gpu_mem_peak_bytes", INT, "bytes", "device peak memory reported by TensorFlow"),
 )
 
 # Columns added by the collectors (issue 3). Declared here, filled there.
 COLLECTORS = _cols(
     ("collectors", STR, "", "collectors that ran, comma separated"),
-    ("energy_window_s", FLOAT, "s", "length of the energy window (= train window)"),
-    ("cpu_energy_j", FLOAT, "J", "CPU energy in the window (packages, + DRAM when measured)"),
-    ("cpu_energy_source", STR, "", "rapl, estimate_tdp or unavailable"),
-    ("cpu_energy_reason", STR, "", "why the CPU energy is missing or estimated"),
+    ("energy_window_s", FLOAT, "s", "time covered by the energy figures: the training updates (train phase)"),
+    ("sample_period_s", FLOAT, "s", "background sampling period used (shortened when a counter could wrap)"),
+    ("cpu_energy_j", FLOAT, "J", "CPU energy of the training updates (packages, + DRAM when measured)", LOWER),
+    ("cpu_energy_low_j", FLOAT, "J", "low bound: = cpu_energy_j when measured, the estimate's low end"),
+    ("cpu_energy_high_j", FLOAT, "J", "high bound: = cpu_energy_j when measured, the estimate's high end"),
+    ("cpu_energy_source", STR, "", "rapl, estimate_tdp, estimate_generic or unavailable"),
+    ("cpu_energy_reason", STR, "", "why the CPU energy is missing or estimated; sampling notes"),
     ("cpu_package_energy_j", FLOAT, "J", "RAPL package zones, summed"),
     ("dram_energy_j", FLOAT, "J", "RAPL dram subzones, summed"),
     ("psys_energy_j", FLOAT, "J", "RAPL psys (platform) zone, never summed with packages"),
     ("cpu_tdp_w", FLOAT, "W", "TDP used by the estimate"),
-    ("cpu_tdp_origin", STR, "", "where the TDP came from (suite, cli, table:<model>)"),
+    ("cpu_tdp_origin", STR, "", "where the TDP came from (suite, cli, table:<model>, generic)"),
+    ("cpu_tdp_threads", INT, "", "hardware threads sharing the package TDP"),
+    ("cpu_thread_power_w", FLOAT, "W", "power charged per busy thread: cpu_tdp_w / cpu_tdp_threads"),
     ("cpu_power_mean_w", FLOAT, "W", "mean CPU power in the window"),
     ("cpu_power_max_w", FLOAT, "W", "peak sampled CPU power"),
     ("cpu_idle_power_w", FLOAT, "W", "idle baseline CPU power"),
-    ("cpu_dynamic_energy_j", FLOAT, "J", "cpu_energy_j - idle power x window"),
+    ("cpu_dynamic_energy_j", FLOAT, "J", "cpu_energy_j - idle power x window (measured only)"),
+    ("cpu_dynamic_reason", STR, "", "why the idle/dynamic split is missing"),
     ("gpu_count", INT, "", "GPUs measured"),
-    ("gpu_energy_j", FLOAT, "J", "GPU energy in the window, summed over GPUs"),
+    ("gpu_energy_j", FLOAT, "J", "GPU energy in the window, summed over GPUs", LOWER),
     ("gpu_energy_source", STR, "", "nvml_counter, nvml_power or unavailable"),
     ("gpu_energy_reason", STR, "", "why the GPU energy is missing"),
     ("gpu_power_mean_w", FLOAT, "W", "mean GPU power, summed over GPUs"),
@@ -153,11 +165,19 @@ COLLECTORS = _cols(
     ("gpu_temp_max_c", FLOAT, "degC", "highest GPU temperature"),
     ("gpu_sm_clock_mean_mhz", FLOAT, "MHz", "mean SM clock"),
     ("gpu_details", STR, "", "per-GPU figures, JSON (by UUID)"),
-    ("energy_j", FLOAT, "J", "cpu_energy_j + gpu_energy_j where both known"),
+    ("energy_j", FLOAT, "J", "cpu_energy_j + energy of the GPUs the case used; NaN if any is unknown", LOWER),
     ("energy_source", STR, "", "measured, estimated, mixed or unavailable"),
-    ("energy_per_sample_j", FLOAT, "J/example", "energy_j / examples trained"),
-    ("energy_per_epoch_j", FLOAT, "J/epoch", "energy_j / epochs"),
-    ("energy_to_target_j", FLOAT, "J", "energy up to the epoch that reached the target"),
+    ("energy_reason", STR, "", "why energy_j is missing (which device's energy is unknown)"),
+    ("energy_low_j", FLOAT, "J", "low bound of energy_j (estimates' low end)"),
+    ("energy_high_j", FLOAT, "J", "high bound of energy_j (estimates' high end)"),
+    ("eval_energy_j", FLOAT, "J", "energy of the evaluations (eval phase), not in energy_j"),
+    ("compile_energy_j", FLOAT, "J", "energy of warm-up and compilation (compile phase), not in energy_j"),
+    ("memory_energy_j", FLOAT, "J", "estimated memory energy (W/GiB x resident memory), not in energy_j"),
+    ("memory_energy_source", STR, "", "estimate_generic, or unavailable: reason"),
+    ("benchmark_cpu_share", FLOAT, "fraction", "benchmark processes' share of the machine's busy CPU time"),
+    ("energy_per_sample_j", FLOAT, "J/example", "energy_j / examples trained", LOWER),
+    ("energy_per_epoch_j", FLOAT, "J/epoch", "energy_j / epochs", LOWER),
+    ("energy_to_target_j", FLOAT, "J", "training energy up to the epoch that reached the target", LOWER),
     ("energy_window_flag", STR, "", "short_window when shorter than 10x the source update period"),
     ("process_cpu_util_pct", FLOAT, "%", "worker CPU time / wall time / cores"),
     ("system_cpu_util_pct", FLOAT, "%", "whole-system CPU utilisation"),
@@ -169,14 +189,15 @@ COLLECTORS = _cols(
 # the phase edges by harness.collectors.cpuwindow. Under multi-process strategies the case
 # row sums every process of the case; the workers table has each process's own figures.
 CPU_TIME = _cols(
-    ("train_cpu_s", FLOAT, "s", "CPU seconds (user+system, all threads) of the training process(es) in the "
-     "train segments of the timed window", "lower"),
+    ("train_cpu_s", FLOAT, "s", "CPU seconds (user+system, all threads but the collectors' sampler) of the "
+     "training process(es) in the train segments of the timed window", "lower"),
     ("eval_cpu_s", FLOAT, "s", "CPU seconds of the same process(es) in the evaluation passes", "lower"),
     ("cpu_ms_per_update", FLOAT, "ms", "train_cpu_s x 1000 / steps", "lower"),
     ("eval_cpu_ms_per_pass", FLOAT, "ms", "eval_cpu_s x 1000 / evaluation passes (one per epoch)", "lower"),
     ("train_cpu_cores", FLOAT, "cores", "train_cpu_s / train wall time: cores kept busy on average"),
     ("cpu_time_source", STR, "", "process_clock (kernel CPU clock, ns), proc_pid_stat (10 ms ticks), "
-     "supervisor (read by the supervising process at forwarded edges) or unavailable"),
+     "unavailable; multi-process cases join their processes' sources with + (supervisor: read by the "
+     "supervising process at forwarded edges, up to ~20 ms late)"),
     ("train_instructions", FLOAT, "instructions", "user-space instructions retired in the train segments", "lower"),
     ("train_cycles", FLOAT, "cycles", "user-space CPU cycles in the train segments", "lower"),
     ("instructions_per_update", FLOAT, "instructions/step", "train_instructions / steps", "lower"),
@@ -242,13 +263,15 @@ EPOCH_COLUMNS: dict[str, Column] = {
         ("train_accuracy", FLOAT, "fraction", "training accuracy over the epoch"),
         ("test_loss", FLOAT, "", "test loss after the epoch"),
         ("test_accuracy", FLOAT, "fraction", "test accuracy after the epoch"),
-        ("learning_rate", FLOAT, "", "learning rate in force at the epoch's last update"),
+        ("learning_rate_in_force", FLOAT, "", "learning rate in force at the epoch's last update"),
         ("epoch_s", FLOAT, "s", "training time of the epoch (evaluation excluded)"),
         ("cum_train_s", FLOAT, "s", "training time up to the end of this epoch"),
-        ("steps", INT, "steps", "updates in the epoch"),
-        ("cpu_energy_j", FLOAT, "J", "CPU energy of the epoch, where measured per epoch"),
-        ("gpu_energy_j", FLOAT, "J", "GPU energy of the epoch, where measured per epoch"),
-        ("cum_energy_j", FLOAT, "J", "energy up to the end of this epoch"),
+        ("epoch_steps", INT, "steps", "updates in the epoch"),
+        ("epoch_cpu_energy_j", FLOAT, "J", "CPU energy of the epoch's training updates"),
+        ("epoch_gpu_energy_j", FLOAT, "J", "GPU energy of the epoch's training updates"),
+        ("epoch_energy_j", FLOAT, "J", "energy of the epoch's training updates (CPU + GPUs used)"),
+        ("cum_energy_j", FLOAT, "J", "training energy up to the end of this epoch"),
+        ("eval_energy_j", FLOAT, "J", "energy of the evaluation after this epoch"),
     ),
 }
 
@@ -258,8 +281,8 @@ EPOCH_COLUMNS: dict[str, Column] = {
 SAMPLE_COLUMNS: dict[str, Column] = {
     **{k: IDENTITY[k] for k in ("run_id", "case_id", "repeat")},
     **_cols(
-        ("t_s", FLOAT, "s", "offset from the start of the timed window"),
-        ("phase", STR, "", "idle, train or eval"),
+        ("t_s", FLOAT, "s", "offset from the start of the measurement (the compile phase, when measured)"),
+        ("phase", STR, "", "compile, train, eval, host (between them) or idle: the interval the sample closes"),
         ("cpu_power_w", FLOAT, "W", "CPU power (measured or estimated; see cpu_power_source)"),
         ("cpu_power_source", STR, "", "rapl, estimate_tdp or unavailable"),
         ("dram_power_w", FLOAT, "W", "DRAM power"),
@@ -370,3 +393,13 @@ def _cast(series: pd.Series, dtype: str) -> pd.Series:
 def units(table: str) -> dict[str, str]:
     """Column name -> unit, for reports."""
     return {name: col.unit for name, col in TABLES[table].items()}
+
+
+def directions(table: str = "cases") -> dict[str, str]:
+    """Column name -> "lower" / "higher" for the columns declared as metrics (which way is better)."""
+    return {name: col.better for name, col in TABLES[table].items() if col.better}
+
+
+def flag_columns(table: str = "cases") -> list[str]:
+    """Columns that mark a row as suspect: ``*_flag`` (a short energy window...) and ``contended``."""
+    return [name for name in TABLES[table] if name.endswith("_flag") or name == "contended"]

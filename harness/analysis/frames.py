@@ -86,6 +86,13 @@ SOURCE_OF: dict[str, str] = {
     "carbon_to_target_g": "energy_source",
     "cost": "energy_source",
     "cpu_power_w": "cpu_power_source",
+    "cpu_energy_low_j": "cpu_energy_source",
+    "cpu_energy_high_j": "cpu_energy_source",
+    "energy_low_j": "energy_source",
+    "energy_high_j": "energy_source",
+    "eval_energy_j": "energy_source",
+    "compile_energy_j": "energy_source",
+    "memory_energy_j": "memory_energy_source",
 }
 
 
@@ -131,7 +138,7 @@ def combine(runs: Sequence[Any]) -> dict[str, pd.DataFrame]:
                 df["run_id"] = df["run_id"].fillna(run.run_id)
             if "suite" in df.columns:
                 df["suite"] = df["suite"].fillna(run.meta.suite.name)
-            df["machine"] = pd.Series([label] * len(df), index=df.index, dtype="string")
+            df["machine"] = row_machines(df, run.cases, label)
             out[name].append(df)
     tables = {}
     for name, frames in out.items():
@@ -143,6 +150,18 @@ def combine(runs: Sequence[Any]) -> dict[str, pd.DataFrame]:
         )
     tables["cases"] = fill_labels(tables["cases"])
     return tables
+
+
+def row_machines(df: pd.DataFrame, cases: pd.DataFrame, label: str) -> pd.Series:
+    """Each row's machine: its case's ``machine`` column (rows of merged shards keep their
+    own), else the run's ``label`` (runs from before that column)."""
+    known = {}
+    if "machine" in cases.columns and cases["machine"].notna().any():
+        rows = cases[cases["machine"].notna()]
+        known = dict(zip(zip(rows["case_id"], rows["repeat"], strict=True), rows["machine"], strict=True))
+    values = [known.get((c, r), label) for c, r in zip(df["case_id"], df["repeat"], strict=True)] \
+        if known and "case_id" in df.columns and "repeat" in df.columns else [label] * len(df)
+    return pd.Series(values, index=df.index, dtype="string")
 
 
 def fill_labels(cases: pd.DataFrame) -> pd.DataFrame:
@@ -184,9 +203,21 @@ def join_sources(values: pd.Series) -> str:
     return ",".join(distinct)
 
 
+SAME_MEANING = ("run_id", "case_id", "case_label", "repeat", "machine")  # columns both sides may hold
+
+
 def attach_case_axes(table: pd.DataFrame, cases: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
-    """Join per-epoch or per-sample rows with the axes of their case (by run, case and repeat)."""
+    """Join per-epoch or per-sample rows with the axes of their case (by run, case and repeat).
+
+    A key that the rows hold too must mean the same thing on both sides (an identity
+    column); anything else would silently replace the row's own value with the case's
+    (as the case's initial ``learning_rate`` once replaced the epoch's rate in force).
+    """
     ident = ["run_id", "case_id", "repeat"]
+    clash = [k for k in keys if k in table.columns and k not in SAME_MEANING]
+    if clash:
+        raise ValueError(f"attach_case_axes: {clash} are columns of the rows and of the cases with different "
+                         "meanings; rename one side (see harness/schema.py)")
     wanted = list(dict.fromkeys([*ident, *keys]))
     right = cases[wanted].drop_duplicates(ident)
     left = table.drop(columns=[k for k in keys if k in table.columns and k not in ident])

@@ -110,7 +110,8 @@ def throughput(
     Over the ``ok`` rows of each configuration: examples/s median, min and max;
     the percentiles of :func:`harness.analysis.percentiles.step_percentiles`
     (per update only where per-update times were observed; chunk-based ones
-    named ``chunk_ms_*``). ``speedup_vs_baseline`` (x) = examples/s over the
+    named ``chunk_ms_*``); the median CPU ms per update (all threads; see
+    docs/regression.md, shared runners). ``speedup_vs_baseline`` (x) = examples/s over the
     matched baseline configuration's (:func:`match_baseline`), named in
     ``baseline_series``; ``baseline`` marks the rows that are a baseline. The
     default baseline is :func:`default_baseline`; without one, no speed-up.
@@ -123,6 +124,8 @@ def throughput(
         return pd.DataFrame(columns=columns)
     rows = rows.assign(_run=rows[RUN].astype("string"))
     extra = {} if RUN in keys else {RUN: ("_run", "first")}
+    if "cpu_ms_per_update" in rows:  # CPU time per update: the figure that holds on shared machines
+        extra["cpu_ms_per_update_median"] = ("cpu_ms_per_update", "median")
     table = (
         rows.groupby(keys, dropna=False, sort=False)
         .agg(rows=("status", "size"), samples_per_s_median=("samples_per_s", "median"),

@@ -1,10 +1,7 @@
-"""The ``memory`` part of a case's row: the worker's peak RSS and the device's peak memory.
+"""The device's peak memory, for the ``memory`` part of a case's row.
 
-``peak_rss_bytes`` has this one owner (:func:`rss_columns`): the collectors'
-measurement of the worker's process group (the kernel's ``VmHWM``, summed) when
-the process collector ran, else the worker's own ``ru_maxrss``. Both are
-lifetime peaks of the process, so for a reused worker they cover its earlier
-cases too.
+(The worker's ``peak_rss_bytes`` of that part is :class:`harness.runner.case_memory.CaseMemory`'s:
+``VmHWM`` reset per case, else the collectors' sampled peak.)
 
 ``tf.config.experimental.get_memory_info(device)['peak']`` is the allocator's
 peak since the last ``reset_memory_stats``; the worker resets it before a case's
@@ -15,26 +12,9 @@ evaluation of that case. Without a GPU the value is missing (NA) with the reason
 from __future__ import annotations
 
 import logging
-import math
 from typing import Any
 
 log = logging.getLogger(__name__)
-
-
-def rss_columns(measured_peak_bytes: float | None = None) -> dict[str, Any]:
-    """``peak_rss_bytes``: the collectors' measured peak (bytes) when finite, else this process's ``ru_maxrss``."""
-    if measured_peak_bytes is not None and math.isfinite(measured_peak_bytes):
-        return {"peak_rss_bytes": int(measured_peak_bytes)}
-    return {"peak_rss_bytes": _own_peak_rss()}
-
-
-def _own_peak_rss() -> int | None:
-    try:
-        import resource
-
-        return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024  # Linux: KiB
-    except (ImportError, OSError):
-        return None
 
 
 def _gpus() -> list[str]:

@@ -16,12 +16,12 @@ import numpy as np
 import pandas as pd
 
 MAX_PER_PANEL = 8
-# Kelly (1965) without white and black, in his order (most distinct first).
+# Kelly (1965), without white and black.
 KELLY = (
-    "#F3C300", "#875692", "#F38400", "#A1CAF1", "#BE0032", "#C2B280", "#848482", "#008856",
-    "#E68FAC", "#0067A5", "#F99379", "#604E97", "#F6A600", "#B3446C", "#DCD300", "#882D17",
-    "#8DB600", "#654522", "#E25822", "#2B3D26",
-)
+    "#875692", "#F38400", "#BE0032", "#008856", "#0067A5", "#848482", "#F3C300", "#604E97",
+    "#882D17", "#8DB600", "#E68FAC", "#654522", "#B3446C", "#E25822", "#2B3D26", "#F99379",
+    "#A1CAF1", "#C2B280", "#F6A600", "#DCD300",
+)  # the palest (light blue, buff, yellows) last
 TAB10 = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
          "#bcbd22", "#17becf")
 LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1)), (0, (1, 3)))
@@ -55,19 +55,22 @@ def facets(df: pd.DataFrame, keys: Sequence[str], max_per_panel: int = MAX_PER_P
            ) -> list[tuple[str, pd.DataFrame]]:
     """Split ``df`` (with a ``series`` column) into panels of at most ``max_per_panel`` series.
 
-    One panel when it fits; else one panel per value of the axis after the
-    optimizer and its style axis (a schedule, strategy...) where that keeps the
-    panels small; else consecutive groups of series in label order.
+    One panel when it fits; else one panel per value of the axis (other than the
+    optimizer) that gives the fewest panels of at most ``max_per_panel`` series;
+    else consecutive groups of series in label order.
     """
     series = sorted(df["series"].astype(str).unique())
     if len(series) <= max_per_panel:
         return [("", df)]
     varying = [k for k in keys if k not in ("series",) and k in df.columns and df[k].nunique() > 1]
+    best: tuple[int, str] | None = None
     for key in [k for k in varying if k != "optimizer_label"]:
-        groups = list(df.groupby(df[key].astype(str), sort=True))
-        sizes = [g["series"].nunique() for _, g in groups]
-        if 1 < len(groups) <= 12 and max(sizes) <= max_per_panel:
-            return [(f"{key} = {v}", g) for v, g in groups]
+        sizes = df.groupby(df[key].astype(str))["series"].nunique()
+        if 1 < len(sizes) <= 12 and sizes.max() <= max_per_panel and (best is None or len(sizes) < best[0]):
+            best = (len(sizes), key)
+    if best is not None:
+        key = best[1]
+        return [(f"{key} = {v}", g) for v, g in df.groupby(df[key].astype(str), sort=True)]
     chunks = [series[i:i + max_per_panel] for i in range(0, len(series), max_per_panel)]
     return [(f"series {i * max_per_panel + 1}–{i * max_per_panel + len(c)} of {len(series)}",
              df[df["series"].astype(str).isin(c)]) for i, c in enumerate(chunks)]
@@ -105,7 +108,9 @@ def log_axis(ax, which: str = "x", base: float = 10) -> None:
 
     axis = ax.xaxis if which == "x" else ax.yaxis
     (ax.set_xscale if which == "x" else ax.set_yscale)("log", base=base)
-    subs = (1.0, 1.5) if base == 2 else (1.0, 2.0, 5.0)
+    lo, hi = sorted(ax.get_xlim() if which == "x" else ax.get_ylim())
+    decades = np.log10(hi / lo) if lo > 0 and hi > 0 else 0.0
+    subs = (1.0, 1.5) if base == 2 else (1.0, 2.0, 5.0) if decades <= 2 else (1.0,)
     axis.set_major_locator(LogLocator(base=base, subs=subs))
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     axis.set_minor_formatter(NullFormatter())

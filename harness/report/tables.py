@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -84,7 +83,7 @@ def machine_details(runs: Sequence[Run]) -> pd.DataFrame:
     """Every item of each run's ``machine`` dict: one row per key, one column per run."""
     columns: dict[str, dict[str, str]] = {}
     for run in runs:
-        machine = {k: v for k, v in dataclasses.asdict(run.meta.machine).items() if v is not None}
+        machine = {k: v for k, v in run.meta["machine"].items() if v is not None}  # with keys kept in extra
         if machine:
             columns[run.run_id] = {str(k): _flat(v)[:500] for k, v in machine.items()}
     if not columns:
@@ -155,7 +154,7 @@ def notes_table(cases: pd.DataFrame, board: pd.DataFrame, throughput: pd.DataFra
     statement = analysis.baseline_statement(throughput, options.baseline)
     if statement:
         rows.append(("throughput", "info", statement))
-    rows += [("profile", "info", n) for n in analysis.profile_notes(cases, include_profiled=options.include_profiled)]
+    rows += [("profile", level, n) for level, n in analysis.profile_notes(cases, include_profiled=options.include_profiled)]
     return pd.DataFrame(rows, columns=["section", "level", "note"])
 
 

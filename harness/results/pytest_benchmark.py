@@ -17,7 +17,6 @@ says so (inconclusive: too few repeats).
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import platform
 from collections.abc import Mapping
@@ -101,7 +100,7 @@ def machine_info(meta: RunMeta) -> dict[str, Any]:
         "cpu": {"brand_raw": machine.cpu_model or "", "count": machine.cpu_count_logical},
         HARNESS_KEY: {"schema_version": meta.schema_version, "meta_version": meta.meta_version,
                       "run_id": meta.run_id, "harness_version": meta.harness_version,
-                      "machine": dataclasses.asdict(machine), "software": dict(software)},
+                      "machine": meta["machine"], "software": dict(software)},
     }
 
 

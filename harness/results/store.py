@@ -67,6 +67,11 @@ log = logging.getLogger(__name__)
 RUN_JSON = "run.json"
 TABLE_FILES = {name: f"{name}.parquet" for name in schema.TABLES}
 _META_KEY = b"harness.schema_version"
+# Older schema versions still read, and how their columns were renamed since (one name, one meaning).
+RENAMED: dict[int, dict[str, dict[str, str]]] = {
+    1: {"epochs": {"learning_rate": "learning_rate_in_force", "steps": "epoch_steps",
+                   "cpu_energy_j": "epoch_cpu_energy_j", "gpu_energy_j": "epoch_gpu_energy_j"}},
+}
 
 
 def write_table(path: Path, table: str, df: pd.DataFrame) -> None:
@@ -85,6 +90,18 @@ def write_table(path: Path, table: str, df: pd.DataFrame) -> None:
 def read_table(path: Path, table: str | None = None) -> pd.DataFrame:
     """Read a harness parquet file; refuse unknown schema versions and foreign files."""
     path = Path(path)
+    pf, meta = read_table_schema(path)
+    try:
+        df = pf.read().to_pandas()
+    except Exception as exc:
+        raise ResultsError(f"{path}: truncated or corrupt parquet file ({exc})") from exc
+    name = table or meta.get(b"harness.table", b"").decode()
+    df = upgrade(df, name, int(meta[_META_KEY]))
+    return schema.conform(name, df) if name in schema.TABLES else df
+
+
+def read_table_schema(path: Path) -> tuple[pq.ParquetFile, dict[bytes, bytes]]:
+    """Open a harness parquet file and check its schema version (ResultsError naming it otherwise)."""
     try:
         pf = pq.ParquetFile(path)
     except Exception as exc:  # pyarrow raises several types for corrupt files
@@ -96,17 +113,25 @@ def read_table(path: Path, table: str | None = None) -> pd.DataFrame:
         version = int(meta[_META_KEY])
     except ValueError:
         raise ResultsError(f"{path}: not a harness results file (schema version {meta[_META_KEY]!r})") from None
-    if version != schema.SCHEMA_VERSION:
+    if version != schema.SCHEMA_VERSION and version not in RENAMED:
         raise ResultsError(
             f"{path}: results schema version {version} is not supported by this harness "
-            f"(it reads version {schema.SCHEMA_VERSION}); use a matching harness version"
+            f"(it reads versions {_readable()}); use a matching harness version"
         )
-    try:
-        df = pf.read().to_pandas()
-    except Exception as exc:
-        raise ResultsError(f"{path}: truncated or corrupt parquet file ({exc})") from exc
-    name = table or meta.get(b"harness.table", b"").decode()
-    return schema.conform(name, df) if name in schema.TABLES else df
+    return pf, meta
+
+
+def _readable() -> str:
+    return ", ".join(str(v) for v in sorted({*RENAMED, schema.SCHEMA_VERSION}))
+
+
+def upgrade(df: pd.DataFrame, table: str, version: int) -> pd.DataFrame:
+    """Rename the columns of an older version's ``table`` to today's names."""
+    for v in sorted(RENAMED):
+        if v >= version:
+            renames = {old: new for old, new in RENAMED[v].get(table, {}).items() if old in df.columns}
+            df = df.drop(columns=[new for new in renames.values() if new in df.columns]).rename(columns=renames)
+    return df
 
 
 # ---------------------------------------------------------------- one run
@@ -140,10 +165,10 @@ def read_run_json(run_dir: Path) -> RunMeta:
         raise ResultsError(f"{path}: truncated or invalid JSON ({exc})") from exc
     if not isinstance(meta, dict) or "schema_version" not in meta:
         raise ResultsError(f"{path}: not a harness run.json (no schema_version)")
-    if meta["schema_version"] != schema.SCHEMA_VERSION:
+    if meta["schema_version"] != schema.SCHEMA_VERSION and meta["schema_version"] not in RENAMED:
         raise ResultsError(
             f"{path}: results schema version {meta['schema_version']!r} is not supported "
-            f"(this harness reads version {schema.SCHEMA_VERSION})"
+            f"(this harness reads versions {_readable()})"
         )
     return RunMeta.from_dict(meta, str(path))
 

@@ -7,9 +7,9 @@ part           columns                                                         w
 =============  ==============================================================  =========================
 ``case``       identity and axes known from the :class:`~harness.suite.Case`   :class:`CaseRow` itself
 ``setup``      batch actually used, replicas, workers, dataset sizes/hash      the worker (``execute``)
-``outcome``    status, error, worker, start, wall time, crash details          worker, runner, cluster
+``outcome``    status, error, worker, host, start, wall time, crash details    worker, runner, cluster
 ``training``   timings, throughput, step times, losses, accuracies, target     the engine's result
-``memory``     worker peak RSS, device peak memory                             :mod:`harness.profiling.memory`
+``memory``     peak RSS per case (VmHWM), RSS before/after, GPU peak memory    ``CaseMemory``, ``memory``
 ``cpu_time``   CPU time per window phase (``schema.CPU_TIME``)                 the hooks' ``WindowMeter``
 ``collectors`` energy, power, utilisation (``schema.COLLECTORS``)               the collectors' session
 ``profiling``  profiler figures (``schema.PROFILING``)                         the profiler's hooks
@@ -26,12 +26,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from harness import schema
+from harness.collectors.machine import where_am_i
 from harness.suite import Case
 
 SETUP = ("batch_size", "num_replicas", "num_workers", "per_replica_batch_size", "dataset_train_size",
          "dataset_test_size", "dataset_hash", "setup_s", "cluster")
 OUTCOME = ("status", "error", "stderr_tail", "worker_pid", "worker_case_index", "started_utc", "wall_s",
-           "overhead_s", *schema.RELIABILITY)
+           "overhead_s", "host", "machine", *schema.RELIABILITY)
 MEMORY = (*schema.MEMORY, "gpu_mem_peak_source")
 
 OWNERS: dict[str, tuple[str, ...]] = {
@@ -58,6 +59,7 @@ class CaseRow(dict):
         row = cls()
         row.set("case", **axis_columns(case, repeat, run_id))
         row.set("setup", batch_size=case.batch_size, num_replicas=1, num_workers=1)
+        row.set("outcome", **where_am_i())  # the host (and machine label) that made the row
         return row
 
     @classmethod

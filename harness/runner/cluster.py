@@ -37,7 +37,7 @@ from harness.results.store import CaseResult
 from harness.runner.case_row import CaseRow
 from harness.runner.cluster_rows import ClusterContext, assemble, read_result
 from harness.runner.cluster_spec import dump_spec
-from harness.runner.hooks import CollectorHooks
+from harness.runner.hooks import ClusterMeters, CollectorHooks, MeteredHooks
 from harness.runner.plan import Task
 from harness.suite import Case
 
@@ -166,8 +166,10 @@ def run_cluster_case(task: Task, run_dir: Path, limit: float, cfg: CollectorConf
     try:
         for t in tasks:
             procs.append(_start(case, task.repeat, run_dir.name, cluster, t, folder, t == reporter))
-        hooks = CollectorHooks(replace(cfg, pids=tuple(p.popen.pid for p in procs)) if cfg is not None else None,
-                               case.device, case.collectors)
+        # each loopback process places its replica on its first visible GPU: GPU 0 is the one charged
+        collect = CollectorHooks(replace(cfg, pids=tuple(p.popen.pid for p in procs)) if cfg is not None else None,
+                                 case.device, case.collectors, replicas=1)
+        hooks = MeteredHooks(collect, ClusterMeters({p.name: p.popen.pid for p in procs}))
         outcome = _supervise(procs, folder / "events.jsonl", hooks, limit)
     except OSError as exc:
         outcome["error"] += f": {exc}"
@@ -177,7 +179,7 @@ def run_cluster_case(task: Task, run_dir: Path, limit: float, cfg: CollectorConf
     return assemble(row, procs, outcome, hooks, ctx)
 
 
-def _supervise(procs: list[Proc], events: Path, hooks: CollectorHooks, limit: float) -> dict[str, Any]:
+def _supervise(procs: list[Proc], events: Path, hooks: MeteredHooks, limit: float) -> dict[str, Any]:
     """Wait for the case to end; forward window events to the collectors."""
     deadline, offset, window = time.monotonic() + limit, 0, {"started": False, "ended": False}
     trainers = [p for p in procs if p.role == "train"]
@@ -202,7 +204,7 @@ def _supervise(procs: list[Proc], events: Path, hooks: CollectorHooks, limit: fl
     return {"kind": "result", "window": window}
 
 
-def _forward_events(path: Path, offset: int, hooks: CollectorHooks, window: dict) -> int:
+def _forward_events(path: Path, offset: int, hooks: MeteredHooks, window: dict) -> int:
     try:
         with open(path) as fh:
             fh.seek(offset)
@@ -212,17 +214,20 @@ def _forward_events(path: Path, offset: int, hooks: CollectorHooks, window: dict
         return offset
     for line in lines:
         ev = json.loads(line)
-        if ev["event"] == "window_start" and not window["started"]:
+        at = time.perf_counter() - max(0.0, time.time() - float(ev["t"]))  # when it happened, on our clock
+        if ev["event"] == "phase" and not window["ended"]:
+            hooks.on_phase(ev["phase"], at=at)
+        elif ev["event"] == "window_start" and not window["started"]:
             window["started"] = True
-            hooks.on_window_start()
-        elif ev["event"] == "epoch_end" and window["started"]:
-            hooks.on_epoch_end(int(ev["epoch"]))
+            hooks.on_window_start(at=at)
+        elif ev["event"] == "epoch_end" and window["started"] and not window["ended"]:
+            hooks.on_epoch_end(int(ev["epoch"]), at=at)
         elif ev["event"] == "window_end":
             _close_window(hooks, window)
     return offset
 
 
-def _close_window(hooks: CollectorHooks, window: dict) -> None:
-    if window["started"] and not window["ended"]:
+def _close_window(hooks: MeteredHooks, window: dict) -> None:
+    if not window["ended"]:
         window["ended"] = True
-        hooks.on_window_end()
+        hooks.on_window_end()  # also stops a session opened by a compile phase that never reached the window

@@ -27,6 +27,7 @@ from harness.components import datasets
 from harness.errors import SkipCase
 from harness.profiling import ProfileSettings, memory
 from harness.results.store import CaseResult
+from harness.runner.case_memory import CaseMemory
 from harness.runner.case_row import CaseRow
 from harness.runner.hooks import CollectorHooks, MeteredHooks
 from harness.suite import Case
@@ -64,6 +65,7 @@ def execute(case: Case, repeat: int, state: WorkerState) -> CaseResult:
     row.set("outcome", worker_pid=os.getpid(), worker_case_index=state.cases_done,
             started_utc=datetime.now(UTC).isoformat(timespec="seconds"))
     state.cases_done += 1
+    mem = CaseMemory().start()
     t0 = time.perf_counter_ns()
     result = CaseResult(case=row)
     measured_rss = math.nan
@@ -76,7 +78,7 @@ def execute(case: Case, repeat: int, state: WorkerState) -> CaseResult:
         row.set("outcome", status="failed", error=f"{type(exc).__name__}: {exc}",
                 stderr_tail="".join(traceback.format_exception(exc)[-6:])[-4000:])
     row.set("outcome", wall_s=(time.perf_counter_ns() - t0) / 1e9)
-    row.set("memory", **memory.rss_columns(measured_rss))
+    row.set("memory", **mem.columns(measured_rss))  # VmHWM reset per case; else the collectors' sampled peak
     return result
 
 
@@ -127,7 +129,7 @@ def _train(case: Case, repeat: int, state: WorkerState, row: CaseRow, result: Ca
         raise SkipCase(reason)
 
     hooks = collector_hooks = (state.hooks_factory or CollectorHooks)(state.collector_config, case.device,
-                                                                       case.collectors)
+                                                                       case.collectors, replicas)
     if case.profile:
         from harness.profiling.worker import profiler_hooks
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.run_meta import OptionsRecord
+from harness.errors import HarnessError
+from harness.run_meta import RunMeta
 
 
 @dataclass
@@ -18,16 +19,34 @@ class RunOptions:
     progress: bool = True
     collectors: list[str] | None = None  # overrides the suite's list
     tdp_w: float | None = None
+    tdp_threads: int | None = None  # threads sharing tdp_w (default: the TDP table, else this machine)
+    strict_energy: bool = False  # measured energy only: NaN with a reason where there is no counter
     idle_baseline_s: float | None = None
     resume: Path | None = None
     profile_steps: int | None = None  # updates to capture per profiled case (CLI or suite)
     profile_skip_steps: int = 0  # updates of the window to let pass before the profiler starts
+    shard_source: str = "cli"  # where --shard came from: cli, slurm, kubernetes, harness_shard
+    shard_variables: dict[str, str] = field(default_factory=dict)  # the scheduler variables read
+    balance_from: Path | None = None  # a previous run whose durations balance the shards
+    shard_cases: set[str] | None = None  # on --resume: the shard's recorded cases
+    worker_max_cases: int | None = 50  # recycle a worker after this many cases (None: never)
+    worker_max_rss_mb: float | None = 4096.0  # ... or once its RSS after a case exceeds this (None: never)
 
 
-def restore_options(opts: RunOptions, recorded: OptionsRecord) -> None:
+def restore_options(opts: RunOptions, meta: RunMeta) -> None:
     """On --resume, the case selection is the original run's (the command line cannot change it)."""
+    if meta.merged:
+        raise HarnessError(f"{opts.resume}: a merged run cannot be resumed; resume the shard that stopped "
+                           "(its folder is listed under `shards` in run.json), then merge again")
+    recorded = meta.options
     opts.repeats, opts.filters, opts.shard = recorded.repeats, list(recorded.filters), recorded.shard
+    shard = meta.shard
+    if isinstance(shard, dict) and isinstance(shard.get("case_ids"), list):
+        opts.shard_cases = set(shard["case_ids"])  # the shard's share as assigned, whatever balanced it
     if opts.time_limit_s is None:
         opts.time_limit_s = recorded.time_limit_s
     if opts.collectors is None:
         opts.collectors = recorded.collectors
+    policy = meta.worker_policy or {}
+    if "max_cases" in policy:  # a resumed run keeps its recycling policy
+        opts.worker_max_cases, opts.worker_max_rss_mb = policy["max_cases"], policy.get("max_rss_mib")

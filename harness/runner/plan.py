@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from harness.case_filters import parse_filters, selected
 from harness.components.datasets import train_size
 from harness.components.devices import DeviceConfig, device_config
 from harness.components.strategies import replicas_needed
-from harness.errors import UsageError
-from harness.suite import Case
+from harness.runner.estimate import Estimator
+from harness.runner.shards import Assignment, ShardSpec, assign, parse_shard_text
+from harness.suite import Case, parse_suite
 
 # pessimistic examples/s per engine on a small CPU, for default time limits only
 _RATE_GUESS = {"fast": 30_000, "keras_fit": 10_000, "eager": 3_000}
@@ -30,21 +33,45 @@ class Task:
 def parse_shard(shard: str | None) -> tuple[int, int] | None:
     if not shard:
         return None
-    try:
-        i, n = (int(x) for x in shard.split("/"))
-    except ValueError:
-        raise UsageError("--shard", shard, "expected I/N with 1 <= I <= N, e.g. 2/4") from None
-    if not 1 <= i <= n:
-        raise UsageError("--shard", shard, "expected I/N with 1 <= I <= N, e.g. 2/4")
-    return i, n
+    spec = parse_shard_text(shard)
+    return spec.index, spec.count
+
+
+def shard_assignment(cases: list[Case], count: int, *, repeats: int | None = None,
+                     estimator: Estimator | None = None) -> Assignment:
+    """The balanced assignment of ``cases`` (already filtered) to ``count`` shards (see runner.shards)."""
+    est = estimator or Estimator()
+    cost = {c.case_id: (repeats or c.repeats) * est.per_run_s(c) for c in cases}
+    return assign(cases, count, cost)
+
+
+def shard_record(cases: list[Case], spec: ShardSpec, *, filters: list[str] | None = None,
+                 repeats: int | None = None, estimator: Estimator | None = None) -> dict[str, Any]:
+    """What a shard's run.json says about its shard: index, count, source, assignment hash, its cases."""
+    flt = parse_filters(filters)
+    est = estimator or Estimator()
+    chosen = [c for c in cases if selected(c, flt)]
+    a = shard_assignment(chosen, spec.count, repeats=repeats, estimator=est)
+    return {"index": spec.index, "count": spec.count, "text": spec.text, "source": spec.source,
+            "variables": dict(spec.variables), "assignment_sha256": a.sha256, "balance": est.source,
+            "estimated_s": a.loads[spec.index - 1], "estimated_loads_s": list(a.loads),
+            "case_ids": sorted(a.cases_of(spec.index))}
 
 
 def make_tasks(cases: list[Case], *, filters: list[str] | None = None, shard: str | None = None,
-               repeats: int | None = None) -> list[Task]:
-    """Tasks grouped by worker configuration, repeats interleaved (all cases once, then again)."""
+               repeats: int | None = None, estimator: Estimator | None = None,
+               only: set[str] | None = None) -> list[Task]:
+    """Tasks grouped by worker configuration, repeats interleaved (all cases once, then again).
+
+    ``shard`` ("I/N") keeps the cases the balanced assignment gives shard I;
+    ``only`` keeps the cases with these ids (a resumed shard's recorded share).
+    """
     flt = parse_filters(filters)
+    chosen = [c for c in cases if selected(c, flt) and (only is None or c.case_id in only)]
     sh = parse_shard(shard)
-    chosen = [c for i, c in enumerate(cases) if selected(c, flt) and (sh is None or i % sh[1] == sh[0] - 1)]
+    if sh is not None:
+        mine = shard_assignment(chosen, sh[1], repeats=repeats, estimator=estimator).cases_of(sh[0])
+        chosen = [c for c in chosen if c.case_id in mine]
     groups: dict[DeviceConfig, list[Case]] = {}
     for c in chosen:
         groups.setdefault(worker_key(c), []).append(c)
@@ -69,3 +96,12 @@ def time_limit_s(case: Case, override: float | None = None) -> float:
     n = train_size(case.dataset.name, case.dataset.params) or DEFAULT_TRAIN_GUESS
     guess = n * case.epochs / _RATE_GUESS.get(case.engine, 3_000)
     return BASE_LIMIT_S + 10 * guess
+
+
+def expected_tasks(meta: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(case_id-repeat, label) of every task of the unsharded plan a shard's run.json (a RunMeta,
+    or its JSON object) was cut from."""
+    suite = parse_suite(meta["suite"]["text"], meta["suite"].get("path") or "<suite>")
+    opts = meta.get("options") or {}
+    tasks = make_tasks(suite.cases, filters=opts.get("filters") or [], repeats=opts.get("repeats"))
+    return [(t.key, t.case.label) for t in tasks]

@@ -34,7 +34,7 @@ from harness.runner.collector_setup import collector_config, idle_baseline
 from harness.runner.exits import signal_name
 from harness.runner.options import RunOptions, restore_options
 from harness.runner.plan import Task, make_tasks, time_limit_s, worker_key
-from harness.runner.pool import WorkerPool
+from harness.runner.pool import RecyclePolicy, WorkerPool
 from harness.runner.run_folder import new_run_dir
 from harness.runner.run_record import new_run_meta, now_utc
 from harness.suite import Suite, parse_suite
@@ -79,12 +79,18 @@ def _run_suite(suite: Suite | None, opts: RunOptions) -> RunSummary:
         meta = store.read_run_json(opts.resume)
         if suite is None or suite.text != meta.suite.text:  # the run's own suite, never another
             suite = parse_suite(meta.suite.text, meta.suite.abspath or meta.suite.path)
-        restore_options(opts, meta.options)
-    tasks = make_tasks(suite.cases, filters=opts.filters, shard=opts.shard, repeats=opts.repeats)
-    if not tasks:
+        restore_options(opts, meta)
+    shard = _shard(suite, opts) if opts.shard and not opts.resume else None
+    only = set(shard["case_ids"]) if shard else opts.shard_cases
+    tasks = make_tasks(suite.cases, filters=opts.filters, repeats=opts.repeats, only=only,
+                       shard=None if only is not None else opts.shard)
+    if not tasks and only is None:
         raise UsageError("--filter/--shard", "", "no case is selected")
+    if not tasks:
+        log.warning("shard %s has no case to run (more shards than cases?); it records an empty run",
+                    opts.shard)
     scratch = Path(tempfile.mkdtemp(prefix="harness-preflight-"))
-    workers = WorkerPool(scratch, "", collector_config(suite, opts, {}))
+    workers = WorkerPool(scratch, "", collector_config(suite, opts, {}), recycle_policy(opts))
     lock: store.RunLock | None = None
     run_dir: Path | None = None
     try:
@@ -102,6 +108,7 @@ def _run_suite(suite: Suite | None, opts: RunOptions) -> RunSummary:
             run_dir = new_run_dir(Path(opts.results_dir), suite.name)
             lock = store.lock_run(run_dir)
             meta = new_run_meta(suite, run_dir, opts)
+            meta.shard = shard
         assert meta is not None
         return _execute(suite, todo, done, run_dir, workers, opts, meta)
     except (KeyboardInterrupt, Interrupted):
@@ -128,6 +135,25 @@ def _run_suite(suite: Suite | None, opts: RunOptions) -> RunSummary:
         _keep_logs(scratch, run_dir)
         if lock is not None:
             lock.release()
+
+
+def _shard(suite: Suite, opts: RunOptions) -> dict[str, Any]:
+    """This shard's record for run.json (its cases among the balanced assignment of all of them)."""
+    from harness.runner.estimate import Estimator, from_run
+    from harness.runner.plan import shard_record
+    from harness.runner.shards import ShardSpec, parse_shard_text
+
+    spec = parse_shard_text(opts.shard)
+    spec = ShardSpec(spec.index, spec.count, opts.shard_source, opts.shard_variables)
+    est = from_run(opts.balance_from, suite.cases) if opts.balance_from else Estimator()
+    return shard_record(suite.cases, spec, filters=opts.filters, repeats=opts.repeats, estimator=est)
+
+
+def recycle_policy(opts: RunOptions) -> RecyclePolicy:
+    """The workers' recycling limits from the run's options (``None`` or 0 switches a limit off)."""
+    rss = opts.worker_max_rss_mb
+    return RecyclePolicy(max_cases=opts.worker_max_cases or None,
+                         max_rss_bytes=int(rss * 2**20) if rss else None)
 
 
 def _keep_logs(scratch: Path, run_dir: Path | None) -> None:
@@ -158,6 +184,7 @@ def _execute(suite: Suite, todo: list[Task], done: list[store.CaseResult], run_d
     results = _run_tasks(todo, done, run_dir, workers, opts)
     workers.close()
     meta.worker_runtime = workers.info or meta.worker_runtime
+    meta.worker_policy = workers.describe()
     _close_run(run_dir, meta, "complete", results=results)
     counts: dict[str, int] = {}
     for r in results:
@@ -267,6 +294,7 @@ def _run_one(task: Task, run_dir: Path, workers: WorkerPool, opts: RunOptions) -
     if out.kind == "result":
         result: store.CaseResult = out.payload
         result.case.set("outcome", overhead_s=max(0.0, elapsed - (result.case.get("wall_s") or 0.0)))
+        workers.case_done(result.case)  # may recycle the worker, between cases
         return result
     workers.discard(worker)  # kills its process group: the worker and anything it started
     row = CaseRow.for_case(task.case, task.repeat, run_dir.name)

@@ -66,6 +66,28 @@ def test_run_meta_reads_version_1_and_refuses_newer(tmp_path):
         RunMeta.from_dict([1, 2])  # type: ignore[arg-type]
 
 
+def test_run_meta_keeps_sharding_merging_and_unknown_nested_keys():
+    # what main's runner and `harness merge` write (version 2 files and unversioned ones have them too)
+    doc = {"run_id": "m", "status": "partial", "meta_version": 2,
+           "options": {"repeats": 1, "balance_from": "results/prev", "future_option": 7},
+           "machine": {"host": "h", "numa_nodes": 2},
+           "shard": {"index": 2, "count": 3, "case_ids": ["a"], "assignment_sha256": "x", "source": "slurm"},
+           "worker_policy": {"max_cases": 50, "max_rss_mib": 4096.0, "recycled": 1},
+           "merged": {"count": 3, "missing": []}, "shards": [{"index": 1, "path": "/r/1"}]}
+    meta = RunMeta.from_dict(doc)
+    assert meta.options.balance_from == "results/prev" and meta.shard["source"] == "slurm"
+    assert meta.worker_policy["max_cases"] == 50 and meta.merged["count"] == 3 and meta.shards[0]["index"] == 1
+    out = meta.to_dict()
+    assert out["options"]["future_option"] == 7 and out["machine"]["numa_nodes"] == 2  # kept, not dropped
+    assert {k: out[k] for k in ("shard", "worker_policy", "merged", "shards")} == {
+        k: doc[k] for k in ("shard", "worker_policy", "merged", "shards")}
+    assert RunMeta.from_dict(out) == meta
+    # read-only mapping access gives run.json's JSON values (for readers that also take plain dicts)
+    assert meta["suite"]["name"] == "" and meta.get("shard")["index"] == 2 and meta.get("nope", 1) == 1
+    plain = RunMeta.from_dict({"run_id": "p"})
+    assert plain.get("merged") is None and "merged" not in plain.to_dict() and plain.to_dict()["shard"] is None
+
+
 def test_every_case_column_has_exactly_one_owner():
     owned = [c for cols in OWNERS.values() for c in cols]
     assert sorted(owned) == sorted(schema.CASE_COLUMNS)
