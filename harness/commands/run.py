@@ -30,6 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue an interrupted run")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--report", action="store_true", help="also write the HTML report (under reports/)")
+    p.add_argument("--tensorboard", type=Path, metavar="LOGDIR",
+                   help="also write scalars, the HParams experiment and profiles into this TensorBoard "
+                        "logdir as cases finish (watch with: tensorboard --logdir LOGDIR)")
     p.add_argument("--interleave-with", metavar="REF",
                    help="also run the suite with the code of git REF, alternating (ABBA) with this checkout; "
                         "then compare them (see docs/regression.md)")
@@ -66,6 +69,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.profile_skip < 0:
         raise SuiteError("--profile-skip", str(args.profile_skip), "must be >= 0")
     if args.interleave_with:
+        if args.tensorboard:
+            raise SuiteError("--tensorboard", str(args.tensorboard), "cannot be combined with --interleave-with; "
+                             "export each side afterwards with: harness export RUN --tensorboard LOGDIR")
         return cmd_interleave(args, suite)
     if args.dry_run:
         tasks = make_tasks(suite.cases, filters=args.filter, shard=args.shard, repeats=args.repeats)
@@ -74,6 +80,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"{case.case_id}  x{n}  {case.label}" + ("  (profiled)" if case.profile else ""))
         print(f"{len({t.case.case_id for t in tasks})} case(s), {len(tasks)} run(s) of suite {suite.name!r}")
         return EXIT_OK
+    live = None
+    if args.tensorboard:
+        from harness.report.tensorboard import LiveTensorBoard
+
+        live = LiveTensorBoard(args.tensorboard)  # an unusable logdir fails here, before anything runs
     collectors = None
     if args.collectors is not None:
         collectors = [c for c in args.collectors.split(",") if c]
@@ -81,14 +92,25 @@ def cmd_run(args: argparse.Namespace) -> int:
                       shard=args.shard, time_limit_s=args.time_limit, progress=not args.no_progress,
                       collectors=collectors, tdp_w=args.tdp, idle_baseline_s=args.idle_baseline,
                       resume=args.resume, profile_steps=profile_steps,
-                      profile_skip_steps=args.profile_skip)
+                      profile_skip_steps=args.profile_skip, observers=[live] if live else [])
     summary = run_suite(suite, opts)
     counts = ", ".join(f"{n} {s}" for s, n in sorted(summary.counts.items()))
     print(f"results: {summary.run_dir}  ({counts})")
     print(f"show with: harness show {summary.run_dir}")
+    if live:
+        print_live(live, summary.run_dir)
     if args.report:
         print(f"report: {write_report(summary.run_dir)}")
     return EXIT_OK
+
+
+def print_live(live, run_dir: Path) -> None:
+    if live.errors:
+        print(f"tensorboard: {live.path} is incomplete ({live.errors[-1]}); rebuild it with: "
+              f"harness export {run_dir} --tensorboard {live.path}")
+    else:
+        print(f"tensorboard: {live.run_folder} ({live.sessions_written} runs); "
+              f"view with: tensorboard --logdir {live.path}")
 
 
 def cmd_interleave(args: argparse.Namespace, suite) -> int:
