@@ -109,7 +109,8 @@ def print_live(live, run_dir: Path) -> None:
         print(f"tensorboard: {live.path} is incomplete ({live.errors[-1]}); rebuild it with: "
               f"harness export {run_dir} --tensorboard {live.path}")
     else:
-        print(f"tensorboard: {live.run_folder} ({live.sessions_written} runs); "
+        print(f"tensorboard: {live.run_folder} ({live.sessions_written} runs; written between cases in "
+              f"{live.write_s:.1f} s, plus {live.import_s:.1f} s importing TensorFlow once); "
               f"view with: tensorboard --logdir {live.path}")
 
 

@@ -153,8 +153,14 @@ class Devtools:
                 break
             time.sleep(0.5)
         time.sleep(settle)  # late requests and errors
-        self.call("Runtime.evaluate", expression="1")  # drain what arrived meanwhile
         load.seconds = time.monotonic() - t0
+        return self.console(load)
+
+    def console(self, load: PageLoad | None = None) -> PageLoad:
+        """Errors and warnings the page logged since it was opened (also after clicks)."""
+        self.call("Runtime.evaluate", expression="1")  # drain what arrived meanwhile
+        load = load or PageLoad("")
+        load.errors, load.warnings = [], []
         for event in self._events:
             _classify(event, load)
         return load
@@ -164,6 +170,23 @@ class Devtools:
         res = self.call("Runtime.evaluate", expression=f"(() => {{ {DEEP_TEXT}; return deepText(); }})()",
                         returnByValue=True)
         return str(res.get("result", {}).get("value", ""))
+
+    def click(self, text: str, settle: float = 3.0) -> bool:
+        """Click the innermost element whose text is ``text`` (case-insensitive), shadow roots included."""
+        js = f"""(() => {{
+          const want = {json.dumps(text.lower())}; let hit = null;
+          const walk = (node) => {{
+            if (node.shadowRoot) walk(node.shadowRoot);
+            for (const child of node.children || []) {{
+              if ((child.textContent || '').trim().toLowerCase() === want) hit = child;
+              walk(child);
+            }}
+          }};
+          walk(document.body); if (hit) hit.click(); return !!hit;
+        }})()"""
+        clicked = self.call("Runtime.evaluate", expression=js, returnByValue=True).get("result", {}).get("value")
+        time.sleep(settle)
+        return bool(clicked)
 
     def screenshot(self, png: Path) -> Path:
         data = self.call("Page.captureScreenshot", format="png")["data"]

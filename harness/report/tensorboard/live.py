@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,8 @@ class LiveTensorBoard:
         self.name = ""
         self.errors: list[str] = []
         self.sessions_written = 0
+        self.import_s = 0.0  # TensorFlow's one-off import in this process (s)
+        self.write_s = 0.0  # time spent writing, import excluded (s)
         self._meta: Mapping[str, Any] = {}
         self._paths: dict[str, str] = {}
         self._planned: list[dict[str, Any]] = []
@@ -62,6 +65,11 @@ class LiveTensorBoard:
     # ---------------------------------------------------------------- work
     def _start(self, run_dir: Path, meta: Mapping[str, Any], planned: Sequence[Mapping[str, Any]],
                done: Sequence[CaseResult]) -> None:
+        from harness.report.tensorboard.events import tf_modules
+
+        t0 = time.perf_counter()
+        tf_modules()
+        self.import_s = time.perf_counter() - t0
         self.logdir = Logdir(self.path)
         self._meta = meta
         identity = run_identity(meta, run_dir.name)
@@ -83,6 +91,7 @@ class LiveTensorBoard:
 
     def _write(self, run_dir: Path, results: Sequence[CaseResult]) -> None:
         assert self.logdir is not None, "run_started must come first"
+        t0 = time.perf_counter()
         cases = schema.frame("cases", [r.case for r in results])
         epochs = schema.frame("epochs", [e for r in results for e in r.epochs])
         sessions = build_sessions(run_dir, self._meta, cases, epochs, self.name, self._paths)
@@ -97,6 +106,7 @@ class LiveTensorBoard:
             write_manifest(self.run_folder, doc)
             self.logdir.rebuild_experiment(stage)
         self.sessions_written += len(sessions)
+        self.write_s += time.perf_counter() - t0
 
     def _guard(self, fn: Any, *args: Any) -> None:
         try:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import importlib.util
 import json
 import logging
 import os
@@ -32,7 +33,14 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError, ResultsError
-from harness.report.tensorboard.specs import HPARAMS, METRICS, RESULT_PREFIX, STATUSES, split_label
+from harness.report.tensorboard.specs import (
+    HPARAMS,
+    METRICS,
+    RESULT_PREFIX,
+    STATUSES,
+    metric_description,
+    split_label,
+)
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +57,15 @@ def run_identity(meta: Mapping[str, Any], folder: str) -> str:
     return hashlib.sha256(json.dumps(ident, default=str).encode()).hexdigest()[:16]
 
 
+def require_tensorboard() -> None:
+    if importlib.util.find_spec("tensorboard") is None:
+        raise HarnessError("--tensorboard needs the tensorboard package (a separate package since "
+                           "TensorFlow 2.21): pip install 'mnist-bench-harness[tensorboard]'")
+
+
 def check_logdir(path: Path) -> Path:
     """Fail now (exit 2 or 4) if ``path`` cannot become a logdir; creates nothing."""
+    require_tensorboard()
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise HarnessError(f"{path}: the --tensorboard logdir is a file, not a folder")
@@ -167,7 +182,8 @@ class Logdir:
             for p in current:
                 shutil.rmtree(p, ignore_errors=True)
             return
-        digest = hashlib.sha256(json.dumps([domains, metrics], default=str).encode()).hexdigest()[:12]
+        content = [domains, [(t, *metric_description(t)) for t in metrics]]  # all that is written
+        digest = hashlib.sha256(json.dumps(content, default=str).encode()).hexdigest()[:12]
         name = EXPERIMENT_PREFIX + digest
         if not (self.path / name).is_dir():
             built = stage / name
