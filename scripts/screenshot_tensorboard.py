@@ -20,9 +20,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# the browser and server helpers are test tools, not part of the package
+sys.path[1:1] = [str(ROOT / "tests" / "report"), str(ROOT / "tests" / "tensorboard")]
 
-from harness.report.devtools import Devtools  # noqa: E402
-from harness.report.tensorboard import server as tb  # noqa: E402
+import tb_server as tb  # noqa: E402
+from report_devtools import Devtools  # noqa: E402
+
 from harness.report.tensorboard.logdir import MANIFEST  # noqa: E402
 
 

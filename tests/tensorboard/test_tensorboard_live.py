@@ -14,13 +14,13 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+import tb_server as tb
+from report_browser import find_chromium
+from report_devtools import Devtools
 from tb_read import read_logdir
 
 from harness.cli import main
-from harness.report.browser import find_chromium
-from harness.report.devtools import Devtools
 from harness.report.tensorboard import LiveTensorBoard, export_runs
-from harness.report.tensorboard import server as tb
 from harness.results.store import load_run
 from harness.runner.runner import RunOptions, run_suite
 from harness.suite import load_suite

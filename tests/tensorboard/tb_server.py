@@ -1,6 +1,6 @@
 """Start ``tensorboard --logdir`` on loopback for a bounded time and talk to its HTTP data API.
 
-For the tests and the README's screenshot: the server runs in its own process
+A test tool, for tests/tensorboard and scripts/screenshot_tensorboard.py: the server runs in its own process
 group, is always killed when the block ends (or after ``limit_s``), and
 :func:`wait_for_runs` waits until it has loaded the runs one expects.
 """

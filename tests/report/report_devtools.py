@@ -1,5 +1,8 @@
 """Drive headless Chromium over the DevTools protocol (a pipe, no extra package): console, screenshots.
 
+A test tool (like report_browser.py), used by tests/tensorboard and
+scripts/screenshot_tensorboard.py.
+
 Used to check that a web page (TensorBoard's dashboards) loads without console
 errors, uncaught exceptions or failed requests, to wait until it shows what it
 should, and to screenshot it. Chromium's ``--enable-logging`` output cannot tell
@@ -24,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.report.browser import _FLAGS, find_chromium
+from report_browser import _FLAGS, find_chromium
 
 log = logging.getLogger(__name__)
 
