@@ -26,7 +26,7 @@ sys.path[1:1] = [str(ROOT / "tests" / "report"), str(ROOT / "tests" / "tensorboa
 import tb_server as tb  # noqa: E402
 from report_devtools import Devtools  # noqa: E402
 
-from harness.report.tensorboard.logdir import MANIFEST  # noqa: E402
+from harness.tensorboard.logdir import MANIFEST  # noqa: E402
 
 
 def make_logdir(tmp: Path) -> Path:

@@ -9,7 +9,7 @@ used with ``--benchmark-compare``, or passed to ``harness compare``.
 
 ``--tensorboard``: one TensorBoard run per case x repeat with its per-epoch
 scalars, an HParams experiment over the case axes and results, and profiled
-cases' traces (see :mod:`harness.report.tensorboard`). Several runs, or a merged
+cases' traces (see :mod:`harness.tensorboard`). Several runs, or a merged
 run, go into one logdir side by side; exporting a run again replaces it.
 """
 
@@ -60,7 +60,7 @@ def export_pytest_benchmark(runs: list[Path], out: Path) -> None:
 
 
 def export_tensorboard(runs: list[Path], logdir: Path) -> None:
-    from harness.report.tensorboard import export_runs
+    from harness.tensorboard import export_runs
 
     summary = export_runs(runs, logdir)
     for source, name in summary.runs.items():

@@ -104,7 +104,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_OK
     live = None
     if args.tensorboard:
-        from harness.report.tensorboard import LiveTensorBoard
+        from harness.tensorboard import LiveTensorBoard
 
         live = LiveTensorBoard(args.tensorboard)  # an unusable logdir fails here, before anything runs
     collectors = None

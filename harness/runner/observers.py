@@ -3,7 +3,7 @@
 They run in the runner's parent process between cases (never while a case is
 measured). An observer that fails is logged and ignored: it must not cost the
 benchmark its results. ``harness run --tensorboard`` is one
-(:class:`harness.report.tensorboard.LiveTensorBoard`).
+(:class:`harness.tensorboard.LiveTensorBoard`).
 """
 
 from __future__ import annotations

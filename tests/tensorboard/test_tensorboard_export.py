@@ -20,8 +20,8 @@ from tb_read import event_files, read_logdir
 from harness import schema
 from harness.cli import main
 from harness.errors import ResultsError
-from harness.report.tensorboard import events, export_runs
 from harness.results.store import load_run, write_table
+from harness.tensorboard import events, export_runs
 
 
 @pytest.fixture(scope="module")

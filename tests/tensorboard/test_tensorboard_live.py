@@ -20,10 +20,10 @@ from report_devtools import Devtools
 from tb_read import read_logdir
 
 from harness.cli import main
-from harness.report.tensorboard import LiveTensorBoard, export_runs
 from harness.results.store import load_run
 from harness.runner.runner import RunOptions, run_suite
 from harness.suite import load_suite
+from harness.tensorboard import LiveTensorBoard, export_runs
 
 pytestmark = pytest.mark.slow
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from harness import schema
-from harness.report.tensorboard.logdir import experiment, run_identity
-from harness.report.tensorboard.sessions import (
+from harness.tensorboard.logdir import experiment, run_identity
+from harness.tensorboard.sessions import (
     epoch_scalars,
     hparams_of,
     label_paths,
     result_scalars,
 )
-from harness.report.tensorboard.specs import estimate_label, metric_description, split_label
+from harness.tensorboard.specs import estimate_label, metric_description, split_label
 
 META = {"machine": {"host": "box-a"}}
 

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from harness.analysis.frames import machine_label
-from harness.report.tensorboard.specs import (
+from harness.tensorboard.specs import (
     ENERGY_PREFIX,
     EPOCH_SCALARS,
     HPARAMS,

@@ -17,16 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from harness import schema
-from harness.report.tensorboard.export import manifest, write_one
-from harness.report.tensorboard.logdir import (
+from harness.results.store import CaseResult
+from harness.tensorboard.export import manifest, write_one
+from harness.tensorboard.logdir import (
     MANIFEST,
     Logdir,
     check_logdir,
     run_identity,
     write_manifest,
 )
-from harness.report.tensorboard.sessions import build_sessions, label_paths, planned_hparams
-from harness.results.store import CaseResult
+from harness.tensorboard.sessions import build_sessions, label_paths, planned_hparams
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class LiveTensorBoard:
     # ---------------------------------------------------------------- work
     def _start(self, run_dir: Path, meta: Mapping[str, Any], planned: Sequence[Mapping[str, Any]],
                done: Sequence[CaseResult]) -> None:
-        from harness.report.tensorboard.events import tf_modules
+        from harness.tensorboard.events import tf_modules
 
         t0 = time.perf_counter()
         tf_modules()

@@ -18,9 +18,9 @@ from typing import Any
 import pandas as pd
 
 from harness.errors import HarnessError, ResultsError
-from harness.report.tensorboard.logdir import Logdir, link_tree, run_identity, write_manifest
-from harness.report.tensorboard.sessions import Session, build_sessions, label_paths
 from harness.results import store
+from harness.tensorboard.logdir import Logdir, link_tree, run_identity, write_manifest
+from harness.tensorboard.sessions import Session, build_sessions, label_paths
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def write_run(folder: Path, name: str, sessions: Sequence[Session], run_dir: Pat
 
 def write_one(folder: Path, name: str, session: Session) -> int:
     """One session's events (and its profiler trace, linked) under ``folder/<session name>``."""
-    from harness.report.tensorboard.events import write_session
+    from harness.tensorboard.events import write_session
 
     out = folder / session.name
     write_session(session, out, trial_id=f"{session.group} @ {name}")

@@ -17,8 +17,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.report.tensorboard.sessions import Session
-from harness.report.tensorboard.specs import HParamValue, metric_description
+from harness.tensorboard.sessions import Session
+from harness.tensorboard.specs import HParamValue, metric_description
 
 log = logging.getLogger(__name__)
 

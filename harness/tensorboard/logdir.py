@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError, ResultsError
-from harness.report.tensorboard.specs import (
+from harness.tensorboard.specs import (
     HPARAMS,
     METRICS,
     RESULT_PREFIX,
@@ -174,7 +174,7 @@ class Logdir:
     # ---------------------------------------------------------------- the experiment
     def rebuild_experiment(self, stage: Path) -> None:
         """Write the HParams experiment over every manifest (only when it changed)."""
-        from harness.report.tensorboard.events import write_experiment
+        from harness.tensorboard.events import write_experiment
 
         domains, metrics = experiment(self.manifests().values())
         current = [p for p in self.path.iterdir() if p.name.startswith(EXPERIMENT_PREFIX)]
