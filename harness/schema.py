@@ -89,6 +89,8 @@ OUTCOME = _cols(
     ("worker_case_index", INT, "", "0 for a worker's first case, then 1, 2..."),
     ("profiled", BOOL, "", "true when a profiler ran (timings perturbed)"),
     ("started_utc", STR, "", "ISO-8601 UTC start of the case"),
+    ("host", STR, "", "host name of the machine that ran the case (kept when shards are merged)"),
+    ("machine", STR, "", "the machine as a report axis: HARNESS_MACHINE, else CPU model, cores and GPUs"),
 )
 
 TIMINGS = _cols(

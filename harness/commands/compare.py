@@ -13,14 +13,8 @@ import logging
 import sys
 from pathlib import Path
 
-from harness.analysis.compare import compare_sides
-from harness.analysis.compare_inputs import load_baseline, load_side
-from harness.analysis.decide import Settings
 from harness.analysis.gates import DEFAULT_METRICS, METRICS, GateSet
 from harness.errors import EXIT_BAD_INPUT, EXIT_OK, HarnessError
-from harness.report import compare_md
-from harness.results import baselines
-from harness.results.store import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +69,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _write(path: Path, text: str, append: bool) -> None:
+    from harness.results.store import atomic_write_bytes
+
     if append:
         with path.open("a", encoding="utf-8") as fh:
             fh.write(text)
@@ -83,6 +79,12 @@ def _write(path: Path, text: str, append: bool) -> None:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    # imported here: SciPy and matplotlib are not for `harness --help` or `harness list` (issue 19)
+    from harness.analysis.compare import compare_sides
+    from harness.analysis.compare_inputs import load_baseline, load_side
+    from harness.analysis.decide import Settings
+    from harness.report import compare_md
+
     if args.baseline:
         if len(args.paths) != 1:
             raise HarnessError("with --baseline NAME give exactly one PATH (the current results)")
@@ -113,12 +115,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_baseline_save(args: argparse.Namespace) -> int:
+    from harness.results import baselines
+
     dest = baselines.save_baseline(args.run, args.results_dir, args.name)
     print(f"baseline {args.name!r} saved: {dest}")
     return EXIT_OK
 
 
 def cmd_baseline_list(args: argparse.Namespace) -> int:
+    from harness.results import baselines
+
     items = baselines.list_baselines(args.results_dir)
     if args.json:
         print(json.dumps(items, indent=2))

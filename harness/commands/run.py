@@ -21,8 +21,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--repeats", type=int, help="override every case's repeats")
     p.add_argument("--filter", action="append", default=[], metavar="AXIS=V[,V]",
                    help="select cases by axis values (repeatable; all must match)")
-    p.add_argument("--dry-run", action="store_true", help="list the cases and exit")
-    p.add_argument("--shard", metavar="I/N", help="run only the I-th of N shards of the suite's cases")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the plan (count, estimated time; a summary by axis when large) and exit")
+    p.add_argument("--all", action="store_true", help="with --dry-run: one line per case, however many")
+    p.add_argument("--yes", action="store_true",
+                   help="start a plan above the size guard (100,000 runs or a day of estimated time)")
+    p.add_argument("--balance-from", type=Path, metavar="RUN",
+                   help="a previous run (or folder of runs) whose measured durations replace the plan's "
+                        "estimates (shard balance, dry-run totals, the size guard)")
+    p.add_argument("--shard", metavar="I/N|auto",
+                   help="run only the I-th of N shards, balanced by estimated cost; 'auto': I and N from "
+                        "SLURM_ARRAY_TASK_*, JOB_COMPLETION_INDEX + HARNESS_SHARDS, or HARNESS_SHARD=I/N "
+                        "(docs/distributed.md)")
     p.add_argument("--time-limit", type=float, metavar="S", help="per-case time limit in seconds")
     p.add_argument("--collectors", help="comma-separated collectors ('' for none); default: the suite's")
     p.add_argument("--tdp-w", "--tdp", dest="tdp", type=float, metavar="W",
@@ -62,6 +72,7 @@ def validate_cli_options(args: argparse.Namespace) -> None:
     if args.resume:
         given = [flag for flag, v in (("SUITE", args.suite), ("--filter", args.filter), ("--shard", args.shard),
                                       ("--repeats", args.repeats is not None),
+                                      ("--balance-from", args.balance_from),
                                       ("--collectors", args.collectors is not None)) if v]
         if given:
             raise UsageError("--resume", str(args.resume),
@@ -71,19 +82,10 @@ def validate_cli_options(args: argparse.Namespace) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.runner.plan import make_tasks
-    from harness.runner.runner import RunOptions, run_suite
-    from harness.suite import load_suite, parse_suite
 
     validate_cli_options(args)
-    if args.resume:
-        from harness.results.store import read_run_json
-
-        meta = read_run_json(args.resume)
-        suite = parse_suite(meta["suite"]["text"], meta["suite"].get("abspath") or meta["suite"]["path"])
-    elif args.suite:
-        suite = load_suite(args.suite)
-    else:
-        raise UsageError("SUITE", "", "missing: give a suite file or name, or --resume RUN_DIR")
+    shard = _resolve_shard(args)
+    suite = _load(args)
     from harness.profiling.select import check_steps, mark_profiled
 
     suite.cases = mark_profiled(suite.cases, args.profile, args.profile_filter)
@@ -95,13 +97,22 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise UsageError("--tensorboard", str(args.tensorboard), "cannot be combined with --interleave-with; "
                              "export each side afterwards with: harness export RUN --tensorboard LOGDIR")
         return cmd_interleave(args, suite)
-    if args.dry_run:
-        tasks = make_tasks(suite.cases, filters=args.filter, shard=args.shard, repeats=args.repeats)
-        for case in {t.case.case_id: t.case for t in tasks}.values():
-            n = sum(1 for t in tasks if t.case.case_id == case.case_id)
-            print(f"{case.case_id}  x{n}  {case.label}" + ("  (profiled)" if case.profile else ""))
-        print(f"{len({t.case.case_id for t in tasks})} case(s), {len(tasks)} run(s) of suite {suite.name!r}")
-        return EXIT_OK
+    if args.dry_run or not (args.yes or args.resume):
+        est = _estimator(args, suite.cases)
+        tasks = make_tasks(suite.cases, filters=args.filter, shard=args.shard, repeats=args.repeats,
+                           estimator=est)
+        if not args.yes:
+            from harness.runner.guard import check_tasks
+
+            check_tasks(suite.path, tasks, est, _shards(args))
+        if args.dry_run:
+            from harness.runner.preview import dry_run_lines
+
+            note = f", shard {args.shard} ({shard.source})" if shard else ""
+            print("\n".join(dry_run_lines(suite, tasks, est, every_case=args.all, shard_note=note)))
+            return EXIT_OK
+    from harness.runner.runner import RunOptions, run_suite
+
     live = None
     if args.tensorboard:
         from harness.tensorboard import LiveTensorBoard
@@ -114,7 +125,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                       shard=args.shard, time_limit_s=args.time_limit, progress=not args.no_progress,
                       collectors=collectors, tdp_w=args.tdp, idle_baseline_s=args.idle_baseline,
                       resume=args.resume, profile_steps=profile_steps,
-                      profile_skip_steps=args.profile_skip, observers=[live] if live else [])
+                      profile_skip_steps=args.profile_skip, balance_from=args.balance_from,
+                      shard_source=shard.source if shard else "cli",
+                      shard_variables=dict(shard.variables) if shard else {},
+                      observers=[live] if live else [])
     summary = run_suite(suite, opts)
     counts = ", ".join(f"{n} {s}" for s, n in sorted(summary.counts.items()))
     print(f"results: {summary.run_dir}  ({counts})")
@@ -134,6 +148,48 @@ def print_live(live, run_dir: Path) -> None:
         print(f"tensorboard: {live.run_folder} ({live.sessions_written} runs; written between cases in "
               f"{live.write_s:.1f} s, plus {live.import_s:.1f} s importing TensorFlow once); "
               f"view with: tensorboard --logdir {live.path}")
+
+
+def _load(args: argparse.Namespace):
+    """The suite to run: the resumed run's own, or SUITE, sized (the guard) before it is expanded."""
+    from harness.suite import expand, load_spec, parse_suite
+
+    if args.resume:
+        from harness.results.store import read_run_json
+
+        meta = read_run_json(args.resume)
+        return parse_suite(meta["suite"]["text"], meta["suite"].get("abspath") or meta["suite"]["path"])
+    if not args.suite:
+        raise UsageError("SUITE", "", "missing: give a suite file or name, or --resume RUN_DIR")
+    spec = load_spec(args.suite)
+    if not args.yes:
+        from harness.runner.guard import check_spec
+
+        check_spec(spec, args.filter, args.repeats, _shards(args))
+    return spec.suite(expand(spec))
+
+
+def _resolve_shard(args: argparse.Namespace):
+    """``--shard auto`` becomes I/N from the scheduler's variables (a clear error, exit 2, if they don't fit)."""
+    from harness.runner.shards import resolve
+
+    shard = resolve(args.shard)
+    if shard is not None:
+        args.shard = shard.text
+    return shard
+
+
+def _shards(args: argparse.Namespace) -> int:
+    from harness.runner.plan import parse_shard
+
+    shard = parse_shard(args.shard)
+    return shard[1] if shard else 1
+
+
+def _estimator(args: argparse.Namespace, cases: list):
+    from harness.runner.estimate import Estimator, from_run
+
+    return from_run(args.balance_from, cases) if args.balance_from else Estimator()
 
 
 def cmd_interleave(args: argparse.Namespace, suite) -> int:

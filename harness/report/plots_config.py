@@ -31,16 +31,19 @@ def _keys(df: pd.DataFrame) -> list[str]:
 
 
 def _encoder(df: pd.DataFrame, colors: Mapping[str, object]):
-    """series -> matplotlib kwargs (colour by optimizer, line style and marker by the next axis)."""
-    axis = style.second_axis(df, _keys(df))
-    looks = style.styles(df[axis].astype(str)) if axis else {}
+    """series -> matplotlib kwargs: colour by optimizer; line style and marker by the rest of the
+    configuration (the axes that vary within one optimizer label; axes that only change with the
+    optimizer, like its own learning rate, add nothing), the same rest drawn alike everywhere."""
+    per_opt = df.groupby("optimizer_label", dropna=False)
+    rest = [k for k in _keys(df) if k != "optimizer_label" and per_opt[k].nunique(dropna=False).max() > 1]
     first = df.drop_duplicates("series").set_index("series")
+    tags = first[rest].astype(str).agg(" / ".join, axis=1) if rest else pd.Series("", index=first.index)
+    looks = style.styles(tags)
 
     def kw(series: str) -> dict[str, object]:
-        row = first.loc[series]
-        ls, marker = looks.get(str(row[axis]), ("-", "o")) if axis else ("-", "o")
-        return {"color": colors.get(str(row["optimizer_label"]), style.NEUTRAL), "linestyle": ls,
-                "marker": marker, "label": str(series)}
+        ls, marker = looks[tags.loc[series]]
+        return {"color": colors.get(str(first.loc[series, "optimizer_label"]), style.NEUTRAL),
+                "linestyle": ls, "marker": marker, "label": str(series)}
 
     return kw
 
@@ -125,7 +128,7 @@ def curves_figure(curves: pd.DataFrame, colors: Mapping[str, object]) -> bytes |
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.grid(alpha=0.3)
         if log_loss:
-            ax_loss.set_yscale("log")
+            style.log_axis(ax_loss, "y")
         _legend(ax_acc)
     fig.tight_layout()
     return _png(fig)

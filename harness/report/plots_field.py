@@ -19,28 +19,33 @@ from harness.report.plots_config import _encoder, _keys, _legend  # noqa: E402
 
 
 def profile_figure(profile: pd.DataFrame, scores: pd.DataFrame, colors: Mapping[str, object]) -> bytes | None:
-    """rho_s(tau) on a log2 tau axis, one step curve per solver; the legend gives AlgoPerf's score."""
+    """rho_s(tau) on a log2 tau axis, one step curve per solver; the legend gives AlgoPerf's score.
+    More than eight solvers: panels of eight, best score first."""
     if profile.empty:
         return None
     score = dict(zip(scores["solver"], scores["score"], strict=True)) if not scores.empty else {}
-    solvers = sorted(profile["solver"].astype(str).unique())
+    solvers = sorted(profile["solver"].astype(str).unique(), key=lambda s: (-score.get(s, 0.0), s))
     looks = style.styles(solvers) if profile["solver"].nunique() > profile["optimizer_label"].nunique() else {}
-    fig, ax = plt.subplots(figsize=(7.5, 3.8))
-    top = float(profile["tau"].max())
-    for solver, g in profile.groupby("solver", sort=True):
-        g = g.sort_values("tau")
-        ls = looks.get(str(solver), ("-", ""))[0]
-        s = score.get(solver, np.nan)
-        ax.step(g["tau"], g["fraction"], where="post", linestyle=ls, linewidth=1.6,
-                color=colors.get(str(g["optimizer_label"].iloc[0]), style.NEUTRAL),
-                label=f"{solver} (score {s:.2f})" if np.isfinite(s) else str(solver))
-    style.log_axis(ax, base=2)
-    ax.set_xlim(1, max(top, 4.0))
-    ax.axvline(4.0, color="grey", linewidth=0.6, linestyle=":")
-    ax.set(xlabel="τ: time to target within τ × the best on the problem [×] (log₂)",
-           ylabel="fraction of problems ρ(τ)", ylim=(-0.02, 1.02))
-    ax.grid(alpha=0.3, which="both")
-    _legend(ax)
+    n = style.MAX_PER_PANEL
+    groups = [solvers[i:i + n] for i in range(0, len(solvers), n)]
+    fig, axes = plt.subplots(len(groups), 1, figsize=(7.5, 3.6 * len(groups)), squeeze=False)
+    top = max(float(profile["tau"].max()), 4.0)
+    for k, (group, ax) in enumerate(zip(groups, axes[:, 0], strict=True)):
+        for solver in group:
+            g = profile[profile["solver"] == solver].sort_values("tau")
+            s = score.get(solver, np.nan)
+            ax.step(g["tau"], g["fraction"], where="post", linestyle=looks.get(solver, ("-", ""))[0], linewidth=1.6,
+                    color=colors.get(str(g["optimizer_label"].iloc[0]), style.NEUTRAL),
+                    label=f"{solver} (score {s:.2f})" if np.isfinite(s) else solver)
+        style.log_axis(ax, base=2)
+        ax.set_xlim(1, top)
+        ax.axvline(4.0, color="grey", linewidth=0.6, linestyle=":")
+        title = f"solvers {k * n + 1}–{k * n + len(group)} of {len(solvers)}, best score first" if len(groups) > 1 else ""
+        ax.set(xlabel="τ: time to target within τ × the best on the problem [×] (log₂)",
+               ylabel="fraction of problems ρ(τ)", ylim=(-0.02, 1.02), title=title)
+        ax.grid(alpha=0.3, which="both")
+        _legend(ax)
+    fig.tight_layout()
     return _png(fig)
 
 

@@ -16,12 +16,12 @@ import numpy as np
 import pandas as pd
 
 MAX_PER_PANEL = 8
-# Kelly (1965) without white and black, in his order (most distinct first).
+# Kelly (1965), without white and black.
 KELLY = (
-    "#F3C300", "#875692", "#F38400", "#A1CAF1", "#BE0032", "#C2B280", "#848482", "#008856",
-    "#E68FAC", "#0067A5", "#F99379", "#604E97", "#F6A600", "#B3446C", "#DCD300", "#882D17",
-    "#8DB600", "#654522", "#E25822", "#2B3D26",
-)
+    "#875692", "#F38400", "#BE0032", "#008856", "#0067A5", "#848482", "#F3C300", "#604E97",
+    "#882D17", "#8DB600", "#E68FAC", "#654522", "#B3446C", "#E25822", "#2B3D26", "#F99379",
+    "#A1CAF1", "#C2B280", "#F6A600", "#DCD300",
+)  # the palest (light blue, buff, yellows) last
 TAB10 = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
          "#bcbd22", "#17becf")
 LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1)), (0, (1, 3)))
@@ -105,7 +105,9 @@ def log_axis(ax, which: str = "x", base: float = 10) -> None:
 
     axis = ax.xaxis if which == "x" else ax.yaxis
     (ax.set_xscale if which == "x" else ax.set_yscale)("log", base=base)
-    subs = (1.0, 1.5) if base == 2 else (1.0, 2.0, 5.0)
+    lo, hi = sorted(ax.get_xlim() if which == "x" else ax.get_ylim())
+    decades = np.log10(hi / lo) if lo > 0 and hi > 0 else 0.0
+    subs = (1.0, 1.5) if base == 2 else (1.0, 2.0, 5.0) if decades <= 2 else (1.0,)
     axis.set_major_locator(LogLocator(base=base, subs=subs))
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     axis.set_minor_formatter(NullFormatter())

@@ -92,8 +92,8 @@ def session_name(path: str, repeat: int) -> str:
 
 # ------------------------------------------------------------------ hparams
 def machine_of(row: Mapping[str, Any], meta: Mapping[str, Any]) -> str:
-    """The row's own host (merged runs keep one per row), else the run's machine."""
-    for key in ("host", "machine"):
+    """The row's own machine (its report axis, kept per row in merged runs), else its host, else the run's."""
+    for key in ("machine", "host"):
         if present(row.get(key)) and str(row[key]):
             return str(row[key])
     return machine_label(meta, fallback="?")

@@ -48,7 +48,7 @@ HPARAMS: tuple[HParamSpec, ...] = (
                "train/learning_rate scalar)"),
     HParamSpec("epochs", "epochs", int, "epochs requested", always=False),
     HParamSpec("dataset", "dataset", str, "dataset registry name"),
-    HParamSpec("machine", "machine", str, "host the case ran on (run.json, or the row's host in a merged run)"),
+    HParamSpec("machine", "machine", str, "the machine the case ran on (the row's machine or host, kept per row in merged runs; else run.json's)"),
     HParamSpec("suite", "suite", str, "suite name", always=False),
     HParamSpec("run", "run", str, "harness run folder the case comes from"),
     HParamSpec("status", "status", str,

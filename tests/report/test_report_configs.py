@@ -185,3 +185,37 @@ def test_contention_flags_are_shown_when_recorded():
     text = analysis.composition.contention_warning(cases)
     assert text.startswith("1 of 2 timed repeats ran under contention") and "30%" in text
     assert "contended_repeats" not in analysis.leaderboard(_cases([{"case_id": "b"}])).columns
+
+
+def test_figure_encodings():
+    from harness.report import style
+
+    colours = style.palette([f"opt{i}" for i in range(19)])
+    assert len(set(colours.values())) == 19  # no repeated colour up to 20 optimizers
+    df = pd.DataFrame({"series": [f"s{i}" for i in range(17)], "optimizer_label": "adam",
+                       "engine": ["fast"] * 9 + ["keras_fit"] * 8})
+    panels = style.facets(df, ["optimizer_label", "engine"])
+    assert [t for t, _ in panels] == ["series 1–8 of 17", "series 9–16 of 17", "series 17–17 of 17"]
+    df["strategy"] = [f"st{i % 3}" for i in range(17)]
+    by_strategy = style.facets(df, ["optimizer_label", "strategy"])
+    assert [t for t, _ in by_strategy] == ["strategy = st0", "strategy = st1", "strategy = st2"]
+    assert style.scale([2.4e-5, 3e-5], "J") == (1e-6, "µJ") and style.scale([0.0021], "s") == (1e-3, "ms")
+
+
+def test_two_runs_of_one_machine_keep_every_configuration_apart(tmp_path):
+    import report_synthetic as rs
+
+    from harness.report import build_tables
+
+    rs.write_synthetic_run(tmp_path, "run-a", "box")
+    rs.write_synthetic_run(tmp_path, "run-b", "box")
+    tables = build_tables([tmp_path])
+    for name in ("leaderboard", "throughput", "tradeoffs"):
+        assert tables[name]["series"].is_unique, name
+    assert "adam / constant / run run-b" in set(tables["leaderboard"]["series"])
+    assert len(tables["leaderboard"]) == 14 and len(tables["throughput"]) == 10
+    energy = tables["energy"]
+    assert energy.groupby("series")["repeats"].max().max() == 2  # adam constant: its 2 ok repeats, one run
+    ratios = tables["profile_ratios"]
+    assert set(ratios["problem"]) == {"constant / run run-a", "constant / run run-b",
+                                      "inverse_power / run run-a", "inverse_power / run run-b"}
