@@ -122,9 +122,10 @@ def finite(value: Any) -> float | None:
 
 def source_column(column: str) -> str:
     """The ``*_source`` column that says whether an energy column was measured or estimated."""
-    if column.startswith(("cpu_", "dram_", "psys_")):
+    name = column.removeprefix("epoch_")  # epochs.parquet: epoch_cpu_energy_j, epoch_gpu_energy_j
+    if name.startswith(("cpu_", "dram_", "psys_")):
         return "cpu_energy_source"
-    if column.startswith("gpu_"):
+    if name.startswith("gpu_"):
         return "gpu_energy_source"
     return "energy_source"
 

@@ -64,7 +64,7 @@ def test_every_case_has_its_scalars_and_session(runs, exported):
         epochs = run.epochs[(run.epochs["case_id"] == case["case_id"]) & (run.epochs["repeat"] == case["repeat"])]
         want = list(zip(epochs["epoch"], epochs["test_accuracy"], strict=True))
         assert tb.scalars.get("test/accuracy", []) == [(e, pytest.approx(v, rel=1e-6)) for e, v in want]
-        for tag, column in (("train/loss", "loss"), ("train/learning_rate", "learning_rate"),
+        for tag, column in (("train/loss", "loss"), ("train/learning_rate", "learning_rate_in_force"),
                             ("time/epoch_s", "epoch_s"), ("time/cum_train_s", "cum_train_s")):
             assert [v for _, v in tb.scalars.get(tag, [])] == pytest.approx(list(epochs[column]), rel=1e-6)
         if case["status"] == "ok":

@@ -43,6 +43,7 @@ def test_estimate_labels_follow_the_sources():
     assert estimate_label("energy_j", mixed) == "mixed:estimate_generic"
     # an epoch row's own source (issue 13's per-epoch columns) wins over the case's
     assert estimate_label("cpu_energy_j", {"cpu_energy_source": "rapl"}, est) == ""
+    assert estimate_label("epoch_cpu_energy_j", {}, est) == "estimate_tdp"  # epochs.parquet's name
     assert split_label("result/energy_j[estimate_tdp]") == ("result/energy_j", "estimate_tdp")
     display, doc = metric_description("result/energy_per_sample_j[estimate_tdp]")
     assert "≈ estimate_tdp" in display and "Estimated, not measured" in doc
@@ -52,10 +53,10 @@ def test_epoch_scalars_skip_missing_values_and_prefer_the_rate_in_force():
     case = {"cpu_energy_source": "estimate_tdp", "energy_source": "estimated", "cpu_tdp_w": 65.0,
             "cpu_tdp_origin": "cli"}
     epochs = schema.frame("epochs", [
-        {"case_id": "c", "repeat": 0, "epoch": 1, "loss": 2.0, "learning_rate": 0.1, "cum_energy_j": 5.0},
-        {"case_id": "c", "repeat": 0, "epoch": 2, "loss": float("nan"), "learning_rate": 0.05},
+        {"case_id": "c", "repeat": 0, "epoch": 1, "loss": 2.0, "learning_rate_in_force": 0.01, "cum_energy_j": 5.0},
+        {"case_id": "c", "repeat": 0, "epoch": 2, "loss": float("nan")},
     ])
-    epochs["learning_rate_in_force"] = [0.01, None]  # new name where present, old name otherwise
+    epochs["learning_rate"] = [0.1, 0.05]  # a table that kept the old name too: the new name wins where present
     got = {(s.tag, s.step): s for s in epoch_scalars(epochs, case)}
     assert got[("train/loss", 1)].value == 2.0 and ("train/loss", 2) not in got  # NaN is not written
     assert got[("train/learning_rate", 1)].value == 0.01 and got[("train/learning_rate", 2)].value == 0.05
