@@ -147,9 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--hog", type=int, default=1, help="busy-loop processes beside the runs (1: one core)")
     p.add_argument("--hog-max-s", type=float, default=1200.0, help="each hog ends by itself after this")
     p.add_argument("--slowdown", type=float, default=0.10, help="planted slowdown (0.10 = 10 %%)")
-    p.add_argument("--trials", type=int, default=200)
+    p.add_argument("--trials", type=int, default=100)
     p.add_argument("--out", type=Path, default=Path("results/bench-contention"))
     p.add_argument("--runs", nargs=2, type=Path, metavar="RUN", help="analyse two existing runs instead")
+    p.add_argument("--metrics", nargs="+", default=list(METRIC_NAMES), help="metrics to analyse")
     p.add_argument("--json", type=Path, help="write the table as JSON")
     args = p.parse_args(argv)
     if args.runs:
@@ -166,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     a, b = side(paths[0]), side(paths[1])
     for name, s in (("A", a), ("B", b)):
         print(f"run {name}: {contention(s)}")
-    metrics = [m for m in METRIC_NAMES if m in a.cases and pd.to_numeric(a.cases[m], errors="coerce").notna().any()]
+    metrics = [m for m in args.metrics if m in a.cases and pd.to_numeric(a.cases[m], errors="coerce").notna().any()]
     rows = report(a, b, metrics, args)
     print_table(rows, args.slowdown, args.trials)
     if args.json:

@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from harness import schema
 from harness.analysis.gates import METRICS
@@ -92,3 +93,19 @@ def test_contended_rows_are_flagged_in_text_markdown_and_json(tmp_path, capsys):
     quiet = _run(tmp_path, "q", seed=3)
     assert main(["compare", str(a), str(quiet), "--metric", "cpu_ms_per_update"]) == EXIT_OK
     assert "contention" not in capsys.readouterr().out
+
+
+def test_bench_contention_plants_the_slowdown_in_the_worse_direction():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "bench_contention.py"
+    spec = importlib.util.spec_from_file_location("bench_contention", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    df = pd.DataFrame({"case_id": ["a", "a", "b"], "cpu_ms_per_update": [2.0, 2.2, 3.0],
+                       "samples_per_s": [100.0, 110.0, 90.0]})
+    assert mod.planted(df, "cpu_ms_per_update", 1.1)["cpu_ms_per_update"].tolist() == pytest.approx([2.2, 2.42, 3.3])
+    assert mod.planted(df, "samples_per_s", 1.1)["samples_per_s"].tolist() == pytest.approx([100 / 1.1, 100.0, 90 / 1.1])
+    again = mod.resample(df, np.random.default_rng(0))
+    assert sorted(again["case_id"]) == ["a", "a", "b"] and set(again["cpu_ms_per_update"]) <= {2.0, 2.2, 3.0}
