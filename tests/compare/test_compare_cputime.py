@@ -111,3 +111,21 @@ def test_bench_contention_plants_the_slowdown_in_the_worse_direction():
     assert mod.planted(df, "samples_per_s", 1.1)["samples_per_s"].tolist() == pytest.approx([100 / 1.1, 100.0, 90 / 1.1])
     again = mod.resample(df, np.random.default_rng(0))
     assert sorted(again["case_id"]) == ["a", "a", "b"] and set(again["cpu_ms_per_update"]) <= {2.0, 2.2, 3.0}
+
+
+def test_history_follows_cpu_time_and_names_a_missing_metric():
+    from harness.analysis.decide import Settings
+    from harness.analysis.gates import GateError, GateSet
+    from harness.analysis.history import analyse
+
+    from .test_history import synthetic
+
+    runs, cases = synthetic([1.0] * 5 + [1.2] * 5, cv=0.02)
+    cases["cpu_ms_per_update"] = 1000.0 / cases["samples_per_s"]  # lower is better: the step is a regression
+    hist = analyse(runs, cases, GateSet.from_strings(["cpu_ms_per_update"], primary="cpu_ms_per_update",
+                                                     report=False), Settings(min_repeats=2))
+    cps = hist.change_points
+    assert set(cps["metric"]) == {"cpu_ms_per_update"} and set(cps["run_id"]) == {"run-05"}
+    assert (cps["verdict"] == "regression").all() and hist.newest_is_regression()
+    with pytest.raises(GateError, match="'train_cpu_s'"):
+        analyse(runs, cases, GateSet.from_strings(["train_cpu_s"], report=False), Settings(min_repeats=2))
