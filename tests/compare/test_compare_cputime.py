@@ -115,8 +115,8 @@ def test_bench_contention_plants_the_slowdown_in_the_worse_direction():
 
 def test_history_follows_cpu_time_and_names_a_missing_metric():
     from harness.analysis.decide import Settings
-    from harness.analysis.gates import GateError, GateSet
     from harness.analysis.history import analyse
+    from harness.gates import GateError, GateSet
 
     from .test_history import synthetic
 
