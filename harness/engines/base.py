@@ -30,6 +30,7 @@ class TrainSpec:
     steps_per_execution: int | None = None
     jit_compile: bool | None = None
     strategy: Any = None  # a tf.distribute.Strategy, or None
+    strategy_name: str = "default"  # its registry name (harness.components.strategies)
 
     @property
     def steps_per_epoch(self) -> int:
@@ -79,6 +80,8 @@ class EngineResult:
     epochs: list[dict[str, Any]] = field(default_factory=list)
     target_epoch: int | None = None
     notes: str = ""  # how the engine adapted to the strategy (XLA scope, metric sources)
+    driver: str = ""  # the path that drove the loop (harness.components.strategies.Driver, or keras_fit's)
+    xla_scope: str = ""  # what XLA compiled: loop, gradients, train_step or none
 
 
 class EpochLoop:
