@@ -35,10 +35,12 @@ class Column:
     dtype: str
     unit: str
     doc: str
+    better: str = ""  # "lower" / "higher": a metric `harness compare` and `history` can gate on
 
 
-def _cols(*specs: tuple[str, str, str, str]) -> dict[str, Column]:
-    return {name: Column(name, dtype, unit, doc) for name, dtype, unit, doc in specs}
+def _cols(*specs: tuple[str, ...]) -> dict[str, Column]:
+    """``(name, dtype, unit, doc[, better])`` tuples -> columns by name."""
+    return {spec[0]: Column(*spec) for spec in specs}
 
 
 # --------------------------------------------------------------------------
@@ -163,6 +165,30 @@ COLLECTORS = _cols(
     ("rapl_zones", STR, "", "per-zone RAPL energy in the window, JSON (name, kind, energy_j, wraps, error)"),
 )
 
+# Exact CPU time of the timed window's phases, counters and contention (issue 17), read at
+# the phase edges by harness.collectors.cpuwindow. Under multi-process strategies the case
+# row sums every process of the case; the workers table has each process's own figures.
+CPU_TIME = _cols(
+    ("train_cpu_s", FLOAT, "s", "CPU seconds (user+system, all threads) of the training process(es) in the "
+     "train segments of the timed window", "lower"),
+    ("eval_cpu_s", FLOAT, "s", "CPU seconds of the same process(es) in the evaluation passes", "lower"),
+    ("cpu_ms_per_update", FLOAT, "ms", "train_cpu_s x 1000 / steps", "lower"),
+    ("eval_cpu_ms_per_pass", FLOAT, "ms", "eval_cpu_s x 1000 / evaluation passes (one per epoch)", "lower"),
+    ("train_cpu_cores", FLOAT, "cores", "train_cpu_s / train wall time: cores kept busy on average"),
+    ("cpu_time_source", STR, "", "process_clock (kernel CPU clock, ns), proc_pid_stat (10 ms ticks), "
+     "supervisor (read by the supervising process at forwarded edges) or unavailable"),
+    ("train_instructions", FLOAT, "instructions", "user-space instructions retired in the train segments", "lower"),
+    ("train_cycles", FLOAT, "cycles", "user-space CPU cycles in the train segments", "lower"),
+    ("instructions_per_update", FLOAT, "instructions/step", "train_instructions / steps", "lower"),
+    ("hw_counter_source", STR, "", "perf_event or unavailable"),
+    ("hw_counter_reason", STR, "", "why the hardware counters are missing (e.g. ENOENT: no PMU in this VM)"),
+    ("other_cpu_share", FLOAT, "fraction", "machine CPU time used by other processes in the train segments / "
+     "the machine's CPU capacity over them (/proc/stat)"),
+    ("steal_share", FLOAT, "fraction", "CPU time stolen by the hypervisor / capacity, same segments"),
+    ("contended", BOOL, "", "measured under contention: other_cpu_share >= 0.10 or steal_share >= 0.02"),
+    ("contention_source", STR, "", "proc_stat or unavailable"),
+)
+
 # Columns added by distribution strategies (issue 4).
 DISTRIBUTED = _cols(
     ("cluster", STR, "", "loopback, external (TF_CONFIG / suite) or empty"),
@@ -201,6 +227,7 @@ CASE_COLUMNS: dict[str, Column] = {
     **TIMINGS,
     **QUALITY,
     **MEMORY,
+    **CPU_TIME,
     **COLLECTORS,
     **DISTRIBUTED,
     **PROFILING,
@@ -262,6 +289,11 @@ WORKER_COLUMNS: dict[str, Column] = {
         ("pid", INT, "", "process id"),
         ("samples_per_s", FLOAT, "examples/s", "examples this process trained / its train time"),
         ("train_s", FLOAT, "s", "this process's training window"),
+        ("train_cpu_s", FLOAT, "s", "this process's CPU seconds in its train segments"),
+        ("eval_cpu_s", FLOAT, "s", "this process's CPU seconds in evaluation passes"),
+        ("cpu_ms_per_update", FLOAT, "ms", "train_cpu_s x 1000 / the case's steps"),
+        ("cpu_time_source", STR, "", "process_clock (its own edges) or supervisor (edges forwarded to "
+         "the supervising process, up to ~20 ms late)"),
         ("step_ms_p50", FLOAT, "ms", "median update time seen by this process"),
         ("step_ms_p90", FLOAT, "ms", "90th percentile update time"),
         ("status", STR, "", "ok, failed, crashed, timeout"),

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from harness.errors import HarnessError
+from harness.schema import CASE_COLUMNS
 
 DEFAULT_THRESHOLD = 0.05
 STATISTICS = ("median", "mean")
@@ -35,6 +36,13 @@ class Metric:
     unit: str
     title: str
 
+
+_TITLES = {
+    "train_cpu_s": "training CPU time", "eval_cpu_s": "evaluation CPU time",
+    "cpu_ms_per_update": "CPU time per update", "eval_cpu_ms_per_pass": "CPU time per evaluation",
+    "train_instructions": "instructions", "train_cycles": "cycles",
+    "instructions_per_update": "instructions per update",
+}
 
 METRICS: dict[str, Metric] = {
     m.name: m
@@ -57,6 +65,12 @@ METRICS: dict[str, Metric] = {
         Metric("round_s", False, "s", "pytest-benchmark time per round"),
     )
 }
+
+# every other cases column the schema declares with a direction (``better``), e.g. the CPU-time ones
+METRICS.update({
+    c.name: Metric(c.name, c.better == "higher", c.unit, _TITLES.get(c.name, c.name.replace("_", " ")))
+    for c in CASE_COLUMNS.values() if c.better and c.name not in METRICS
+})
 
 DEFAULT_METRICS = ("samples_per_s", "step_ms_p50", "train_s", "energy_per_sample_j", "test_accuracy")
 # also compared by default, silently skipped where absent (plain pytest-benchmark files only)

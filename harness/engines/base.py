@@ -47,6 +47,9 @@ class Hooks(Protocol):
     def after_steps(self, total_steps: int) -> None:
         """After each host call (a chunk, a step, a Keras batch): updates done so far in the window."""
 
+    def on_phase(self, phase: str) -> None:
+        """Inside the window: ``eval`` right before an evaluation pass, ``train`` right after it."""
+
     def on_window_end(self) -> None: ...
 
 
@@ -60,6 +63,9 @@ class NoHooks:
     def after_steps(self, total_steps: int) -> None:
         pass
 
+    def on_phase(self, phase: str) -> None:
+        pass
+
     def on_window_end(self) -> None:
         pass
 
@@ -71,6 +77,7 @@ class EngineResult:
     compile_s: float = math.nan
     train_s: float = 0.0
     eval_s: float = 0.0
+    eval_passes: int = 0
     steps: int = 0
     examples: int = 0
     step_ms: list[float] = field(default_factory=list)  # one entry per update (chunk time / K)
@@ -101,9 +108,15 @@ class EpochLoop:
         r.examples += steps * self.spec.batch_size
         lr = learning_rate_at(self.optimizer, r.steps - 1)
         self.hooks.on_epoch_end(epoch)
+        phase = getattr(self.hooks, "on_phase", None)  # hooks written before phases existed lack it
+        if phase:
+            phase("eval")
         t0 = time.perf_counter_ns()
         test_loss, test_acc = self.evaluate()
         r.eval_s += (time.perf_counter_ns() - t0) / 1e9
+        r.eval_passes += 1
+        if phase:
+            phase("train")
         r.epochs.append({
             "epoch": epoch, "loss": loss, "train_accuracy": accuracy, "test_loss": test_loss,
             "test_accuracy": test_acc, "learning_rate": lr, "epoch_s": epoch_s,

@@ -87,6 +87,9 @@ class ProfilerHooks:
         self._close_step()
         self.inner.on_epoch_end(epoch)
 
+    def on_phase(self, phase: str) -> None:
+        self.inner.on_phase(phase)
+
     def on_window_end(self) -> None:
         self._stop()
         self.inner.on_window_end()

@@ -24,7 +24,7 @@ from harness.components import datasets
 from harness.errors import SkipCase
 from harness.profiling import memory
 from harness.results.store import CaseResult
-from harness.runner.hooks import CollectorHooks
+from harness.runner.hooks import CollectorHooks, MeteredHooks
 from harness.suite import Case
 
 log = logging.getLogger(__name__)
@@ -128,6 +128,7 @@ def _train(case: Case, repeat: int, state: WorkerState, row: dict, result: CaseR
         from harness.profiling.worker import profiler_hooks
 
         hooks = profiler_hooks(hooks, case, repeat, state.profile, spec.steps_per_epoch)
+    hooks = MeteredHooks(hooks)
     memory.reset_gpu_peak()
     res = get_engine(case.engine)(net, opt, spec, hooks, controller)
     row.update(memory.gpu_peak_columns())
@@ -143,6 +144,7 @@ def _train(case: Case, repeat: int, state: WorkerState, row: dict, result: CaseR
         reached_target=res.target_epoch is not None, epochs_to_target=res.target_epoch,
         time_to_target_s=res.epochs[res.target_epoch - 1]["cum_train_s"] if res.target_epoch else math.nan,
         **percentiles(res.step_ms),
+        **hooks.meter.columns(res.steps, res.eval_passes),
     )
     ident = {k: row[k] for k in ("run_id", "case_id", "case_label", "repeat")}
     result.epochs = [{**ident, **e} for e in res.epochs]

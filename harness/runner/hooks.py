@@ -1,4 +1,5 @@
-"""Bridge between an engine's window hooks and a collectors session (see harness.collectors.base)."""
+"""Bridges between an engine's window hooks and the measurements: the collectors session
+(see harness.collectors.base) and the window-edge CPU meter (harness.collectors.cpuwindow)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from harness.collectors import open_session
 from harness.collectors.base import CollectorConfig
+from harness.collectors.cpuwindow import WindowMeter
 
 
 class CollectorHooks:
@@ -33,6 +35,9 @@ class CollectorHooks:
     def after_steps(self, total_steps: int) -> None:
         pass
 
+    def on_phase(self, phase: str) -> None:
+        self.session.set_phase(phase)
+
     def on_window_end(self) -> None:
         self.session.stop()
 
@@ -44,3 +49,39 @@ class CollectorHooks:
             erow.update(per_epoch.get(int(erow["epoch"]), {}))
         ident = {k: row[k] for k in ("run_id", "case_id", "repeat")}
         result.samples = [{**ident, **s} for s in self.session.samples()]
+
+
+class MeteredHooks:
+    """Forwards to ``inner`` and reads the CPU meter at every phase edge of the window.
+
+    The meter reads after ``inner`` has opened the window and before it closes
+    it (or marks an epoch), so the collectors' own start, mark and stop stay
+    outside the measured CPU time.
+    """
+
+    def __init__(self, inner: Any, meter: WindowMeter | None = None) -> None:
+        self.inner = inner
+        self.meter = meter or WindowMeter()
+
+    def on_window_start(self) -> None:
+        self.inner.on_window_start()
+        self.meter.enter("train")
+
+    def on_epoch_end(self, epoch: int) -> None:
+        self.meter.enter(None)
+        self.inner.on_epoch_end(epoch)
+
+    def after_steps(self, total_steps: int) -> None:
+        self.inner.after_steps(total_steps)
+
+    def on_phase(self, phase: str) -> None:
+        self.meter.enter(phase)
+        if hasattr(self.inner, "on_phase"):
+            self.inner.on_phase(phase)
+
+    def on_window_end(self) -> None:
+        self.meter.enter(None)
+        self.inner.on_window_end()
+
+    def finish(self, row: dict, result: Any, examples: int, epochs: int, target_epoch: int | None) -> None:
+        self.inner.finish(row, result, examples, epochs, target_epoch)

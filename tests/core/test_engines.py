@@ -45,10 +45,24 @@ def train(engine, opt_name="adam", batch=32, epochs=2, lr=0.001, sched="constant
     return get(engine)(net, opt, spec, hooks or NoHooks(), ctl), opt
 
 
+class RecordingMeter:
+    def __init__(self):
+        self.edges = []
+
+    def enter(self, phase):
+        self.edges.append(phase)
+
+
 @pytest.mark.parametrize("engine", ["fast", "keras_fit", "eager"])
 def test_engines_train_and_report(engine):
+    from harness.runner.hooks import MeteredHooks
+
     hooks = CountingHooks()
-    res, opt = train(engine, hooks=hooks)
+    metered = MeteredHooks(hooks, RecordingMeter())
+    res, opt = train(engine, hooks=metered)
+    # the CPU meter's edges: train segments, the epoch mark (collectors) outside them, each evaluation pass
+    assert metered.meter.edges == ["train", None, "eval", "train", None, "eval", "train", None]
+    assert res.eval_passes == 2
     assert res.status == "ok"
     assert res.steps == 2 * (256 // 32) and res.examples == res.steps * 32
     assert len(res.step_ms) == res.steps and all(t > 0 for t in res.step_ms)
@@ -100,3 +114,4 @@ def test_same_seed_same_result():
 
 def test_model_has_the_documented_size():
     assert model.build_model(0).count_params() == model.NUM_PARAMS == 101_770
+
