@@ -59,20 +59,14 @@ def harness_fast(name: str, replicas: int, data: Any, epochs: int, driver: str |
                  steps_per_call: int | None = None) -> Any:
     """The harness's fast engine (its Trainer, as ``fast.run`` drives it), compiled once;
     ``contender()`` times ``epochs`` of its epochs (examples/s)."""
-    from harness.components.strategies import FORCE_ENV
     from harness.engines.base import TrainSpec
     from harness.engines.fast import Trainer
 
     st = make_strategy(name, replicas)
     net, opt = build_net(st)
     spec = TrainSpec(data.x_train, data.y_train, data.x_test, data.y_test, B, epochs, 0, 0.99,
-                     steps_per_execution=steps_per_call, strategy=st, strategy_name=name)
-    if driver:
-        os.environ[FORCE_ENV] = driver
-    try:
-        trainer = Trainer(net, opt, spec)
-    finally:
-        os.environ.pop(FORCE_ENV, None)
+                     steps_per_execution=steps_per_call, strategy=st, strategy_name=name, driver=driver)
+    trainer = Trainer(net, opt, spec)
     trainer.warm_up()
     epoch = iter(range(1, 10**9))
 

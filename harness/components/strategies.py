@@ -61,7 +61,6 @@ XLA_GRADIENTS = Driver("graph_loop+xla_gradients", "gradients",
                        " and update run outside XLA (a cross-device merge_call cannot run inside XLA)")
 GRAPH_LOOP = Driver("graph_loop", "none", "graph loop around strategy.run, no XLA")
 COORDINATOR = Driver("coordinator", "none", "asynchronous updates via ClusterCoordinator; no XLA: " + NO_XLA_REASON)
-FORCE_ENV = "HARNESS_FAST_DRIVER"  # benchmarks only: force a driver by name (scripts/bench_strategies.py)
 
 # The fast engine's driver per (strategy, placement, device kind): the one table. "one_device": every
 # replica's variables and compute on one device (1 replica, and under central_storage the parameter
@@ -86,16 +85,16 @@ JIT_OFF = "jit_compile = false: no XLA"
 DRIVERS = {d.name: d for d in (XLA_LOOP, XLA_GRADIENTS, GRAPH_LOOP, COORDINATOR)}
 
 
-def fast_driver(name: str, strategy: Any, jit_compile: bool | None) -> tuple[Driver, str]:
-    """The ``fast`` engine's driver for the built ``strategy`` (registry ``name``), and why."""
+def fast_driver(name: str, strategy: Any, jit_compile: bool | None, forced: str | None = None) -> tuple[Driver, str]:
+    """The ``fast`` engine's driver for the built ``strategy`` (registry ``name``), and why.
+    ``forced``: the strategy's ``driver`` parameter, set to measure the drivers against each other."""
     if name == "parameter_server":
         return COORDINATOR, ""
-    forced = os.environ.get(FORCE_ENV)
     if forced:
-        if forced not in DRIVERS or forced == "coordinator":
-            raise ValueError(f"{FORCE_ENV}={forced!r}: not a synchronous driver; "
-                             f"known: {', '.join(n for n in DRIVERS if n != 'coordinator')}")
-        return DRIVERS[forced], f"forced by {FORCE_ENV}"
+        if forced not in DRIVERS or forced == COORDINATOR.name:
+            raise ValueError(f"strategy driver={forced!r}: not a synchronous driver; "
+                             f"known: {', '.join(n for n in DRIVERS if n != COORDINATOR.name)}")
+        return DRIVERS[forced], "driver set by the strategy's driver parameter"
     if jit_compile is False:
         return GRAPH_LOOP, JIT_OFF
     key = (name, placement(strategy), device_kind(strategy))

@@ -31,6 +31,7 @@ class TrainSpec:
     jit_compile: bool | None = None
     strategy: Any = None  # a tf.distribute.Strategy, or None
     strategy_name: str = "default"  # its registry name (harness.components.strategies)
+    driver: str | None = None  # the strategy's ``driver`` parameter: forces the fast engine's driver
 
     @property
     def steps_per_epoch(self) -> int:

@@ -112,7 +112,7 @@ def _train(case: Case, repeat: int, state: WorkerState, row: dict, result: CaseR
     seed = case.seed + 1000 * repeat
     spec = TrainSpec(ds.x_train, ds.y_train, ds.x_test, ds.y_test, batch, case.epochs, seed,
                      case.target_accuracy, case.steps_per_execution, case.jit_compile, strategy,
-                     case.strategy["name"])
+                     case.strategy["name"], case.strategy["params"].get("driver"))
     with strategy.scope() if strategy is not None else nullcontext():
         net = model.build_model(seed, case.precision)
         lr, controller = schedules.build(case.schedule, case.learning_rate, spec.steps_per_epoch, case.epochs)
