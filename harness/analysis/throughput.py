@@ -95,7 +95,9 @@ def strategy_scaling(cases: pd.DataFrame, *, include_profiled: bool = False) -> 
     group ran, over the median of every single-unit group. ``efficiency`` =
     speedup / parallel_units (fraction). ``scaling_vs_1_unit`` compares a
     strategy with itself at one unit (its own strong scaling; NaN where it did
-    not run at one unit).
+    not run at one unit). ``engine_driver`` names the path(s) that drove the
+    loop (harness.components.strategies.FAST_DRIVERS), so a reader sees why a
+    strategy costs what it costs.
     """
     rows = timing_rows(cases, include_profiled)
     context = varying(rows, ("machine", "device", "engine", "precision"))
@@ -103,11 +105,10 @@ def strategy_scaling(cases: pd.DataFrame, *, include_profiled: bool = False) -> 
     if rows.empty:
         return pd.DataFrame(columns=[*keys, "parallel_units", "rows", "samples_per_s_median",
                                      "speedup", "efficiency", "scaling_vs_1_unit"])
-    table = (
-        rows.groupby(keys, dropna=False, sort=True)
-        .agg(rows=("status", "size"), samples_per_s_median=("samples_per_s", "median"))
-        .reset_index()
-    )
+    aggs = {"rows": ("status", "size"), "samples_per_s_median": ("samples_per_s", "median")}
+    if "engine_driver" in rows.columns:
+        aggs["engine_driver"] = ("engine_driver", lambda s: ", ".join(sorted(set(s.dropna().astype(str)))))
+    table = rows.groupby(keys, dropna=False, sort=True).agg(**aggs).reset_index()
     units = table[["num_replicas", "num_workers"]].astype(float).max(axis=1)
     table.insert(len(keys), "parallel_units", units)
     single = table[table["parallel_units"] == 1]
