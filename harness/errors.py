@@ -25,6 +25,17 @@ class SuiteError(HarnessError):
         super().__init__(where + message)
 
 
+class UsageError(HarnessError):
+    """A command-line flag, its value or its combination with other flags is invalid (exit 2).
+
+    ``flag`` names the flag (``--shard``), ``value`` what was given (may be empty).
+    """
+
+    def __init__(self, flag: str, value: str, message: str) -> None:
+        self.flag, self.value, self.message = flag, value, message
+        super().__init__(f"{flag}: {value}: {message}" if value else f"{flag}: {message}")
+
+
 class ConfigError(HarnessError):
     """A component was asked for with a bad name or bad parameters."""
 

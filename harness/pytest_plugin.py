@@ -61,15 +61,10 @@ def case_name(case: Any) -> str:
 
 
 def load_cases(suite_path: str) -> list[Any]:
-    """The expanded cases of a suite, through :mod:`harness.suite`."""
-    suite_mod = importlib.import_module("harness.suite")
-    suite = suite_mod.load_suite(suite_path)
-    cases = getattr(suite, "cases", None)
-    if callable(cases):
-        cases = cases()
-    if cases is None:
-        cases = suite_mod.expand(suite)
-    return list(cases)
+    """The expanded cases of a suite, through :func:`harness.suite.load_suite`."""
+    from harness.suite import load_suite
+
+    return list(load_suite(suite_path).cases)
 
 
 def resolve_runner(spec: str) -> Callable[[Any, int], Mapping[str, Any]]:

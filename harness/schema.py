@@ -169,14 +169,15 @@ COLLECTORS = _cols(
 # the phase edges by harness.collectors.cpuwindow. Under multi-process strategies the case
 # row sums every process of the case; the workers table has each process's own figures.
 CPU_TIME = _cols(
-    ("train_cpu_s", FLOAT, "s", "CPU seconds (user+system, all threads) of the training process(es) in the "
-     "train segments of the timed window", "lower"),
+    ("train_cpu_s", FLOAT, "s", "CPU seconds (user+system, all threads but the collectors' sampler) of the "
+     "training process(es) in the train segments of the timed window", "lower"),
     ("eval_cpu_s", FLOAT, "s", "CPU seconds of the same process(es) in the evaluation passes", "lower"),
     ("cpu_ms_per_update", FLOAT, "ms", "train_cpu_s x 1000 / steps", "lower"),
     ("eval_cpu_ms_per_pass", FLOAT, "ms", "eval_cpu_s x 1000 / evaluation passes (one per epoch)", "lower"),
     ("train_cpu_cores", FLOAT, "cores", "train_cpu_s / train wall time: cores kept busy on average"),
     ("cpu_time_source", STR, "", "process_clock (kernel CPU clock, ns), proc_pid_stat (10 ms ticks), "
-     "supervisor (read by the supervising process at forwarded edges) or unavailable"),
+     "unavailable; multi-process cases join their processes' sources with + (supervisor: read by the "
+     "supervising process at forwarded edges, up to ~20 ms late)"),
     ("train_instructions", FLOAT, "instructions", "user-space instructions retired in the train segments", "lower"),
     ("train_cycles", FLOAT, "cycles", "user-space CPU cycles in the train segments", "lower"),
     ("instructions_per_update", FLOAT, "instructions/step", "train_instructions / steps", "lower"),

@@ -7,6 +7,7 @@ column units :func:`unit` tells.
 
 from __future__ import annotations
 
+from harness.analysis.composition import composition_warnings
 from harness.analysis.curves import learning_curves, learning_rates
 from harness.analysis.energy import (
     EnergyFactors,
@@ -17,32 +18,48 @@ from harness.analysis.energy import (
     with_carbon,
 )
 from harness.analysis.frames import combine, config_keys, is_estimated, machine_label, unit
-from harness.analysis.leaderboard import leaderboard, time_to_target
-from harness.analysis.profile import performance_profile, performance_ratios
+from harness.analysis.labels import labelled
+from harness.analysis.leaderboard import leaderboard, single_repeat_warning, time_to_target
+from harness.analysis.perf_profile import (
+    performance_profile,
+    performance_ratios,
+    profile_notes,
+    profile_scores,
+)
+from harness.analysis.scaling import strategy_scaling
 from harness.analysis.status import problems, status_summary
-from harness.analysis.throughput import parse_baseline, strategy_scaling, throughput
+from harness.analysis.throughput import baseline_statement, parse_baseline, throughput
+from harness.analysis.tradeoffs import lr_sensitivity, tradeoffs
 
 __all__ = [
     "EnergyFactors",
+    "baseline_statement",
     "combine",
+    "composition_warnings",
     "config_keys",
     "energy_sources",
     "energy_table",
     "is_estimated",
+    "labelled",
     "leaderboard",
     "learning_curves",
     "learning_rates",
+    "lr_sensitivity",
     "machine_label",
     "parse_baseline",
     "performance_profile",
     "performance_ratios",
+    "profile_notes",
+    "profile_scores",
     "power_series",
     "power_summary",
     "problems",
+    "single_repeat_warning",
     "status_summary",
     "strategy_scaling",
     "throughput",
     "time_to_target",
+    "tradeoffs",
     "unit",
     "with_carbon",
 ]

@@ -7,7 +7,7 @@ compared at all. Only repeats with status ``ok`` count. The per-metric decision
 is :mod:`harness.analysis.decide`; the p-values of every comparison are
 corrected together (Holm by default; see docs/regression.md for why).
 
-This module only computes: loading is :mod:`harness.analysis.sources`,
+This module only computes: loading is :mod:`harness.analysis.compare_inputs`,
 rendering is :mod:`harness.report.compare_md`.
 """
 
@@ -157,6 +157,14 @@ def _status_note(df: pd.DataFrame) -> str:
     return ", ".join(f"{v} {k}" for k, v in bad.items())
 
 
+def contended_count(df: pd.DataFrame) -> tuple[int, int] | None:
+    """(contended, measured) among the ok rows, or None when no row recorded contention."""
+    if "contended" not in df:
+        return None
+    flags = _ok_rows(df)["contended"].astype("boolean").dropna()
+    return (int(flags.sum()), len(flags)) if len(flags) else None
+
+
 def _hashes(df: pd.DataFrame) -> set[str]:
     return {_norm(h) for h in df.get("dataset_hash", pd.Series(dtype="string"))} - {""}
 
@@ -200,6 +208,7 @@ def _pair(
             "higher_is_better": metric.higher_is_better, "unit": metric.unit,
             "threshold": gates.threshold_for(gate, first),
             "status_base": _status_note(b), "status_current": _status_note(c),
+            "contended_base": contended_count(b), "contended_current": contended_count(c),
         }  # fmt: skip
         if blocker:
             out.append(({**rec, "verdict": NOT_COMPARABLE, "reason": blocker}, None))
@@ -221,6 +230,7 @@ def compare_sides(
 ) -> Comparison:
     """Match the two sides' cases and decide every (case, metric) pair."""
     gates = gates or GateSet.from_strings()
+    gates.require_columns(base.cases, current.cases)
     settings = settings or Settings()
     env_b, env_c = environment(base.meta), environment(current.meta)
     diffs = env_differences(env_b, env_c)

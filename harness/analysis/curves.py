@@ -6,7 +6,9 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from harness.analysis.frames import attach_case_axes, config_keys, timing_rows, varying
+from harness.analysis.frames import attach_case_axes, timing_rows, varying
+from harness.analysis.labels import SERIES, labelled, series_keys
+from harness.analysis.leaderboard import eval_per_epoch_s
 
 
 def series_label(df: pd.DataFrame, keys: Sequence[str]) -> pd.Series:
@@ -20,45 +22,57 @@ def series_label(df: pd.DataFrame, keys: Sequence[str]) -> pd.Series:
     return label
 
 
+def _q(p: float):
+    def quantile(values: pd.Series) -> float:
+        return float(values.quantile(p)) if values.notna().any() else float("nan")
+
+    quantile.__name__ = f"q{int(p * 100)}"
+    return quantile
+
+
 def learning_curves(
     cases: pd.DataFrame,
     epochs: pd.DataFrame,
     *,
-    by: Sequence[str] | None = None,
     include_profiled: bool = False,
 ) -> pd.DataFrame:
-    """Loss and test accuracy per epoch, averaged over repeats, per configuration.
+    """Loss and test accuracy per epoch per configuration: median and quartiles over repeats.
 
-    Columns: the configuration keys, ``series`` (their joined label), ``epoch``,
-    ``repeats``, ``loss_mean``, ``test_accuracy_mean`` (fraction),
-    ``test_accuracy_min``/``_max`` (spread over repeats) and ``cum_train_s_mean``
-    (s; the x axis of the curve against wall time). Only ``ok`` and ``diverged``
-    repeats count (a diverged curve is worth seeing); profiled repeats are left
-    out unless ``include_profiled`` (their time axis is perturbed).
+    DeepOBS style: ``test_accuracy_median`` with the band ``test_accuracy_q25`` to
+    ``_q75`` (fraction; a single repeat gives a band of width 0), ``loss_median``,
+    ``cum_train_s_median`` (s, training clock) and ``cum_wall_s_median`` (s, end
+    to end: compilation + training + the evaluations so far, the x axis of
+    accuracy against total wall time). ``series`` is the configuration label
+    shared with every other table. Only ``ok`` and ``diverged`` repeats count;
+    profiled repeats are left out unless ``include_profiled``.
     """
-    keys = list(by) if by else config_keys(cases)
+    cases = labelled(cases)
+    keys = [SERIES, *series_keys(cases)]
     rows = cases[cases["status"].isin(["ok", "diverged"])]
     if not include_profiled:
         rows = rows[~rows["profiled"].fillna(False).astype(bool)]
-    joined = attach_case_axes(epochs, rows, keys)
+    rows = rows.assign(_eval_per_epoch=eval_per_epoch_s(rows))
+    joined = attach_case_axes(epochs, rows, [*keys, "compile_s", "_eval_per_epoch"])
+    columns = [*keys, "epoch", "repeats", "loss_median", "test_accuracy_median", "test_accuracy_q25",
+               "test_accuracy_q75", "cum_train_s_median", "cum_wall_s_median"]
     if joined.empty:
-        return pd.DataFrame(columns=[*keys, "series", "epoch", "repeats", "loss_mean",
-                                     "test_accuracy_mean", "test_accuracy_min",
-                                     "test_accuracy_max", "cum_train_s_mean"])
+        return pd.DataFrame(columns=columns)
+    joined["cum_wall_s"] = (joined["compile_s"].astype(float) + joined["cum_train_s"].astype(float)
+                            + joined["epoch"].astype(float) * joined["_eval_per_epoch"])
     curves = (
         joined.groupby([*keys, "epoch"], dropna=False, sort=True)
         .agg(
             repeats=("repeat", "size"),
-            loss_mean=("loss", "mean"),
-            test_accuracy_mean=("test_accuracy", "mean"),
-            test_accuracy_min=("test_accuracy", "min"),
-            test_accuracy_max=("test_accuracy", "max"),
-            cum_train_s_mean=("cum_train_s", "mean"),
+            loss_median=("loss", "median"),
+            test_accuracy_median=("test_accuracy", "median"),
+            test_accuracy_q25=("test_accuracy", _q(0.25)),
+            test_accuracy_q75=("test_accuracy", _q(0.75)),
+            cum_train_s_median=("cum_train_s", "median"),
+            cum_wall_s_median=("cum_wall_s", "median"),
         )
         .reset_index()
     )
-    curves.insert(len(keys), "series", series_label(curves, keys))
-    return curves
+    return curves[columns]
 
 
 def learning_rates(cases: pd.DataFrame, epochs: pd.DataFrame) -> pd.DataFrame:

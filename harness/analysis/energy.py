@@ -101,7 +101,8 @@ def energy_table(
     """
     factors = factors or EnergyFactors()
     rows = _idle_dynamic(timing_rows(cases, include_profiled))
-    keys = [*varying(rows, ("machine",)), "case_label", "optimizer_label"]
+    keys = [*(["series"] if "series" in rows.columns else []), *varying(rows, ("machine",)), "case_label",
+            "optimizer_label"]  # series: the configuration's label in every table of the report
     means = {c: (c, "mean") for c in _SUM_COLS}
     table = (
         rows.groupby(keys, dropna=False, sort=True)
@@ -156,7 +157,7 @@ def power_series(
     cases: pd.DataFrame, samples: pd.DataFrame, *, include_profiled: bool = False
 ) -> pd.DataFrame:
     """The collectors' time series joined with each case's label (t_s in s, power in W)."""
-    keys = ["case_label", "optimizer_label", "machine"]
+    keys = [*(["series"] if "series" in cases.columns else []), "case_label", "optimizer_label", "machine"]
     rows = cases[cases["status"].isin(["ok", "diverged"])]
     if not include_profiled:
         rows = rows[~rows["profiled"].fillna(False).astype(bool)]

@@ -36,8 +36,17 @@ OK = "ok"
 
 # Units of columns that the analysis derives (the schema declares the raw ones).
 DERIVED_UNITS: dict[str, str] = {
-    "speedup": "×",
+    "speedup_vs_baseline": "×",
+    "speedup_vs_default": "×",
     "scaling_vs_1_unit": "×",
+    "wall_to_target_s": "s",
+    "cum_wall_s": "s",
+    "chunk_ms_p50": "ms",
+    "chunk_ms_p90": "ms",
+    "chunk_ms_p99": "ms",
+    "observations": "",
+    "contended_repeats": "",
+    "score": "",
     "efficiency": "fraction",
     "ratio": "×",
     "tau": "×",
@@ -53,7 +62,7 @@ DERIVED_UNITS: dict[str, str] = {
     "parallel_units": "",
     "units": "",
 }
-_STAT_SUFFIXES = ("_mean", "_std", "_median", "_min", "_max")
+_STAT_SUFFIXES = ("_mean", "_std", "_median", "_min", "_max", "_q25", "_q75")
 
 # Value column -> the column that says whether it was measured or estimated.
 SOURCE_OF: dict[str, str] = {
@@ -69,6 +78,7 @@ SOURCE_OF: dict[str, str] = {
     "energy_j": "energy_source",
     "energy_per_sample_j": "energy_source",
     "energy_to_target_j": "energy_source",
+    "energy_to_target_j_median": "energy_source",
     "idle_energy_j": "energy_source",
     "dynamic_energy_j": "energy_source",
     "energy_kwh": "energy_source",

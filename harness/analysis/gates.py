@@ -20,7 +20,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import pandas as pd
+
 from harness.errors import HarnessError
+from harness.keyvalue import KeyValueError, key_values
 from harness.schema import CASE_COLUMNS
 
 DEFAULT_THRESHOLD = 0.05
@@ -77,6 +80,18 @@ DEFAULT_METRICS = ("samples_per_s", "step_ms_p50", "train_s", "energy_per_sample
 IMPLICIT_METRICS = ("round_s",)
 
 
+def _why(metric: str, tables: list[pd.DataFrame]) -> str:
+    """The recorded reason a metric is missing, where the schema has one (``*_reason`` columns)."""
+    reason_col = {"train_instructions": "hw_counter_reason", "train_cycles": "hw_counter_reason",
+                  "instructions_per_update": "hw_counter_reason"}.get(metric)
+    for t in tables:
+        if reason_col and reason_col in t.columns:
+            reasons = t[reason_col].dropna().astype(str)
+            if len(reasons):
+                return f": {reasons.iloc[0]}"
+    return ""
+
+
 class GateError(HarnessError):
     """A gate string could not be parsed (exit code 2)."""
 
@@ -122,13 +137,10 @@ def parse_threshold(text: str) -> float:
 
 
 def _parse_selector(text: str, source: str) -> dict[str, str]:
-    out = {}
-    for item in filter(None, (s.strip() for s in text.split(","))):
-        key, sep, pattern = item.partition("=")
-        if not sep or not key.strip():
-            raise GateError(f"gate {source!r}: selector item {item!r} must look like axis=glob")
-        out[key.strip()] = pattern.strip()
-    return out
+    try:
+        return key_values(text)
+    except KeyValueError as exc:
+        raise GateError(f"gate {source!r}: selector item {exc.item!r} must look like axis=glob") from None
 
 
 def parse_gate(text: str) -> Gate:
@@ -168,6 +180,7 @@ class GateSet:
     metrics: tuple[Gate, ...]
     overrides: tuple[Gate, ...] = ()
     default_threshold: float = DEFAULT_THRESHOLD
+    explicit: bool = False  # the user named the metrics (each must then exist in the rows)
 
     @classmethod
     def from_strings(
@@ -187,7 +200,24 @@ class GateSet:
                 default = gate.threshold  # plain '--threshold 7%'
             else:
                 overrides.append(gate)
-        return cls(tuple(gates), tuple(overrides), default)
+        return cls(tuple(gates), tuple(overrides), default, explicit=bool(metrics))
+
+    def require_columns(self, *tables: pd.DataFrame) -> None:
+        """Raise :class:`GateError` (exit 2) for a metric the user named that no row has.
+
+        A column absent from every table, or NaN in every row of every table, is
+        an error naming the metric (and, for the hardware counters, why they are
+        missing); a default metric that is missing is only skipped with a note.
+        """
+        if not self.explicit:
+            return
+        for name in dict.fromkeys(g.metric for g in self.metrics if g.metric):
+            present = [t for t in tables if name in t.columns]
+            if not present:
+                raise GateError(f"metric {name!r}: no such column in the rows compared "
+                                "(results written before the metric existed?)")
+            if not any(pd.to_numeric(t[name], errors="coerce").notna().any() for t in present):
+                raise GateError(f"metric {name!r}: not measured in any row (NaN everywhere){_why(name, present)}")
 
     def threshold_for(self, gate: Gate, case: Mapping[str, object]) -> float:
         """The most specific threshold: a matching override (last wins), the gate's, the default."""

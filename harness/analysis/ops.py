@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from harness.analysis.frames import timing_rows
-
 OP_CATEGORIES = ("xla_op", "tf_op", "tf_op_eager")
 HOST_CATEGORIES = ("runtime", "untraced")
+REPORT_TOP_N = 8  # op types per case in the report's top-ops table and figure
 BREAKDOWN = ["profile_compute_share", "profile_input_share", "profile_idle_share", "profile_host_overhead_share"]
 
 
@@ -103,26 +102,3 @@ def host_share(ops: pd.DataFrame) -> pd.DataFrame:
     ops_ = df[df["category"].isin(OP_CATEGORIES)].groupby(keys, observed=True)["self_time_share"].sum()
     out = pd.DataFrame({"python_thread_host_share": host, "python_thread_op_share": ops_}).fillna(0.0)
     return out.groupby("case_label", observed=True).mean()  # mean over repeats
-
-
-def profiler_overhead(profiled: pd.DataFrame, plain: pd.DataFrame) -> pd.DataFrame:
-    """Per case: examples/s without the profiler / with it (medians over repeats), matched by case_id.
-
-    The profiler runs only for the first ``profiled_steps`` updates of a profiled
-    case's window, so ``slowdown_window`` is diluted by the unprofiled rest;
-    ``slowdown_profiled`` compares the profiled updates alone (profiler window /
-    updates in it) with the plain run's median update time.
-    """
-    p = profiled[profiled["profiled"].fillna(False).astype(bool)].copy()
-    q = timing_rows(plain)
-    p["ms_per_update"] = p["profile_window_s"] * 1e3 / p["profiled_steps"].astype("float64")
-    a = p.groupby(["case_id", "case_label"], observed=True).agg(
-        profiled_samples_per_s=("samples_per_s", "median"), profiled_ms_per_update=("ms_per_update", "median"),
-        profiled_steps=("profiled_steps", "median"))
-    b = q.groupby("case_id", observed=True).agg(plain_samples_per_s=("samples_per_s", "median"),
-                                                plain_step_ms_p50=("step_ms_p50", "median"),
-                                                step_time_basis=("step_time_basis", "first"))
-    out = a.join(b, how="inner").reset_index()
-    out["slowdown_window"] = out["plain_samples_per_s"] / out["profiled_samples_per_s"]
-    out["slowdown_profiled"] = out["profiled_ms_per_update"] / out["plain_step_ms_p50"]
-    return out

@@ -1,128 +1,159 @@
-"""Throughput and step-time distributions, speed-ups against a baseline, strategy scaling."""
+"""Throughput and step times per configuration, speed-ups against a matched baseline.
+
+Nothing is pooled: a row is one configuration (``series``), so 1 and 2
+replicas, or batch 1 and batch 4,000, are never one bar. A speed-up compares a
+configuration with its *matched* baseline: the configuration that differs only
+in the baseline's axes (``--baseline strategy=default``: the same engine,
+device, batch size, optimizer... under the default strategy). Baselines are
+matched within a run unless the baseline names ``run_id`` or ``machine``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
-from harness.analysis.frames import timing_rows, varying
+from harness.analysis.composition import contended_counts
+from harness.analysis.frames import timing_rows
+from harness.analysis.labels import RUN, SERIES, labelled, series_keys
+from harness.analysis.percentiles import step_percentiles
 from harness.errors import ConfigError
+from harness.keyvalue import KeyValueError, key_values
 
-THROUGHPUT_KEYS: tuple[str, ...] = ("engine", "strategy", "device", "precision")
+# Axes that a strategy fixes (mirrored-2 is the default strategy's counterpart, not mirrored-1).
+DEPENDENT: dict[str, tuple[str, ...]] = {"strategy": ("num_replicas", "num_workers")}
+# Axes that do not change the cost of an update: ignored when matching a baseline.
+IGNORED: tuple[str, ...] = ("epochs", "learning_rate")
+CROSS_RUN: tuple[str, ...] = (RUN, "machine")
 
 
 def parse_baseline(spec: str | Mapping[str, str] | None) -> dict[str, str]:
     """``"engine=keras_fit,device=cpu"`` -> ``{"engine": "keras_fit", "device": "cpu"}``."""
     if spec is None or isinstance(spec, Mapping):
         return dict(spec or {})
-    out = {}
-    for part in filter(None, (p.strip() for p in spec.split(","))):
-        key, sep, value = part.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--baseline: {part!r} is not KEY=VALUE (e.g. engine=keras_fit)")
-        out[key.strip()] = value.strip()
-    return out
+    try:
+        return key_values(spec)
+    except KeyValueError as exc:
+        raise ConfigError(f"--baseline: {exc.item!r} is not KEY=VALUE (e.g. engine=keras_fit)") from None
 
 
-def _match(table: pd.DataFrame, baseline: Mapping[str, str]) -> pd.Series:
-    mask = pd.Series(True, index=table.index)
-    for key, value in baseline.items():
+def default_baseline(table: pd.DataFrame) -> dict[str, str]:
+    """The default strategy where strategies vary, else Keras ``fit`` where engines vary, else none."""
+    for key, value in (("strategy", "default"), ("engine", "keras_fit")):
+        if key in table.columns and table[key].nunique() > 1 and (table[key] == value).any():
+            return {key: value}
+    return {}
+
+
+def _is(values: pd.Series, wanted: str) -> pd.Series:
+    text = values.astype("string")
+    try:
+        as_float = float(wanted)
+    except ValueError:
+        return text == wanted
+    return (text == wanted) | (pd.to_numeric(values, errors="coerce") == as_float)
+
+
+def match_baseline(table: pd.DataFrame, keys: list[str], wanted: Mapping[str, str]) -> pd.Series:
+    """Per row of ``table``: the index of its matched baseline row (NaN where none ran).
+
+    The baseline row has every ``key=value`` of ``wanted`` and the same value as
+    the row on every other key, except the axes a wanted key fixes (a
+    strategy's replicas and workers) and those that do not change the cost of
+    an update (epochs, learning rate). Several matches: the first.
+    """
+    for key in wanted:
         if key not in table.columns:
-            raise ConfigError(
-                f"--baseline: {key!r} is not a column of this table (columns: {', '.join(table.columns)})"
-            )
-        mask &= table[key].astype("string") == str(value)
-    return mask
+            raise ConfigError(f"--baseline: {key!r} is not an axis of this report "
+                              f"(axes: {', '.join(k for k in keys if k != SERIES)})")
+    is_base = pd.Series(True, index=table.index)
+    for key, value in wanted.items():
+        is_base &= _is(table[key], value)
+    if not is_base.any():
+        choices = "; ".join(sorted({f"{k}={v}" for k in wanted for v in table[k].astype(str)}))
+        raise ConfigError(f"--baseline: no configuration matches {dict(wanted)}; values: {choices}")
+    skip = {*wanted, *IGNORED, *(d for k in wanted for d in DEPENDENT.get(k, ()))}
+    if skip & set(CROSS_RUN):
+        skip |= set(CROSS_RUN)
+    return match_rows(table, keys, is_base, skip)
+
+
+def match_rows(table: pd.DataFrame, keys: list[str], is_base: pd.Series, skip: set[str]) -> pd.Series:
+    """Per row: the index of the first ``is_base`` row equal to it on every key but ``skip`` (and the run)."""
+    same = [k for k in dict.fromkeys([*keys, RUN]) if k in table.columns and k not in skip and k != SERIES]
+    base = table[is_base]
+    lookup: dict[tuple, int] = {}
+    for i, r in zip(base.index, base[same].itertuples(index=False), strict=True):
+        lookup.setdefault(tuple(map(str, r)), i)
+    found = [lookup.get(tuple(map(str, r))) for r in table[same].itertuples(index=False)]
+    return pd.Series([np.nan if f is None else f for f in found], index=table.index, dtype=float)
+
+
+def ratio_to(table: pd.DataFrame, base: pd.Series, column: str = "samples_per_s_median") -> pd.Series:
+    """``column`` of each row over that of its matched row ``base`` (NaN where none)."""
+    known = base.dropna().astype(int)
+    values = table[column].astype(float)
+    matched = values.reindex(known.to_numpy()).set_axis(known.index).reindex(table.index)
+    return values / matched
 
 
 def throughput(
     cases: pd.DataFrame,
     *,
-    by: Sequence[str] = THROUGHPUT_KEYS,
     baseline: str | Mapping[str, str] | None = None,
     include_profiled: bool = False,
 ) -> pd.DataFrame:
-    """Examples/s and step times per engine x strategy x device x precision (x machine).
+    """Examples/s and time per update per configuration, with the speed-up over a matched baseline.
 
-    Over the ``ok`` rows of each group: examples/s median, min, max (examples/s);
-    step time p50/p90/p99 (ms, the median over the rows of each row's
-    percentile). ``speedup`` = a group's median examples/s over the baseline
-    group's (x). The baseline is the group matching every ``key=value`` of
-    ``baseline``; by default the slowest group, so speed-ups read >= 1.
+    Over the ``ok`` rows of each configuration: examples/s median, min and max;
+    the percentiles of :func:`harness.analysis.percentiles.step_percentiles`
+    (per update only where per-update times were observed; chunk-based ones
+    named ``chunk_ms_*``); the median CPU ms per update (all threads; see
+    docs/regression.md, shared runners). ``speedup_vs_baseline`` (x) = examples/s over the
+    matched baseline configuration's (:func:`match_baseline`), named in
+    ``baseline_series``; ``baseline`` marks the rows that are a baseline. The
+    default baseline is :func:`default_baseline`; without one, no speed-up.
     """
+    cases = labelled(cases)
+    keys = [SERIES, *series_keys(cases)]
     rows = timing_rows(cases, include_profiled)
-    keys = [*by, *[k for k in varying(rows, ("machine",)) if k not in by]]
+    columns = [*keys, "rows", "samples_per_s_median", "samples_per_s_min", "samples_per_s_max"]
     if rows.empty:
-        return pd.DataFrame(columns=[*keys, "rows", "samples_per_s_median", "samples_per_s_min",
-                                     "samples_per_s_max", "step_ms_p50", "step_ms_p90",
-                                     "step_ms_p99", "speedup", "baseline"])
+        return pd.DataFrame(columns=columns)
+    rows = rows.assign(_run=rows[RUN].astype("string"))
+    extra = {} if RUN in keys else {RUN: ("_run", "first")}
+    if "cpu_ms_per_update" in rows:  # CPU time per update: the figure that holds on shared machines
+        extra["cpu_ms_per_update_median"] = ("cpu_ms_per_update", "median")
     table = (
-        rows.groupby(keys, dropna=False, sort=True)
-        .agg(
-            rows=("status", "size"),
-            samples_per_s_median=("samples_per_s", "median"),
-            samples_per_s_min=("samples_per_s", "min"),
-            samples_per_s_max=("samples_per_s", "max"),
-            step_ms_p50=("step_ms_p50", "median"),
-            step_ms_p90=("step_ms_p90", "median"),
-            step_ms_p99=("step_ms_p99", "median"),
-        )
+        rows.groupby(keys, dropna=False, sort=False)
+        .agg(rows=("status", "size"), samples_per_s_median=("samples_per_s", "median"),
+             samples_per_s_min=("samples_per_s", "min"), samples_per_s_max=("samples_per_s", "max"),
+             **extra)
         .reset_index()
     )
-    wanted = parse_baseline(baseline)
+    table = table.merge(step_percentiles(rows, keys), on=keys, how="left")
+    contended = contended_counts(rows, keys)
+    if contended is not None:
+        table = table.merge(contended, on=keys, how="left")
+    wanted = parse_baseline(baseline) or default_baseline(table)
     if wanted:
-        mask = _match(table, wanted)
-        if not mask.any():
-            choices = "; ".join(
-                ",".join(f"{k}={row[k]}" for k in keys) for _, row in table.iterrows()
-            )
-            raise ConfigError(f"--baseline: no group matches {wanted}; groups: {choices}")
-        base_idx = table.index[mask][0]
-    else:
-        base_idx = table["samples_per_s_median"].idxmin() if table["samples_per_s_median"].notna().any() else table.index[0]
-    table["speedup"] = table["samples_per_s_median"] / table.loc[base_idx, "samples_per_s_median"]
-    table["baseline"] = table.index == base_idx
-    return table
+        base = match_baseline(table, keys, wanted)
+        known = base.dropna().astype(int)
+        table["speedup_vs_baseline"] = ratio_to(table, base)
+        table["baseline_series"] = table[SERIES].reindex(known.to_numpy()).set_axis(known.index)
+        table["baseline"] = table.index.isin(known.to_numpy())
+    return table.drop(columns=[RUN] if RUN not in keys else [])
 
 
-def strategy_scaling(cases: pd.DataFrame, *, include_profiled: bool = False) -> pd.DataFrame:
-    """Examples/s against replicas and workers, per strategy (and machine, device, engine).
-
-    ``parallel_units`` = max(num_replicas, num_workers). ``speedup`` is the
-    median examples/s over that of the ``default`` strategy (no tf.distribute)
-    with one unit in the same machine, device and engine — or, where no such
-    group ran, over the median of every single-unit group. ``efficiency`` =
-    speedup / parallel_units (fraction). ``scaling_vs_1_unit`` compares a
-    strategy with itself at one unit (its own strong scaling; NaN where it did
-    not run at one unit). ``engine_driver`` names the path(s) that drove the
-    loop (harness.components.strategies.FAST_DRIVERS), so a reader sees why a
-    strategy costs what it costs.
-    """
-    rows = timing_rows(cases, include_profiled)
-    context = varying(rows, ("machine", "device", "engine", "precision"))
-    keys = [*context, "strategy", "num_replicas", "num_workers"]
-    if rows.empty:
-        return pd.DataFrame(columns=[*keys, "parallel_units", "rows", "samples_per_s_median",
-                                     "speedup", "efficiency", "scaling_vs_1_unit"])
-    aggs = {"rows": ("status", "size"), "samples_per_s_median": ("samples_per_s", "median")}
-    if "engine_driver" in rows.columns:
-        aggs["engine_driver"] = ("engine_driver", lambda s: ", ".join(sorted(set(s.dropna().astype(str)))))
-    table = rows.groupby(keys, dropna=False, sort=True).agg(**aggs).reset_index()
-    units = table[["num_replicas", "num_workers"]].astype(float).max(axis=1)
-    table.insert(len(keys), "parallel_units", units)
-    single = table[table["parallel_units"] == 1]
-    base = _median_by(single[single["strategy"] == "default"], table, context)
-    table["speedup"] = table["samples_per_s_median"] / base.fillna(_median_by(single, table, context))
-    table["efficiency"] = table["speedup"] / table["parallel_units"]
-    table["scaling_vs_1_unit"] = table["samples_per_s_median"] / _median_by(single, table, [*context, "strategy"])
-    return table
-
-
-def _median_by(source: pd.DataFrame, table: pd.DataFrame, keys: list[str]) -> pd.Series:
-    """Per row of ``table``: the median examples/s of ``source``'s rows with the same ``keys``."""
-    if not keys:
-        value = source["samples_per_s_median"].median() if not source.empty else float("nan")
-        return pd.Series(value, index=table.index, dtype=float)
-    med = source.groupby(keys, dropna=False)["samples_per_s_median"].median().rename("_m").reset_index()
-    return table[keys].merge(med, on=keys, how="left")["_m"].set_axis(table.index).astype(float)
+def baseline_statement(table: pd.DataFrame, baseline: str | Mapping[str, str] | None) -> str:
+    """One sentence naming the baseline of ``speedup_vs_baseline`` ('' when there is none)."""
+    if "speedup_vs_baseline" not in table.columns:
+        return ""
+    wanted = parse_baseline(baseline) or default_baseline(table)
+    spec = ", ".join(f"{k}={v}" for k, v in wanted.items())
+    where = "in any run" if set(wanted) & set(CROSS_RUN) else "in the same run"
+    return (f"speedup_vs_baseline: examples/s over the configuration with {spec} and otherwise the "
+            f"same axes (epochs and learning rate aside), {where}; NaN where that configuration did "
+            "not run. Choose another with --baseline KEY=VALUE.")

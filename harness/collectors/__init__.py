@@ -25,7 +25,8 @@ from typing import Any
 from harness.collectors import sources
 from harness.collectors.base import CollectorConfig, Session
 from harness.collectors.proc import ProcessGroup
-from harness.collectors.session import MeasurementSession, Plan
+from harness.collectors.readings import Plan
+from harness.collectors.session import MeasurementSession
 from harness.errors import ConfigError
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,10 @@ next, taking one reading at the edge: this process's CPU clock (user + system,
 every thread, ns), the machine's ``/proc/stat`` and, where the kernel allows,
 user-space instructions and cycles (:mod:`harness.collectors.perf`). A
 phase's figures are the sums of its segments' differences; nothing is sampled
-or integrated.
+or integrated. The CPU time of the harness's own measurement threads (the
+collectors' sampler, :data:`MEASUREMENT_THREADS`) is read from their thread
+clocks and left out: it grows with wall time, so keeping it would carry the
+wall clock's noise into the CPU figures.
 
 Contention is what the machine did besides the measured process(es) during
 the train segments: ``other_cpu_share`` = (machine busy − process CPU) /
@@ -18,7 +21,10 @@ machine CPU capacity, and ``steal_share`` = steal / capacity, capacity being the
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +38,17 @@ NAN = math.nan
 OTHER_SHARE_LIMIT = 0.10  # other processes used >= 10 % of the machine's CPU capacity
 STEAL_SHARE_LIMIT = 0.02  # the hypervisor took >= 2 % of it
 PHASES = ("train", "eval")
+MEASUREMENT_THREADS = ("harness-sampler",)  # thread-name prefixes whose CPU time is not the workload's
+
+
+def measurement_threads_s() -> float:
+    """CPU seconds so far of this process's live measurement threads (their pthread CPU clocks)."""
+    total = 0.0
+    for t in threading.enumerate():
+        if t.ident is not None and t.is_alive() and t.name.startswith(MEASUREMENT_THREADS):
+            with contextlib.suppress(OSError, AttributeError):  # ended meanwhile, or no thread clocks here
+                total += time.clock_gettime(time.pthread_getcpuclockid(t.ident))
+    return total
 
 
 @dataclass
@@ -39,7 +56,8 @@ class PhaseTotals:
     """Sums over a phase's segments (seconds, counts)."""
 
     wall_s: float = 0.0
-    process_s: float = 0.0
+    process_s: float = 0.0  # the workload: the processes' CPU time minus the measurement threads'
+    harness_s: float = 0.0  # the measurement threads' CPU time
     machine_busy_s: float = 0.0
     machine_total_s: float = 0.0
     steal_s: float = 0.0
@@ -49,8 +67,10 @@ class PhaseTotals:
 
     def add(self, a: Edge, b: Edge) -> None:
         w = cputime.window(a.cpu, b.cpu)
+        own = b.harness_s - a.harness_s
         self.wall_s += w.wall_s
-        self.process_s += w.process_s
+        self.process_s += w.process_s - own
+        self.harness_s += own
         self.machine_busy_s += w.machine_busy_s
         self.machine_total_s += w.machine_total_s
         self.steal_s += w.steal_s
@@ -63,6 +83,7 @@ class PhaseTotals:
 class Edge:
     cpu: cputime.CpuReading
     perf: PerfReading
+    harness_s: float = 0.0
 
 
 class WindowMeter:
@@ -71,6 +92,7 @@ class WindowMeter:
     def __init__(self, pids: tuple[int, ...] = (), counters: PerfCounters | None = None,
                  clock: Callable[[], float] = time.perf_counter, stat_path: Path | None = None) -> None:
         self.processes = cputime.ProcessTimes(pids)
+        self.own_process = self.processes.pids == (os.getpid(),)
         self.counters = counters
         self.clock, self.stat_path = clock, stat_path
         self.totals = {p: PhaseTotals() for p in PHASES}
@@ -85,8 +107,9 @@ class WindowMeter:
             return
         if self.counters is None and phase is not None:
             self.counters = PerfCounters().open()  # lazily: threads started since count
+        own = measurement_threads_s() if self.own_process else 0.0
         edge = Edge(cputime.read(self.processes, self.clock, self.stat_path),
-                    self.counters.read() if self.counters is not None else PerfReading())
+                    self.counters.read() if self.counters is not None else PerfReading(), own)
         if self.phase is not None and self._edge is not None:
             self.totals[self.phase].add(self._edge, edge)
         self.phase, self._edge = phase, edge
@@ -133,7 +156,7 @@ def contention_columns(train: PhaseTotals) -> dict[str, Any]:
     cap = train.machine_total_s
     if not (train.segments and math.isfinite(cap) and cap > 0):
         return {"other_cpu_share": NAN, "steal_share": NAN, "contended": None, "contention_source": "unavailable"}
-    other = max(0.0, train.machine_busy_s - train.process_s) / cap
+    other = max(0.0, train.machine_busy_s - train.process_s - train.harness_s) / cap
     steal = max(0.0, train.steal_s) / cap
     return {"other_cpu_share": other, "steal_share": steal,
             "contended": bool(other >= OTHER_SHARE_LIMIT or steal >= STEAL_SHARE_LIMIT),

@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from harness.collectors import proc
-
-if TYPE_CHECKING:
-    from harness.collectors.session import MeasurementSession, Snapshot
+from harness.collectors.readings import Readings, Snapshot
 
 NAN = math.nan
 GPU_KEYS = ("j", "power_j", "w", "util", "mem", "temp", "sm_mhz")
@@ -43,11 +41,11 @@ def _nanmean(xs: list[float]) -> float:
     return sum(xs) / len(xs) if xs else NAN
 
 
-def _uuids(s: MeasurementSession) -> list[str]:
-    return [g.uuid for g in s.plan.gpu.device.gpus] if s.plan.gpu else []
+def _uuids(s: Readings) -> list[str]:
+    return s.plan.gpu_uuids
 
 
-def _gpu_energy(s: MeasurementSession, a: Snapshot, b: Snapshot) -> float:
+def _gpu_energy(s: Readings, a: Snapshot, b: Snapshot) -> float:
     if s.plan.gpu is None or s.plan.gpu.failed:
         return NAN
     return sum(_diff(a, b, f"{u}|j") for u in _uuids(s))
@@ -57,7 +55,7 @@ def _gpu_sum(snap: Snapshot, uuids: list[str], key: str) -> float:
     return sum(snap.values.get(f"{u}|{key}", NAN) for u in uuids) if uuids else NAN
 
 
-def _combine(s: MeasurementSession, cpu_j: float, gpu_j: float) -> tuple[float, str]:
+def _combine(s: Readings, cpu_j: float, gpu_j: float) -> tuple[float, str]:
     """energy_j and energy_source from the CPU and GPU parts."""
     cpu_kind = {"rapl": "measured", "estimate_tdp": "estimated"}.get(getattr(s.plan.cpu, "label", ""), "")
     if not _finite(cpu_j):
@@ -80,22 +78,22 @@ def _rates(snaps: list[Snapshot], key: str, min_dt: float, scale: float = 1.0) -
     return out
 
 
-def _window(s: MeasurementSession) -> list[Snapshot]:
+def _window(s: Readings) -> list[Snapshot]:
     return s.snapshots[s.start_index : s.stop_index + 1]
 
 
-def _min_dt(s: MeasurementSession, update_s: float) -> float:
+def _min_dt(s: Readings, update_s: float) -> float:
     return max(10 * update_s, 0.5 * s.config.sample_period_s)
 
 
-def _idle(s: MeasurementSession, key: str, estimated: bool) -> float:
+def _idle(s: Readings, key: str, estimated: bool) -> float:
     idle = s.config.idle or {}
     if key == "cpu_power_w" and float(idle.get("cpu_power_estimated", 0.0)) != float(estimated):
         return NAN  # idle measured by another source: not comparable
     return float(idle.get(key, NAN))
 
 
-def _cpu_columns(s: MeasurementSession, snaps: list[Snapshot], window: float) -> dict[str, Any]:
+def _cpu_columns(s: Readings, snaps: list[Snapshot], window: float) -> dict[str, Any]:
     cpu = s.plan.cpu
     if cpu is None:
         return {"cpu_energy_j": NAN, "cpu_energy_source": "unavailable", "cpu_energy_reason": s.plan.cpu_reason}
@@ -125,8 +123,8 @@ def _cpu_columns(s: MeasurementSession, snaps: list[Snapshot], window: float) ->
     return out
 
 
-def _gpu_detail(s: MeasurementSession, snaps: list[Snapshot], uuid: str, window: float) -> dict[str, Any]:
-    gpu = next(g for g in s.plan.gpu.device.gpus if g.uuid == uuid)
+def _gpu_detail(s: Readings, snaps: list[Snapshot], uuid: str, window: float) -> dict[str, Any]:
+    gpu = s.plan.gpu_by_uuid(uuid)
     series = {k: [sn.values.get(f"{uuid}|{k}", NAN) for sn in snaps] for k in GPU_KEYS}
     energy = _diff(snaps[0], snaps[-1], f"{uuid}|j")
     vals = {
@@ -140,7 +138,7 @@ def _gpu_detail(s: MeasurementSession, snaps: list[Snapshot], uuid: str, window:
     return {"index": gpu.index, "name": gpu.name, "source": source, **clean}
 
 
-def _gpu_columns(s: MeasurementSession, snaps: list[Snapshot], window: float) -> dict[str, Any]:
+def _gpu_columns(s: Readings, snaps: list[Snapshot], window: float) -> dict[str, Any]:
     gpu = s.plan.gpu
     if gpu is None:
         return {"gpu_count": s.plan.gpu_count, "gpu_energy_j": NAN, "gpu_energy_source": "unavailable",
@@ -164,7 +162,7 @@ def _gpu_columns(s: MeasurementSession, snaps: list[Snapshot], window: float) ->
     }
 
 
-def _flags(s: MeasurementSession, window: float) -> str | None:
+def _flags(s: Readings, window: float) -> str | None:
     flags = []
     for part, src in (("cpu", s.plan.cpu), ("gpu", s.plan.gpu)):
         if src is not None and window < 10 * src.update_s * (1 - 1e-9):
@@ -172,7 +170,7 @@ def _flags(s: MeasurementSession, window: float) -> str | None:
     return "short_window: " + ", ".join(flags) if flags else None
 
 
-def _process_columns(s: MeasurementSession, snaps: list[Snapshot], window: float) -> dict[str, Any]:
+def _process_columns(s: Readings, snaps: list[Snapshot], window: float) -> dict[str, Any]:
     if s.plan.process is None:
         return {}
     a, b = snaps[0], snaps[-1]
@@ -185,7 +183,7 @@ def _process_columns(s: MeasurementSession, snaps: list[Snapshot], window: float
     }
 
 
-def case_columns(s: MeasurementSession, samples_trained: int, epochs: int, target_epoch: int | None) -> dict[str, Any]:
+def case_columns(s: Readings, samples_trained: int, epochs: int, target_epoch: int | None) -> dict[str, Any]:
     snaps = _window(s)
     window = snaps[-1].t - snaps[0].t
     out: dict[str, Any] = {"collectors": ",".join(src.name for src in s.plan.sources), "energy_window_s": window}
@@ -204,7 +202,7 @@ def case_columns(s: MeasurementSession, samples_trained: int, epochs: int, targe
     return out
 
 
-def epoch_columns(s: MeasurementSession) -> dict[int, dict[str, Any]]:
+def epoch_columns(s: Readings) -> dict[int, dict[str, Any]]:
     start = s.snapshots[s.start_index]
     out: dict[int, dict[str, Any]] = {}
     prev = start
@@ -221,7 +219,7 @@ def epoch_columns(s: MeasurementSession) -> dict[int, dict[str, Any]]:
     return out
 
 
-def sample_rows(s: MeasurementSession) -> list[dict[str, Any]]:
+def sample_rows(s: Readings) -> list[dict[str, Any]]:
     if not s.plan.sources:
         return []  # collectors disabled: no time series
     snaps = _window(s)

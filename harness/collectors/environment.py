@@ -1,27 +1,15 @@
-"""What ``harness env`` shows: the machine and what can be measured on it."""
+"""What ``harness env`` shows: the machine (facts from :mod:`harness.collectors.machine`) and what can be measured on it."""
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import platform
-import socket
 import sys
 from typing import Any
 
-import psutil
-
-from harness.collectors import cpu_estimate, nvml, rapl
+from harness.collectors import cpu_estimate, rapl
 from harness.collectors.base import CollectorConfig
-
-PACKAGES = ("tensorflow", "keras", "numpy", "pandas", "pyarrow", "psutil", "nvidia-ml-py")
-
-
-def version(dist: str) -> str | None:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return None
+from harness.collectors.machine import PACKAGES, gpu_inventory, machine_info, version
 
 
 def _rapl() -> dict[str, Any]:
@@ -34,44 +22,27 @@ def _rapl() -> dict[str, Any]:
     return {"root": str(device.root), "zones": zones, "reason": device.reason or None}
 
 
-def gpu_inventory(visible: str | None) -> dict[str, Any]:
-    """GPUs NVML sees (honouring ``visible``), the driver, or the reason there are none."""
-    try:
-        module = nvml.load()
-    except nvml.NvmlError as exc:
-        return {"available": False, "reason": str(exc), "gpus": []}
-    try:
-        driver = module.nvmlSystemGetDriverVersion()
-        device = nvml.NvmlDevice(module, visible)
-        gpus = device.describe()
-        reason = device.reason or None
-        device.close()
-    except (nvml.NvmlError, module.NVMLError) as exc:
-        return {"available": False, "reason": str(exc), "gpus": []}
-    driver = driver.decode() if isinstance(driver, bytes) else str(driver)
-    return {"available": bool(gpus), "reason": reason, "driver": driver, "gpus": gpus}
-
-
 def describe(config: CollectorConfig) -> dict[str, Any]:
     from harness.collectors import available_collectors
 
+    facts = machine_info()
     model = cpu_estimate.cpu_model()
-    logical = psutil.cpu_count(logical=True)
+    logical = facts["cpu_count_logical"]
     tdp, tdp_reason = cpu_estimate.resolve_tdp(config.tdp_w, config.tdp_origin, logical or 1, model)
     visible = config.cuda_visible_devices if config.cuda_visible_devices is not None else os.environ.get("CUDA_VISIBLE_DEVICES")
     return {
-        "host": socket.gethostname(),
+        "host": facts["host"],
         "os": platform.platform(),
         "python": sys.version.split()[0],
         "packages": {p: version(p) for p in PACKAGES},
         "cpu": {
-            "model": model or None, "machine": platform.machine(),
-            "logical_cpus": logical, "physical_cores": psutil.cpu_count(logical=False),
-            "affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+            "model": model or None, "machine": facts["arch"],
+            "logical_cpus": logical, "physical_cores": facts["cpu_count_physical"],
+            "affinity": facts["cpu_affinity"],
             "tdp_w": tdp.watts if tdp else None, "tdp_origin": tdp.origin if tdp else None,
             "tdp_reason": tdp_reason or None,
         },
-        "memory_total_bytes": psutil.virtual_memory().total,
+        "memory_total_bytes": facts["memory_bytes"],
         "powercap": _rapl(),
         "nvml": {"cuda_visible_devices": visible, **gpu_inventory(visible)},
         "collectors": {k: {"available": ok, "reason": why} for k, (ok, why) in available_collectors(config).items()},

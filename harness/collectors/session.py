@@ -14,40 +14,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from harness.collectors import derive
 from harness.collectors.base import CollectorConfig
-from harness.collectors.sources import NvmlSource, ProcessSource, Source
+from harness.collectors.readings import Plan, Snapshot
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Plan:
-    """Which sources a session reads, and why the missing ones are missing."""
-
-    cpu: Source | None = None  # RaplSource or EstimateSource
-    cpu_reason: str = ""
-    gpu: NvmlSource | None = None
-    gpu_reason: str = ""
-    gpu_count: int | None = None  # None: NVML could not say
-    process: ProcessSource | None = None
-    process_reason: str = ""
-    tdp: Any = None  # cpu_estimate.Tdp when the estimate is used
-    extra: list[Source] = field(default_factory=list)
-
-    @property
-    def sources(self) -> list[Source]:
-        return [s for s in (self.cpu, self.gpu, self.process, *self.extra) if s is not None]
-
-
-@dataclass
-class Snapshot:
-    t: float
-    phase: str
-    values: dict[str, float]
 
 
 class MeasurementSession:

@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 
 from harness.analysis.compare import compare_sides
+from harness.analysis.compare_inputs import load_baseline, load_side
 from harness.analysis.decide import Settings
 from harness.analysis.gates import DEFAULT_METRICS, METRICS, GateSet
-from harness.analysis.sources import load_baseline, load_side
 from harness.errors import EXIT_BAD_INPUT, EXIT_OK, HarnessError
 from harness.report import compare_md
 from harness.results import baselines

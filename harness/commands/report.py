@@ -43,13 +43,15 @@ def _common(parser: argparse.ArgumentParser, formats: list[str], default: str) -
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("report", help="render runs as HTML, Markdown, CSV or LaTeX",
                               description="Render one or more runs (combined) as a report.")
-    _common(p, ["html", "md", "csv", "latex"], "html")
+    _common(p, ["html", "md", "markdown", "csv", "latex"], "html")
     p.add_argument("--baseline", default=None, metavar="KEY=VALUE[,KEY=VALUE]",
-                   help="throughput baseline group, e.g. engine=keras_fit (default: the slowest group)")
+                   help="speed-up baseline: each configuration is compared with the one that has these "
+                        "values and otherwise the same axes, in the same run unless run_id or machine is "
+                        "named (default: strategy=default where strategies vary, else engine=keras_fit)")
     p.set_defaults(func=run_report, energy_only=False)
     e = subparsers.add_parser("energy", help="the energy report of runs (Markdown to stdout by default)",
                               description="Energy per case by source, power, idle vs dynamic, carbon and cost.")
-    _common(e, ["md", "html", "csv", "latex"], "md")
+    _common(e, ["md", "markdown", "html", "csv", "latex"], "md")
     e.set_defaults(func=run_report, energy_only=True, baseline=None)
 
 
@@ -73,7 +75,7 @@ def run_report(args: argparse.Namespace) -> int:
     tables = build_tables(args.runs, options)
     sections = ENERGY_SECTIONS if args.energy_only else None
     rendered = render(tables, args.format, factors=factors, title=args.title, sections=sections)
-    if args.energy_only and args.format == "md" and args.out is None:
+    if args.energy_only and args.format in ("md", "markdown") and args.out is None:
         sys.stdout.write(rendered[""])
         return EXIT_OK
     out = args.out or default_out(tables, args.format, prefix="energy-" if args.energy_only else "")

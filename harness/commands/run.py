@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 from pathlib import Path
 
-from harness.errors import EXIT_OK, SuiteError
+from harness.errors import EXIT_OK, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +45,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_run)
 
 
+def validate_cli_options(args: argparse.Namespace) -> None:
+    """`harness run`'s options: ranges and conflicts, as UsageError (exit 2) before anything runs."""
+    def positive(flag: str, value: float | None, strict: bool = True) -> None:
+        if value is not None and (not math.isfinite(value) or value < 0 or (strict and value == 0)):
+            raise UsageError(flag, str(value), f"must be a finite number {'>' if strict else '>='} 0")
+
+    if args.repeats is not None and args.repeats < 1:
+        raise UsageError("--repeats", str(args.repeats), "must be >= 1")
+    positive("--time-limit", args.time_limit)
+    positive("--tdp", args.tdp)
+    positive("--idle-baseline", args.idle_baseline, strict=False)
+    if args.resume:
+        given = [flag for flag, v in (("SUITE", args.suite), ("--filter", args.filter), ("--shard", args.shard),
+                                      ("--repeats", args.repeats is not None),
+                                      ("--collectors", args.collectors is not None)) if v]
+        if given:
+            raise UsageError("--resume", str(args.resume),
+                             f"conflicts with {', '.join(given)}: a resumed run keeps its suite and its "
+                             "original case selection (only --time-limit may change)")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from harness.runner.plan import make_tasks, validate_cli_options
+    from harness.runner.plan import make_tasks
     from harness.runner.runner import RunOptions, run_suite
     from harness.suite import load_suite, parse_suite
 
@@ -58,13 +80,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     elif args.suite:
         suite = load_suite(args.suite)
     else:
-        raise SuiteError("harness run", "SUITE", "missing: give a suite file or name, or --resume RUN_DIR")
+        raise UsageError("SUITE", "", "missing: give a suite file or name, or --resume RUN_DIR")
     from harness.profiling.select import check_steps, mark_profiled
 
     suite.cases = mark_profiled(suite.cases, args.profile, args.profile_filter)
     profile_steps = check_steps(args.profile_steps) or suite.settings.get("profile_steps")
     if args.profile_skip < 0:
-        raise SuiteError("--profile-skip", str(args.profile_skip), "must be >= 0")
+        raise UsageError("--profile-skip", str(args.profile_skip), "must be >= 0")
     if args.interleave_with:
         return cmd_interleave(args, suite)
     if args.dry_run:
@@ -95,7 +117,7 @@ def cmd_interleave(args: argparse.Namespace, suite) -> int:
     from harness.runner.interleave import interleave
 
     if args.resume or args.dry_run:
-        raise SuiteError("--interleave-with", args.interleave_with, "cannot be combined with --resume or --dry-run")
+        raise UsageError("--interleave-with", args.interleave_with, "cannot be combined with --resume or --dry-run")
     repeats = args.repeats or max(c.repeats for c in suite.cases)
     per_round = max(1, -(-repeats // args.rounds))
     extra = [f"--filter={f}" for f in args.filter] + ([f"--shard={args.shard}"] if args.shard else [])
@@ -108,7 +130,7 @@ def cmd_interleave(args: argparse.Namespace, suite) -> int:
 
 
 def write_report(run_dir: Path) -> Path:
-    """The run's HTML report at its default place (reports/<suite>-<run-id>.html)."""
+    """The run's HTML report at its default place (``reports/<run-id>.html``)."""
     from harness.report import ReportOptions, build_tables, default_out, render, write
 
     tables = build_tables([run_dir], ReportOptions())

@@ -1,4 +1,4 @@
-"""Optimizers by name (Keras-style ``get``): a registry name, a dict config, or ``"module:Class"``.
+"""Optimizers by name: :func:`build` takes a registry name or ``"module:Class"`` with its parameters.
 
 Imports Keras; used inside worker processes only.
 """

@@ -98,7 +98,7 @@ def build(config: dict[str, Any], lr0: float, steps_per_epoch: int, epochs: int)
         keys = ("factor", "patience", "min_delta", "min_lr")
         return float(lr0), PlateauController(**{k: p[k] for k in keys if k in p})
     k = _keras_schedules()
-    s, _total = k["s"], steps_per_epoch * epochs
+    s = k["s"]
     try:
         if name == "exponential":
             return s.ExponentialDecay(lr0, _steps(p, "decay_steps", steps_per_epoch), p.get("decay_rate", 0.9),

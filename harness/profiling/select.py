@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from harness.errors import SuiteError
+from harness.case_filters import parse_filters, selected
+from harness.errors import UsageError
 from harness.suite import Case
 
 
@@ -14,15 +15,13 @@ def mark_profiled(cases: list[Case], profile_all: bool = False, filters: list[st
     ``filters`` use the ``--filter`` syntax (``AXIS=V[,V]``, all must match). Cases
     the suite already profiles stay profiled.
     """
-    from harness.runner.plan import parse_filters, selected
-
     if not profile_all and not filters:
         return cases
-    flt = parse_filters(filters)
+    flt = parse_filters(filters, "--profile-filter")
     return [replace(c, profile=True) if profile_all or selected(c, flt) else c for c in cases]
 
 
 def check_steps(steps: int | None) -> int | None:
     if steps is not None and steps < 1:
-        raise SuiteError("--profile-steps", str(steps), "must be >= 1")
+        raise UsageError("--profile-steps", str(steps), "must be >= 1")
     return steps

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from harness.analysis.compare import Comparison
+from harness.collectors.cpuwindow import OTHER_SHARE_LIMIT, STEAL_SHARE_LIMIT
 
 ICON = {
     "regression": "🔴 regression", "improvement": "🟢 improvement", "no_change": "⚪ no change",
@@ -33,6 +34,10 @@ def _pct(x: Any) -> str:
     return "–" if x is None or pd.isna(x) else f"{float(x):+.1%}"
 
 
+def _contended(row: pd.Series) -> bool:
+    return any(isinstance(v, (tuple, list)) and v[0] > 0 for v in (row.get("contended_base"), row.get("contended_current")))
+
+
 def _cells(row: pd.Series, markdown: bool) -> list[str]:
     ci = "–" if pd.isna(row.get("ci_low")) else f"{_pct(row['ci_low'])}..{_pct(row['ci_high'])}"
     arrow = "↑" if row["higher_is_better"] else "↓"
@@ -40,7 +45,7 @@ def _cells(row: pd.Series, markdown: bool) -> list[str]:
     p = row.get("p_worse_adj")
     verdict = ICON[row["verdict"]] if markdown else row["verdict"]
     return [
-        str(row["case"]), f"{row['metric']} {arrow}", _num(row.get("base_stat")),
+        str(row["case"]) + (" ⚠" if _contended(row) else ""), f"{row['metric']} {arrow}", _num(row.get("base_stat")),
         _num(row.get("current_stat")), _pct(row.get("change")), ci, _num(p), n, verdict,
     ]  # fmt: skip
 
@@ -70,8 +75,29 @@ def render_text(cmp: Comparison, base_name: str, current_name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def contention_note(rows: pd.DataFrame) -> str | None:
+    """One line naming the cases measured under contention (⚠ in the table), or None."""
+    if rows.empty or "contended_base" not in rows:
+        return None
+    seen: dict[str, str] = {}
+    for _, r in rows.iterrows():
+        parts = [f"{side} {v[0]}/{v[1]}" for side, v in (("baseline", r["contended_base"]),
+                 ("current", r["contended_current"])) if isinstance(v, (tuple, list)) and v[0] > 0]
+        if parts:
+            seen.setdefault(str(r["case"]), ", ".join(parts))
+    if not seen:
+        return None
+    cases = "; ".join(f"{c}: {p} rows" for c, p in seen.items())
+    return (f"⚠ measured under contention (other processes used >= {OTHER_SHARE_LIMIT:.0%} of the machine's CPU, "
+            f"or steal >= {STEAL_SHARE_LIMIT:.0%}): "
+            f"{cases}. Wall-time metrics of these rows include the neighbours' share; CPU-time metrics "
+            "(cpu_ms_per_update, train_cpu_s) much less so (docs/regression.md, shared runners)")
+
+
 def _notes(cmp: Comparison) -> list[str]:
     notes = list(cmp.notes)
+    if (line := contention_note(cmp.rows)) is not None:
+        notes.append(line)
     if cmp.only_baseline:
         notes.append("only in the baseline: " + ", ".join(cmp.only_baseline))
     if cmp.only_current:

@@ -32,9 +32,11 @@ class Cell:
     numeric: bool = False
 
 
-def header(column: str) -> str:
-    """Column name with its unit in brackets (none for dimensionless columns)."""
+def header(column: str, currency: str = "") -> str:
+    """Column name with its unit in brackets (none for dimensionless columns); money in ``currency``."""
     u = unit(column)
+    if u == "currency" and currency:
+        u = currency
     return f"{column} [{u}]" if u else column
 
 
@@ -75,8 +77,8 @@ def visible_columns(df: pd.DataFrame) -> list[str]:
     return [c for c in df.columns if not c.endswith("_best") and c != "baseline"]
 
 
-def cells(df: pd.DataFrame) -> tuple[list[str], list[list[Cell]]]:
-    """Headers (with units) and formatted rows of ``df``."""
+def cells(df: pd.DataFrame, currency: str = "") -> tuple[list[str], list[list[Cell]]]:
+    """Headers (with units; money in ``currency``) and formatted rows of ``df``."""
     cols = visible_columns(df)
     rows: list[list[Cell]] = []
     for _, row in df.iterrows():
@@ -92,7 +94,7 @@ def cells(df: pd.DataFrame) -> tuple[list[str], list[list[Cell]]]:
                 text = f"{text} (baseline)"
             out.append(Cell(text, best, estimated, numeric))
         rows.append(out)
-    return [header(c) for c in cols], rows
+    return [header(c, currency) for c in cols], rows
 
 
 def plain(cell: Cell) -> str:

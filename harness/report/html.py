@@ -16,7 +16,7 @@ import pandas as pd
 
 from harness.analysis import EnergyFactors
 from harness.report.format import BEST, EST, cells
-from harness.report.sections import SECTIONS, Section, colours
+from harness.report.sections import SECTIONS, Section, colours, has_content, notes
 
 LONG_TABLE = 25  # rows; longer tables are folded into a <details> element
 
@@ -31,6 +31,8 @@ td.est{font-style:italic;color:#7a4b00;background:#fff6e0}tr.baseline td{backgro
 td.err{white-space:pre-wrap;max-width:60em;font-family:monospace}
 img{max-width:100%;height:auto;display:block;margin:.5em 0}.muted{color:#666}.legend{font-size:13px}
 .counts span{display:inline-block;margin-right:1.2em}.bad{color:#a00;font-weight:bold}
+.warn{background:#fff3cd;border:1px solid #e0c36a;padding:.4em .7em;border-radius:3px}
+.info{color:#333;font-size:13px}
 """
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
@@ -39,11 +41,11 @@ def esc(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def table_html(df: pd.DataFrame, name: str) -> str:
+def table_html(df: pd.DataFrame, name: str, currency: str = "") -> str:
     """A table with units in the headers, ★ on best cells and ≈ on estimated ones."""
     if df.empty:
         return f'<p class="muted">No rows in <code>{esc(name)}</code>.</p>'
-    headers, rows = cells(df)
+    headers, rows = cells(df, currency)
     baseline = df["baseline"].tolist() if "baseline" in df.columns else [False] * len(df)
     out = [f'<table data-table="{esc(name)}"><thead><tr>']
     out += [f"<th>{esc(h)}</th>" for h in headers]
@@ -91,6 +93,7 @@ def _header(tables: Mapping[str, pd.DataFrame], title: str) -> str:
         "</details>",
         "<h3>Case status</h3>", table_html(status, "status"),
     ]
+    parts += notes_html(tables, "header")
     problems = tables["problems"]
     if problems.empty:
         parts.append("<p>Every case finished <code>ok</code>.</p>")
@@ -109,9 +112,19 @@ def _factors_html(factors: EnergyFactors) -> str:
     )
 
 
+def notes_html(tables: Mapping[str, pd.DataFrame], key: str) -> list[str]:
+    """Banners (warnings) and sentences (info) the tables carry for section ``key``."""
+    out = []
+    for level, text in notes(tables, key):
+        label = "<b>Warning:</b> " if level == "warning" else ""
+        out.append(f'<p class="{"warn" if level == "warning" else "info"}">{label}{esc(text)}</p>')
+    return out
+
+
 def _section(section: Section, tables: Mapping[str, pd.DataFrame], palette: Mapping[str, object],
              factors: EnergyFactors) -> str:
     parts = [f'<section id="{esc(section.key)}"><h2>{esc(section.title)}</h2>', f"<p>{esc(section.text)}</p>"]
+    parts += notes_html(tables, section.key)
     if section.key == "energy":
         parts.append(_factors_html(factors))
     for figure in section.figures:
@@ -121,7 +134,7 @@ def _section(section: Section, tables: Mapping[str, pd.DataFrame], palette: Mapp
         else:
             parts.append(img_html(png, section.title))
     for name in section.tables:
-        parts.append(table_html(tables[name], name))
+        parts.append(table_html(tables[name], name, factors.currency))
     parts.append("</section>")
     return "\n".join(parts)
 
@@ -138,7 +151,12 @@ def render_html(
     title = title or default_title(tables)
     palette = colours(tables)
     chosen = [s for s in SECTIONS if sections is None or s.key in sections]
-    body = [_header(tables, title)] + [_section(s, tables, palette, factors) for s in chosen]
+    shown = [s for s in chosen if has_content(s, tables)]
+    header = _header(tables, title)
+    hidden = [s.title for s in chosen if s not in shown]
+    if hidden:
+        header += f'\n<p class="muted">Not shown, no data in these runs: {esc(", ".join(hidden))}.</p>'
+    body = [header] + [_section(s, tables, palette, factors) for s in shown]
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'

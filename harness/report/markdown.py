@@ -15,7 +15,7 @@ import pandas as pd
 from harness.analysis import EnergyFactors
 from harness.report.format import cells, plain
 from harness.report.html import default_title
-from harness.report.sections import MARKDOWN_COLUMNS, SECTIONS
+from harness.report.sections import MARKDOWN_COLUMNS, SECTIONS, has_content, notes
 
 MAX_ROWS = 30
 MAX_CELL = 160
@@ -27,7 +27,8 @@ def md_text(value: str) -> str:
     return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
 
 
-def md_table(df: pd.DataFrame, name: str, columns: Sequence[str] | None = None, max_rows: int = MAX_ROWS) -> str:
+def md_table(df: pd.DataFrame, name: str, columns: Sequence[str] | None = None, max_rows: int = MAX_ROWS,
+             currency: str = "") -> str:
     """A GitHub-flavoured table (first ``max_rows`` rows), marks as ★ and ≈ characters."""
     if df.empty:
         return f"_No rows in `{name}`._\n"
@@ -38,7 +39,7 @@ def md_table(df: pd.DataFrame, name: str, columns: Sequence[str] | None = None, 
         # keep the source columns that mark estimates even if not shown... they are shown above
         df = df[keep]
     shown = df.head(max_rows)
-    headers, rows = cells(shown)
+    headers, rows = cells(shown, currency)
     lines = ["| " + " | ".join(md_text(h) for h in headers) + " |"]
     lines.append("|" + "|".join("---" for _ in headers) + "|")
     for row in rows:
@@ -65,17 +66,25 @@ def render_markdown(
         "★ best in column · ≈ estimated (not measured) · units in [brackets]\n",
         md_table(tables["runs"], "runs", ("run_id", "suite", "machine", "started_utc", "versions")),
     ]
+    out += _notes(tables, "header")
     if not tables["problems"].empty:
         out += ["### Cases that did not finish ok\n", md_table(tables["problems"], "problems", max_rows=50)]
     for section in SECTIONS:
         if not section.in_markdown or (sections is not None and section.key not in sections):
             continue
+        if not has_content(section, tables):
+            continue
         out.append(f"### {section.title}\n")
+        out += _notes(tables, section.key)
         if section.key == "energy":
             out.append(
                 f"Factors: {factors.carbon_intensity_g_per_kwh:g} gCO2e/kWh, PUE {factors.pue:g}, "
                 f"{factors.price_per_kwh:g} {md_text(factors.currency)}/kWh.\n"
             )
         for name in section.tables:
-            out.append(md_table(tables[name], name, MARKDOWN_COLUMNS.get(name)))
+            out.append(md_table(tables[name], name, MARKDOWN_COLUMNS.get(name), currency=factors.currency))
     return "\n".join(out)
+
+
+def _notes(tables: Mapping[str, pd.DataFrame], key: str) -> list[str]:
+    return [f"> {'**Warning:** ' if level == 'warning' else ''}{md_text(text)}\n" for level, text in notes(tables, key)]

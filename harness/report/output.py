@@ -17,12 +17,14 @@ from harness.results.store import atomic_write_bytes
 
 READABLE = 0o644  # reports are for sharing (the atomic writer creates files 0600)
 FORMATS: dict[str, str] = {"html": ".html", "md": ".md", "csv": "", "latex": ".tex"}
+ALIASES: dict[str, str] = {"markdown": "md", "htm": "html", "tex": "latex"}
 ENERGY_SECTIONS = ("energy", "power")
 ENERGY_TABLES = ("runs", "machines", "status", "problems", "energy_sources", "energy", "power_summary", "power")
 
 
 def default_out(tables: Mapping[str, pd.DataFrame], fmt: str, root: Path = Path("reports"), prefix: str = "") -> Path:
     """``reports/<run-id>[+N].<ext>`` (a folder for CSV)."""
+    fmt = ALIASES.get(fmt, fmt)
     ids = [str(x) for x in tables["runs"]["run_id"]] if not tables["runs"].empty else ["empty"]
     stem = ids[0] if len(ids) == 1 else f"{ids[0]}+{len(ids) - 1}"
     stem = re.sub(r"[^A-Za-z0-9._+-]", "_", prefix + stem)
@@ -38,6 +40,7 @@ def render(
     sections: Sequence[str] | None = None,
 ) -> dict[str, str]:
     """Rendered text per file name ('' is the single file of html/md/latex; CSV gives several)."""
+    fmt = ALIASES.get(fmt, fmt)
     if fmt not in FORMATS:
         raise ConfigError(f"--format: unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     if fmt == "html":

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from harness.report import plots
+from harness.report import plots, plots_config, plots_field, style
 
 Figure = Callable[[Mapping[str, pd.DataFrame], Mapping[str, object]], bytes | None]
 
@@ -24,25 +24,29 @@ class Section:
     tables: tuple[str, ...]
     figures: tuple[Figure, ...] = ()
     in_markdown: bool = True
-    energy: bool = False  # part of the energy report
 
 
 SECTIONS: tuple[Section, ...] = (
     Section(
         "leaderboard", "Optimizer leaderboard",
-        "Final test accuracy (mean ± sample std over the ok repeats), time and energy to the "
-        "target accuracy (mean over the repeats that reached it) and examples/s, one row per "
-        "configuration. Ordered: reached the target first (fastest first), then by accuracy. "
-        "★ marks the best value of each column.",
+        "One row per configuration (series: the label used in every figure and table). Final test "
+        "accuracy, time to target on the training clock, and wall_to_target_s, the end-to-end time "
+        "to target (compilation + training + evaluations up to the target epoch): medians with "
+        "min–max over the ok repeats (a repeat that missed the target counts as infinite). Ranked by "
+        "time to target where the median repeat reached it, else by accuracy; overlapping intervals "
+        "share a rank (tied). ★ marks the best median of each column.",
         ("leaderboard",),
-        (lambda t, c: plots.leaderboard_figure(t["leaderboard"], c),),
+        (lambda t, c: plots_config.leaderboard_figure(t["leaderboard"], c),),
     ),
     Section(
         "curves", "Learning curves",
-        "Training loss and test accuracy per epoch (mean over repeats), and test accuracy "
-        "against cumulative training time. One colour per optimizer in every figure.",
+        "Training loss and test accuracy per epoch: median over repeats with the interquartile band "
+        "(DeepOBS style), then test accuracy against total wall time on a log axis (compilation + "
+        "training + evaluations so far). Colour: optimizer; line style and marker: the next axis; "
+        "more than eight series become small multiples.",
         ("learning_curves",),
-        (lambda t, c: plots.curves_figure(t["learning_curves"], c),),
+        (lambda t, c: plots_config.curves_figure(t["learning_curves"], c),
+         lambda t, c: plots_config.wall_curves_figure(t["learning_curves"], c)),
         in_markdown=False,
     ),
     Section(
@@ -54,29 +58,51 @@ SECTIONS: tuple[Section, ...] = (
         in_markdown=False,
     ),
     Section(
+        "lr_sensitivity", "Learning-rate sensitivity",
+        "Final test accuracy against the initial learning rate, one line per optimizer "
+        "configuration that ran at several rates (whiskers: min–max over repeats).",
+        ("lr_sensitivity",),
+        (lambda t, c: plots_field.lr_sensitivity_figure(t["lr_sensitivity"], c),),
+    ),
+    Section(
         "throughput", "Throughput and step time",
-        "Examples/s and time per update (p50/p90/p99) by engine, strategy, device and precision, "
-        "with the speed-up over the baseline group (marked). Timings of profiled repeats are "
-        "left out.",
+        "Examples/s per configuration (median, min–max over repeats; nothing pooled across batch "
+        "size, replicas or workers) with the speed-up over its matched baseline. step_ms_* are "
+        "percentiles of single updates, given only where single updates were timed; chunk_ms_* are "
+        "percentiles over chunk averages (engines that run K updates per host call), given only "
+        "with enough chunks (p90: 10, p99: 100), else NaN with the reason in percentile_note. "
+        "Profiled repeats are left out.",
         ("throughput",),
-        (lambda t, c: plots.throughput_figure(t["throughput"]),),
+        (lambda t, c: plots_config.throughput_figure(t["throughput"], c),),
     ),
     Section(
         "scaling", "Strategy scaling",
-        "Examples/s against replicas or workers per strategy. Speed-up and efficiency are relative "
-        "to the default strategy (no tf.distribute) on one device of the same machine, device and "
-        "engine; scaling_vs_1_unit compares a strategy with itself at one replica or worker.",
+        "Examples/s against replicas or workers per configuration, with the ideal line (the "
+        "default strategy's examples/s × units) and the efficiency panel. speedup_vs_default is "
+        "relative to the default strategy (no tf.distribute) of the same engine, device, batch "
+        "size and optimizer in the same run (default_series names it); efficiency = "
+        "speedup_vs_default / units; scaling_vs_1_unit compares a strategy with itself at one unit.",
         ("scaling",),
-        (lambda t, c: plots.scaling_figure(t["scaling"]),),
+        (lambda t, c: plots_config.scaling_figure(t["scaling"], c),),
     ),
     Section(
         "profile", "Performance profile",
-        "Dolan-Moré profile: for each optimizer, the fraction of problems (settings of every "
-        "other axis) on which its time to target is within a factor τ of the best optimizer's. "
-        "ρ(1) is the share of problems an optimizer won; a curve that never reaches 1 did not "
-        "reach the target everywhere. The table lists the times and ratios per problem.",
-        ("profile_ratios",),
-        (lambda t, c: plots.profile_figure(t["profile"], c),),
+        "Dolan-Moré profile on a log₂ τ axis: for each optimizer, the fraction of problems on which "
+        "its time to target is within τ × the best. A problem is a setting of every axis but the "
+        "optimizer's own (label, learning rate), so adding a run adds problems and changes no "
+        "existing ratio. score is AlgoPerf's: the area under ρ from τ = 1 to 4, over 3 (1: fastest "
+        "everywhere). Problems a single optimizer ran on are named below and left out.",
+        ("profile_scores", "profile_ratios"),
+        (lambda t, c: plots_field.profile_figure(t["profile"], t["profile_scores"], c),),
+    ),
+    Section(
+        "tradeoffs", "Accuracy, time and energy to target",
+        "Final test accuracy against end-to-end time to target and against energy to target, and "
+        "time against energy, per configuration (medians). The black step is the Pareto front "
+        "(pareto_* columns): no other configuration is both at least as accurate and cheaper. "
+        "Hollow markers: estimated energy.",
+        ("tradeoffs",),
+        (lambda t, c: plots_field.pareto_figure(t["tradeoffs"], c),),
     ),
     Section(
         "energy", "Energy",
@@ -86,7 +112,6 @@ SECTIONS: tuple[Section, ...] = (
         "figures); the source table states which source produced each figure and why.",
         ("energy_sources", "energy"),
         (lambda t, c: plots.energy_figure(t["energy"]),),
-        energy=True,
     ),
     Section(
         "power", "Power over time",
@@ -95,25 +120,38 @@ SECTIONS: tuple[Section, ...] = (
         ("power_summary",),
         (lambda t, c: plots.power_figure(t["power"]),),
         in_markdown=False,
-        energy=True,
+    ),
+    Section(
+        "ops", "Profiled ops",
+        "Cases run with the TensorFlow profiler (harness run --profile): where the marked steps' time "
+        "went (compute = an op kernel running, input = only batch gathering, idle = waiting inside a "
+        "tf.function with no kernel running, host overhead = Python and eager dispatch), the op types "
+        "with the most self time per update, and one op type x case table. The profiler slows the "
+        "profiled steps down, so these repeats are left out of every timing table.",
+        ("op_breakdown", "top_ops", "op_compare"),
+        (plots.top_ops_figure,),
     ),
 )
 
-# The profiling section lives with its tables; it imports Section from here.
-from harness.report.ops_section import SECTION as _OPS_SECTION  # noqa: E402
-
-SECTIONS = (*SECTIONS, _OPS_SECTION)
 
 # Columns the compact Markdown summary keeps (the HTML shows every column).
 MARKDOWN_COLUMNS: dict[str, tuple[str, ...]] = {
-    "leaderboard": ("rank", "optimizer_label", "schedule_label", "engine", "strategy", "device",
-                    "precision", "batch_size", "machine", "repeats", "test_accuracy_mean",
-                    "test_accuracy_std", "time_to_target_s_mean", "energy_to_target_j_mean",
-                    "energy_source", "samples_per_s_mean"),
+    "leaderboard": ("rank", "tied", "series", "repeats", "reached", "time_to_target_s_median",
+                    "time_to_target_s_min", "time_to_target_s_max", "wall_to_target_s_median",
+                    "test_accuracy_median", "test_accuracy_min", "test_accuracy_max",
+                    "energy_to_target_j_median", "energy_source", "samples_per_s_median"),
+    "throughput": ("series", "rows", "samples_per_s_median", "samples_per_s_min", "samples_per_s_max",
+                   "step_ms_p50", "step_ms_p99", "chunk_ms_p50", "chunk_ms_p90", "percentile_note",
+                   "speedup_vs_baseline", "baseline_series"),
+    "scaling": ("series", "parallel_units", "samples_per_s_median", "speedup_vs_default", "efficiency",
+                "scaling_vs_1_unit"),
+    "lr_sensitivity": ("series", "repeats", "test_accuracy_median", "test_accuracy_min", "test_accuracy_max"),
+    "tradeoffs": ("series", "test_accuracy_median", "wall_to_target_s_median", "energy_to_target_j_median",
+                  "energy_source", "pareto_energy", "pareto_time"),
     "energy": ("machine", "case_label", "cpu_energy_j", "cpu_energy_source", "gpu_energy_j",
                "gpu_energy_source", "energy_j", "energy_source", "energy_per_sample_j",
                "energy_to_target_j", "carbon_g", "cost"),
-    "profile_ratios": ("problem", "optimizer_label", "time_to_target_s", "ratio"),
+    "profile_ratios": ("problem", "solver", "time_to_target_s", "ratio"),
 }
 
 
@@ -123,4 +161,18 @@ def colours(tables: Mapping[str, pd.DataFrame]) -> dict[str, object]:
     for df in tables.values():
         if "optimizer_label" in df.columns:
             labels.update(str(x) for x in df["optimizer_label"].dropna())
-    return plots.palette(labels)
+    return style.palette(labels)
+
+
+def has_content(section: Section, tables: Mapping[str, pd.DataFrame]) -> bool:
+    """A section with no rows in any of its tables is left out of the report (said in the header)."""
+    return any(name in tables and not tables[name].empty for name in section.tables)
+
+
+def notes(tables: Mapping[str, pd.DataFrame], key: str) -> list[tuple[str, str]]:
+    """(level, text) of the notes the tables carry for section ``key``."""
+    table = tables.get("notes")
+    if table is None or table.empty:
+        return []
+    rows = table[table["section"] == key]
+    return list(zip(rows["level"], rows["note"], strict=True))

@@ -11,9 +11,10 @@ from typing import Any
 import pandas as pd
 
 from harness import analysis
+from harness.analysis import ops as op_analysis
+from harness.analysis.composition import contention_warning
 from harness.analysis.frames import machine_label, suite_name
 from harness.errors import ConfigError, ResultsError
-from harness.report.ops_section import op_tables
 from harness.results.store import Run, load_runs
 
 # Keys looked up (first found wins) in run.json; the format is built defensively.
@@ -111,9 +112,11 @@ def build_tables(
 ) -> dict[str, pd.DataFrame]:
     """Every table of the report, as DataFrames, in report order.
 
-    Keys: runs, machines, status, problems, leaderboard, learning_curves,
-    learning_rates, throughput, scaling, profile, profile_ratios, energy,
-    energy_sources, power_summary, power, op_breakdown, top_ops, op_compare. Column units: :func:`harness.analysis.unit`.
+    Keys: runs, machines, status, problems, notes, leaderboard, learning_curves,
+    learning_rates, lr_sensitivity, throughput, scaling, profile, profile_ratios,
+    profile_scores, tradeoffs, energy, energy_sources, power_summary, power,
+    op_breakdown, top_ops, op_compare. Tables that list configurations carry
+    ``series``, the one label of a configuration. Column units: :func:`harness.analysis.unit`.
     """
     options = options or ReportOptions()
     loaded = load(runs)
@@ -121,23 +124,66 @@ def build_tables(
     cases, epochs = data["cases"], data["epochs"]
     if options.target is not None:
         cases = analysis.time_to_target(cases, epochs, options.target)
+    cases = analysis.labelled(cases)  # one label per configuration, for every table below
     prof = options.include_profiled
     power = analysis.power_series(cases, data["samples"], include_profiled=prof)
+    board = analysis.leaderboard(cases, include_profiled=prof)
+    ratios = analysis.performance_ratios(cases, include_profiled=prof)
+    throughput = analysis.throughput(cases, baseline=options.baseline, include_profiled=prof)
     return {
         "runs": run_info(loaded),
         "machines": machine_details(loaded),
         "status": analysis.status_summary(cases),
         "problems": analysis.problems(cases),
-        "leaderboard": analysis.leaderboard(cases, include_profiled=prof),
+        "notes": notes_table(cases, board, throughput, options),
+        "leaderboard": board,
         "learning_curves": analysis.learning_curves(cases, epochs, include_profiled=prof),
         "learning_rates": analysis.learning_rates(cases, epochs),
-        "throughput": analysis.throughput(cases, baseline=options.baseline, include_profiled=prof),
+        "lr_sensitivity": analysis.lr_sensitivity(cases, include_profiled=prof),
+        "throughput": throughput,
         "scaling": analysis.strategy_scaling(cases, include_profiled=prof),
         "profile": analysis.performance_profile(cases, include_profiled=prof),
-        "profile_ratios": analysis.performance_ratios(cases, include_profiled=prof),
+        "profile_ratios": ratios,
+        "profile_scores": analysis.profile_scores(ratios),
+        "tradeoffs": analysis.tradeoffs(board),
         "energy": analysis.energy_table(cases, options.factors, include_profiled=prof),
         "energy_sources": analysis.energy_sources(cases),
         "power_summary": analysis.power_summary(power),
         "power": power,
         **op_tables(cases, data["ops"]),
+    }
+
+
+def notes_table(cases: pd.DataFrame, board: pd.DataFrame, throughput: pd.DataFrame,
+                options: ReportOptions) -> pd.DataFrame:
+    """What a reader must know, as rows (``section``, ``level``, ``note``): the renderers show them
+    as banners in their section (warnings) or as a sentence under it (info)."""
+    rows = [("header", "warning", w) for w in analysis.composition_warnings(cases)]
+    contention = contention_warning(analysis.frames.timing_rows(cases, options.include_profiled))
+    if contention:
+        rows.append(("header", "warning", contention))
+    single = analysis.single_repeat_warning(board)
+    if single:
+        rows.append(("leaderboard", "warning", single))
+    statement = analysis.baseline_statement(throughput, options.baseline)
+    if statement:
+        rows.append(("throughput", "info", statement))
+    rows += [("profile", "info", n) for n in analysis.profile_notes(cases, include_profiled=options.include_profiled)]
+    return pd.DataFrame(rows, columns=["section", "level", "note"])
+
+
+def op_tables(cases: pd.DataFrame, ops: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """``op_breakdown``, ``top_ops`` and ``op_compare`` (us of self time per update) for the report.
+
+    Empty for runs with no profiled case.
+    """
+    empty = pd.DataFrame()
+    profiled = "profiled" in cases.columns and cases["profiled"].fillna(False).astype(bool).any()
+    if not profiled:
+        return {"op_breakdown": empty, "top_ops": empty, "op_compare": empty}
+    has_ops = not ops.empty
+    return {
+        "op_breakdown": op_analysis.breakdown(cases),
+        "top_ops": op_analysis.top_ops(ops, op_analysis.REPORT_TOP_N) if has_ops else empty,
+        "op_compare": op_analysis.compare_ops(ops).reset_index() if has_ops else empty,
     }

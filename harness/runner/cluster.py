@@ -35,7 +35,7 @@ from harness.results.store import CaseResult
 from harness.runner.cluster_rows import ClusterContext, assemble, read_result
 from harness.runner.cluster_spec import dump_spec
 from harness.runner.execute import base_row
-from harness.runner.hooks import CollectorHooks
+from harness.runner.hooks import ClusterMeters, CollectorHooks, MeteredHooks
 
 log = logging.getLogger(__name__)
 
@@ -162,8 +162,9 @@ def run_cluster_case(task: Any, run_dir: Path, limit: float, cfg: Any) -> CaseRe
     try:
         for t in tasks:
             procs.append(_start(case, task.repeat, run_dir.name, cluster, t, folder, t == reporter))
-        hooks = CollectorHooks(replace(cfg, pids=tuple(p.popen.pid for p in procs)) if cfg is not None else None,
-                               case.device, case.collectors)
+        collect = CollectorHooks(replace(cfg, pids=tuple(p.popen.pid for p in procs)) if cfg is not None else None,
+                                 case.device, case.collectors)
+        hooks = MeteredHooks(collect, ClusterMeters({p.name: p.popen.pid for p in procs}))
         outcome = _supervise(procs, folder / "events.jsonl", hooks, limit)
     except OSError as exc:
         outcome["error"] += f": {exc}"
@@ -173,7 +174,7 @@ def run_cluster_case(task: Any, run_dir: Path, limit: float, cfg: Any) -> CaseRe
     return assemble(row, procs, outcome, hooks, ctx)
 
 
-def _supervise(procs: list[Proc], events: Path, hooks: CollectorHooks, limit: float) -> dict[str, Any]:
+def _supervise(procs: list[Proc], events: Path, hooks: MeteredHooks, limit: float) -> dict[str, Any]:
     """Wait for the case to end; forward window events to the collectors."""
     deadline, offset, window = time.monotonic() + limit, 0, {"started": False, "ended": False}
     trainers = [p for p in procs if p.role == "train"]
@@ -198,7 +199,7 @@ def _supervise(procs: list[Proc], events: Path, hooks: CollectorHooks, limit: fl
     return {"kind": "result", "window": window}
 
 
-def _forward_events(path: Path, offset: int, hooks: CollectorHooks, window: dict) -> int:
+def _forward_events(path: Path, offset: int, hooks: MeteredHooks, window: dict) -> int:
     try:
         with open(path) as fh:
             fh.seek(offset)
@@ -211,14 +212,16 @@ def _forward_events(path: Path, offset: int, hooks: CollectorHooks, window: dict
         if ev["event"] == "window_start" and not window["started"]:
             window["started"] = True
             hooks.on_window_start()
-        elif ev["event"] == "epoch_end" and window["started"]:
+        elif ev["event"] == "epoch_end" and window["started"] and not window["ended"]:
             hooks.on_epoch_end(int(ev["epoch"]))
+        elif ev["event"] == "phase" and window["started"] and not window["ended"]:
+            hooks.on_phase(str(ev["phase"]))
         elif ev["event"] == "window_end":
             _close_window(hooks, window)
     return offset
 
 
-def _close_window(hooks: CollectorHooks, window: dict) -> None:
+def _close_window(hooks: MeteredHooks, window: dict) -> None:
     if window["started"] and not window["ended"]:
         window["ended"] = True
         hooks.on_window_end()

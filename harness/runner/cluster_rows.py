@@ -33,7 +33,7 @@ def read_result(p: Any) -> CaseResult | None:
 
 
 def tail(path: Path, n: int = 4000) -> str:
-    from harness.runner.worker import _noise
+    from harness.runner.exits import is_noise as _noise
 
     try:
         lines = Path(path).read_text(errors="replace").splitlines()
@@ -44,7 +44,7 @@ def tail(path: Path, n: int = 4000) -> str:
 
 def assemble(row: dict, procs: list[Any], outcome: dict, hooks: Any, ctx: ClusterContext) -> CaseResult:
     """One CaseResult: the reporting process's row made global, plus per-process rows."""
-    from harness.runner.worker import describe_exit
+    from harness.runner.exits import describe_exit
 
     results = {p.name: read_result(p) for p in procs}
     trainers = [p for p in procs if p.role == "train" and results[p.name] is not None]
@@ -76,7 +76,45 @@ def assemble(row: dict, procs: list[Any], outcome: dict, hooks: Any, ctx: Cluste
     row["overhead_s"] = max(0.0, ctx.elapsed_s - (row.get("wall_s") or 0.0))
     _collector_columns(row, result, hooks, outcome.get("window", {}))
     result.workers = [_worker_row(row, p, results[p.name], outcome, workers) for p in procs]
+    _cpu_columns(row, result.workers, getattr(hooks, "meter", None), procs, len(result.epochs))
     return result
+
+
+PROCESS_CPU = ("train_cpu_s", "eval_cpu_s", "cpu_ms_per_update", "cpu_time_source")
+
+
+def _cpu_columns(row: dict, workers: list[dict], meters: Any, procs: list[Any], passes: int) -> None:
+    """Each process's CPU time (its own edges where it trained, else the supervisor's), the case's
+    sum over them, and the contention of the whole case (every process subtracted)."""
+    steps = int(row.get("steps") or 0)
+    for w, p in zip(workers, procs, strict=True):
+        if not _finite(w.get("train_cpu_s")) and meters is not None and w.get("status") in ("ok", "diverged"):
+            cols = meters.each[p.name].columns(steps, passes)
+            w.update({k: cols[k] for k in PROCESS_CPU})
+            if w["cpu_time_source"] != "unavailable":
+                w["cpu_time_source"] = "supervisor"
+    if meters is None or row.get("status") not in ("ok", "diverged"):
+        return
+    sources = {w.get("cpu_time_source") for w in workers}
+    if not all(_finite(w.get("train_cpu_s")) for w in workers):
+        row.update(train_cpu_s=math.nan, eval_cpu_s=math.nan, cpu_ms_per_update=math.nan, train_cpu_cores=math.nan,
+                   cpu_time_source="unavailable")
+    else:
+        train = sum(w["train_cpu_s"] for w in workers)
+        evals = sum(w["eval_cpu_s"] for w in workers if _finite(w.get("eval_cpu_s")))
+        train_s = row.get("train_s") or math.nan
+        row.update(train_cpu_s=train, eval_cpu_s=evals, cpu_ms_per_update=train * 1e3 / steps if steps else math.nan,
+                   train_cpu_cores=train / train_s if _finite(train_s) and train_s > 0 else math.nan,
+                   cpu_time_source="+".join(sorted(s for s in sources if s)))
+    from harness.collectors.cpuwindow import contention_columns
+
+    row.update(contention_columns(meters.all.totals["train"]), train_instructions=math.nan, train_cycles=math.nan,
+               instructions_per_update=math.nan, hw_counter_source="unavailable",
+               hw_counter_reason="multi-process case: hardware counters are not summed over processes")
+
+
+def _finite(x: Any) -> bool:
+    return isinstance(x, int | float) and math.isfinite(x)
 
 
 def _collector_columns(row: dict, result: CaseResult, hooks: Any, window: dict) -> None:
@@ -92,7 +130,7 @@ def _collector_columns(row: dict, result: CaseResult, hooks: Any, window: dict) 
 
 
 def _worker_row(case_row: dict, p: Any, res: CaseResult | None, outcome: dict, workers: int) -> dict:
-    from harness.runner.worker import describe_exit
+    from harness.runner.exits import describe_exit
 
     out = {k: case_row.get(k) for k in ("run_id", "case_id", "repeat")}
     out.update(task_type=p.task_type, task_index=p.index, host=socket.gethostname(), pid=p.popen.pid,
@@ -103,7 +141,8 @@ def _worker_row(case_row: dict, p: Any, res: CaseResult | None, outcome: dict, w
         share = (c.get("steps") or 0) * (c.get("batch_size") or 0) / (workers if c.get("strategy") != "parameter_server" else 1)
         train_s = c.get("train_s") or math.nan
         out.update(status=c.get("status"), error=c.get("error"), train_s=train_s,
-                   step_ms_p50=c.get("step_ms_p50"), step_ms_p90=c.get("step_ms_p90"))
+                   step_ms_p50=c.get("step_ms_p50"), step_ms_p90=c.get("step_ms_p90"),
+                   **{k: c.get(k) for k in ("train_cpu_s", "eval_cpu_s", "cpu_ms_per_update", "cpu_time_source")})
         if p.task_type == "chief":
             out["error"] = out["error"] or "coordinator: dispatches the steps to the workers; trains none itself"
         elif train_s and math.isfinite(train_s) and train_s > 0:

@@ -1,4 +1,4 @@
-"""One process of a multi-process case: ``python -m harness.runner.cluster_task SPEC.pkl``.
+"""One process of a multi-process case: ``python -m harness.runner.cluster_task SPEC.json``.
 
 Started by :mod:`harness.runner.cluster` with ``TF_CONFIG`` in its environment.
 Depending on its role it either trains (a ``multi_worker_mirrored`` worker, or

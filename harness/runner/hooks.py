@@ -85,3 +85,28 @@ class MeteredHooks:
 
     def finish(self, row: dict, result: Any, examples: int, epochs: int, target_epoch: int | None) -> None:
         self.inner.finish(row, result, examples, epochs, target_epoch)
+
+    def __getattr__(self, name: str) -> Any:  # e.g. CollectorHooks.disabled
+        return getattr(self.inner, name)
+
+
+class ClusterMeters:
+    """The supervisor's meters of a multi-process case, driven by the forwarded window events.
+
+    ``all`` covers every process of the case (its contention figures subtract
+    all of them from the machine's busy time); ``each`` has one meter per
+    process, for the processes that do not measure themselves (servers). Read
+    by the supervisor, so each edge is up to a poll period (~20 ms) late.
+    """
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        from harness.collectors.perf import PerfCounters
+
+        off = PerfCounters.unavailable("counted only in the process that trains (perf_event_open of this process)")
+        self.all = WindowMeter(tuple(pids.values()), counters=off)
+        self.each = {name: WindowMeter((pid,), counters=off) for name, pid in pids.items()}
+
+    def enter(self, phase: str | None) -> None:
+        self.all.enter(phase)
+        for meter in self.each.values():
+            meter.enter(phase)

@@ -22,7 +22,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness.errors import HarnessError, SuiteError
+from harness.errors import HarnessError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 def _git(repo: Path, *args: str) -> str:
     out = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=120)
     if out.returncode != 0:
-        raise SuiteError("--interleave-with", " ".join(args[-1:]), f"git {args[0]} failed: {out.stderr.strip()}")
+        raise HarnessError(f"git {' '.join(args)} failed in {repo}: {out.stderr.strip()}")
     return out.stdout.strip()
 
 
@@ -39,8 +39,8 @@ def project_root() -> Path:
     here = Path(__file__).resolve().parent
     try:
         return Path(_git(here, "rev-parse", "--show-toplevel"))
-    except SuiteError as exc:
-        raise SuiteError("--interleave-with", str(here), "the harness is not running from a git checkout") from exc
+    except HarnessError as exc:
+        raise UsageError("--interleave-with", str(here), "the harness is not running from a git checkout") from exc
 
 
 def _run_side(checkout: Path, suite: Path, results: Path, repeats: int, extra: list[str]) -> None:
@@ -57,9 +57,12 @@ def interleave(suite: Path, ref: str, rounds: int, repeats: int, results_dir: Pa
                extra: list[str] | None = None) -> tuple[Path, Path]:
     """Run ``rounds`` ABBA rounds of the suite, ``repeats`` repeats per side and round; (base, head)."""
     if rounds < 1:
-        raise SuiteError("--rounds", str(rounds), "must be >= 1")
+        raise UsageError("--rounds", str(rounds), "must be >= 1")
     root = project_root()
-    commit = _git(root, "rev-parse", "--verify", f"{ref}^{{commit}}")
+    try:
+        commit = _git(root, "rev-parse", "--verify", f"{ref}^{{commit}}")
+    except HarnessError as exc:
+        raise UsageError("--interleave-with", ref, f"not a commit of {root} ({exc})") from None
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = results_dir / f"interleave-{stamp}-{commit[:8]}"
     base, head = out / "base", out / "head"

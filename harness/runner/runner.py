@@ -21,24 +21,22 @@ import signal
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from harness.components import strategies
-from harness.errors import EXIT_INTERRUPTED, HarnessError, ResultsError, SuiteError
+from harness.errors import EXIT_INTERRUPTED, HarnessError, ResultsError, SuiteError, UsageError
 from harness.results import store
+from harness.runner.collector_setup import collector_config, idle_baseline
 from harness.runner.execute import base_row
-from harness.runner.metadata import (
-    collector_config,
-    idle_baseline,
-    new_run_dir,
-    restore_options,
-    run_metadata,
-)
+from harness.runner.exits import signal_name
+from harness.runner.options import RunOptions, restore_options
 from harness.runner.plan import Task, make_tasks, time_limit_s, worker_key
-from harness.runner.worker import WorkerPool, signal_name
+from harness.runner.pool import WorkerPool
+from harness.runner.run_folder import new_run_dir
+from harness.runner.run_record import run_metadata
 from harness.suite import Suite, parse_suite
 
 log = logging.getLogger(__name__)
@@ -53,22 +51,6 @@ class Interrupted(HarnessError):
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 PREFLIGHT_TIMEOUT_S = 600.0
 TABLE_REFRESH_S = 5.0
-
-
-@dataclass
-class RunOptions:
-    results_dir: Path = Path("results")
-    repeats: int | None = None
-    filters: list[str] = field(default_factory=list)
-    shard: str | None = None
-    time_limit_s: float | None = None
-    progress: bool = True
-    collectors: list[str] | None = None  # overrides the suite's list
-    tdp_w: float | None = None
-    idle_baseline_s: float | None = None
-    resume: Path | None = None
-    profile_steps: int | None = None  # updates to capture per profiled case (CLI or suite)
-    profile_skip_steps: int = 0  # updates of the window to let pass before the profiler starts
 
 
 @dataclass
@@ -100,7 +82,7 @@ def _run_suite(suite: Suite | None, opts: RunOptions) -> RunSummary:
         restore_options(opts, meta)
     tasks = make_tasks(suite.cases, filters=opts.filters, shard=opts.shard, repeats=opts.repeats)
     if not tasks:
-        raise SuiteError(suite.path, "--filter/--shard", "no case is selected")
+        raise UsageError("--filter/--shard", "", "no case is selected")
     scratch = Path(tempfile.mkdtemp(prefix="harness-preflight-"))
     workers = WorkerPool(scratch, "", collector_config(suite, opts, {}))
     lock: store.RunLock | None = None

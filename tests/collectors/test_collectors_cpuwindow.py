@@ -218,3 +218,28 @@ def test_other_process_clock_is_exact_and_survives_exit():
     assert 0.3 <= busy < 1.0
     assert procs.read() >= busy  # reaped: the last figure stands, never NaN or 0
     child.stdout.close()
+
+
+def test_the_collectors_sampler_thread_is_not_the_workload():
+    import threading
+
+    stop = threading.Event()
+
+    def sampler():
+        while not stop.is_set():
+            _busy(0.005)
+
+    t = threading.Thread(target=sampler, name="harness-sampler")
+    t.start()
+    try:
+        meter = WindowMeter(counters=perf.PerfCounters.unavailable("x"))
+        meter.enter("train")
+        _busy(0.05)
+        time.sleep(0.1)  # the sampler keeps burning while the workload waits
+        meter.enter(None)
+    finally:
+        stop.set()
+        t.join()
+    train = meter.totals["train"]
+    assert train.harness_s > 0.03, train
+    assert 0.045 <= train.process_s < 0.08, train  # the workload's 50 ms, the sampler's time left out

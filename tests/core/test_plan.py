@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.errors import SuiteError
+from harness.errors import UsageError
 from harness.runner.plan import make_tasks, time_limit_s, worker_key
 from harness.suite import parse_suite
 
@@ -47,13 +47,13 @@ def test_shards_partition_the_cases():
 
 @pytest.mark.parametrize("bad", [["optimizer"], ["optimiser=adam"], ["optimizer="]])
 def test_bad_filters(bad):
-    with pytest.raises(SuiteError):
+    with pytest.raises(UsageError):
         make_tasks(cases(), filters=bad)
 
 
 @pytest.mark.parametrize("bad", ["0/2", "3/2", "a/b", "1"])
 def test_bad_shards(bad):
-    with pytest.raises(SuiteError):
+    with pytest.raises(UsageError):
         make_tasks(cases(), shard=bad)
 
 

@@ -62,7 +62,8 @@ def test_run_cli_profile_options(capsys):
 
 
 def test_report_section_tables_and_plot():
-    from harness.report.ops_section import op_tables, plot_top_ops, top_ops_figure
+    from harness.report.plots import plot_top_ops, top_ops_figure
+    from harness.report.tables import op_tables
 
     cases = schema.frame("cases", [{"case_label": c, "repeat": 0, "profiled": True, "engine": "eager",
                                     "optimizer": c, "status": "ok"} for c in ("sgd", "adam")])

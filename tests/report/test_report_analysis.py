@@ -9,9 +9,8 @@ import pandas as pd
 import pytest
 from report_synthetic import SKIP_REASON
 
-from harness import analysis, schema
+from harness import analysis
 from harness.analysis import EnergyFactors
-from harness.errors import ConfigError
 from harness.report import ReportOptions, build_tables
 
 
@@ -23,12 +22,12 @@ def _row(df: pd.DataFrame, **where) -> pd.Series:
     return df[mask].iloc[0]
 
 
-def test_leaderboard_order_and_values(tables):
+def test_leaderboard_order_values_intervals_and_ties(tables):
     board = tables["leaderboard"]
     order = list(zip(board["optimizer_label"], board["schedule_label"], strict=True))
-    # reached the target, fastest first: momentum/constant 1 s, adam/constant mean(2, 4) = 3 s,
-    # adam/inverse_power 3.5 s, momentum/inverse_power 6 s; then sgd/constant (0.85, never
-    # reached); then the configurations without an ok repeat.
+    # time to target, median over the ok repeats: momentum/constant 1 s; adam/constant median(2, 4) = 3 s
+    # [2, 4]; adam/inverse_power 3.5 s (inside [2, 4]: tied with adam/constant); momentum/inverse_power
+    # 6 s; sgd/constant never reached (ranked on accuracy after them); then no ok repeat (no rank).
     assert order[:5] == [
         ("momentum-0.9", "constant"),
         ("adam", "constant"),
@@ -36,58 +35,78 @@ def test_leaderboard_order_and_values(tables):
         ("momentum-0.9", "inverse_power"),
         ("sgd", "constant"),
     ]
+    assert board["rank"].tolist()[:5] == [1, 2, 2, 4, 5] and board["rank"].iloc[5:].isna().all()
+    assert board["tied"].tolist()[:5] == [False, True, True, False, False]
     assert set(order[5:]) == {("sgd", "inverse_power"), ("muon", "constant")}
+    assert board["series"].is_unique and board["series"].iloc[0] == "momentum-0.9 / constant"
     adam = _row(board, optimizer_label="adam", schedule_label="constant")
-    assert adam["repeats"] == 2 and adam["rows"] == 3  # the profiled repeat is left out
-    assert adam["time_to_target_s_mean"] == pytest.approx(3.0)
-    assert adam["energy_to_target_j_mean"] == pytest.approx((20 + 36) / 2)
-    assert adam["test_accuracy_mean"] == pytest.approx(0.91)
-    assert adam["test_accuracy_std"] == pytest.approx(np.std([0.92, 0.90], ddof=1))
-    assert adam["samples_per_s_mean"] == pytest.approx(1100.0)
-    assert adam["energy_source"] == "estimated"
+    assert adam["repeats"] == 2 and adam["rows"] == 3 and adam["reached"] == 2  # profiled repeat left out
+    assert (adam["time_to_target_s_median"], adam["time_to_target_s_min"], adam["time_to_target_s_max"]) == (3, 2, 4)
+    # compile 0.5 s + training to target + 0.1 s of evaluation per epoch up to the target epoch
+    assert adam["wall_to_target_s_min"] == pytest.approx(0.5 + 2 + 0.2)
+    assert adam["wall_to_target_s_max"] == pytest.approx(0.5 + 4 + 0.3)
+    assert adam["wall_to_target_s_median"] == pytest.approx((2.7 + 4.8) / 2)
+    assert adam["energy_to_target_j_median"] == pytest.approx((20 + 36) / 2)
+    assert adam["test_accuracy_median"] == pytest.approx(0.91)
+    assert (adam["test_accuracy_min"], adam["test_accuracy_max"]) == (0.90, 0.92)
+    assert adam["samples_per_s_median"] == pytest.approx(1100.0)
+    assert adam["energy_source"] == "estimated" and adam["interval"] == "min–max over 2 repeats"
+    assert _row(board, optimizer_label="sgd", schedule_label="constant")["interval"] == "1 repeat: no interval"
     best = {c: board.loc[board[f"{c}_best"], "optimizer_label"].tolist() for c in
-            ("test_accuracy_mean", "time_to_target_s_mean", "samples_per_s_mean")}
-    assert best == {"test_accuracy_mean": ["momentum-0.9"], "time_to_target_s_mean": ["momentum-0.9"],
-                    "samples_per_s_mean": ["sgd"]}
-    assert math.isnan(_row(board, optimizer_label="sgd", schedule_label="constant")["time_to_target_s_mean"])
+            ("test_accuracy_median", "time_to_target_s_median", "samples_per_s_median")}
+    assert best == {"test_accuracy_median": ["momentum-0.9"], "time_to_target_s_median": ["momentum-0.9"],
+                    "samples_per_s_median": ["sgd"]}
+    assert np.isinf(_row(board, optimizer_label="sgd", schedule_label="constant")["time_to_target_s_median"])
+
+
+def test_single_repeat_banner(tables):
+    notes = tables["notes"]
+    (text,) = notes.loc[(notes["section"] == "leaderboard") & (notes["level"] == "warning"), "note"]
+    assert "single repeat for 4 of 5 configurations" in text
+    assert analysis.single_repeat_warning(tables["leaderboard"][lambda b: b["repeats"] != 1]) == ""
 
 
 def test_leaderboard_include_profiled(synthetic_dir):
     board = build_tables([synthetic_dir], ReportOptions(include_profiled=True))["leaderboard"]
     adam = _row(board, optimizer_label="adam", schedule_label="constant")
     assert adam["repeats"] == 3
-    assert adam["time_to_target_s_mean"] == pytest.approx((2 + 4 + 5) / 3)
+    assert adam["time_to_target_s_median"] == pytest.approx(4.0)  # median(2, 4, 5)
 
 
 def test_time_to_target_recomputed_from_epochs(synthetic_dir):
     tables = build_tables([synthetic_dir], ReportOptions(target=0.85))
     board = tables["leaderboard"]
     adam = _row(board, optimizer_label="adam", schedule_label="constant")
-    assert adam["time_to_target_s_mean"] == pytest.approx((1.0 + 2.0) / 2)  # epoch 1 and epoch 2
+    assert adam["time_to_target_s_median"] == pytest.approx((1.0 + 2.0) / 2)  # epoch 1 and epoch 2
     sgd = _row(board, optimizer_label="sgd", schedule_label="constant")
-    assert sgd["time_to_target_s_mean"] == pytest.approx(1.5)  # 0.85 at epoch 3: 3 x 0.5 s
-    assert sgd["energy_to_target_j_mean"] == pytest.approx(15.0)
+    assert sgd["time_to_target_s_median"] == pytest.approx(1.5)  # 0.85 at epoch 3: 3 x 0.5 s
+    assert sgd["wall_to_target_s_median"] == pytest.approx(0.5 + 1.5 + 0.3)
+    assert sgd["energy_to_target_j_median"] == pytest.approx(15.0)
     assert (board["target_accuracy"].dropna() == 0.85).all()
 
 
-def test_performance_profile(tables):
-    ratios = tables["profile_ratios"].set_index(["problem", "optimizer_label"])["ratio"]
+def test_performance_profile_and_score(tables):
+    ratios = tables["profile_ratios"].set_index(["problem", "solver"])["ratio"]
     assert ratios[("constant", "adam")] == pytest.approx(3.0)  # median(2, 4) / 1
     assert ratios[("constant", "momentum-0.9")] == pytest.approx(1.0)
     assert ratios[("inverse_power", "adam")] == pytest.approx(1.0)
     assert ratios[("inverse_power", "momentum-0.9")] == pytest.approx(6.0 / 3.5)
     assert np.isinf(ratios[("constant", "sgd")]) and np.isinf(ratios[("inverse_power", "sgd")])
-    assert np.isinf(ratios[("constant", "muon")])
-    assert ("inverse_power", "muon") not in ratios.index  # not run there: not counted against it
+    assert ("constant", "muon") not in ratios.index  # skipped: did not run, not counted against it
     prof = tables["profile"]
 
     def rho(opt: str, tau: float) -> float:
-        g = prof[(prof["optimizer_label"] == opt) & (prof["tau"] <= tau + 1e-12)]
+        g = prof[(prof["solver"] == opt) & (prof["tau"] <= tau + 1e-12)]
         return float(g.sort_values("tau")["fraction"].iloc[-1])
 
     assert rho("adam", 1.0) == 0.5 and rho("adam", 2.9) == 0.5 and rho("adam", 3.0) == 1.0
     assert rho("momentum-0.9", 1.0) == 0.5 and rho("momentum-0.9", 6 / 3.5) == 1.0
-    assert rho("sgd", 100) == 0.0 and rho("muon", 100) == 0.0
+    assert rho("sgd", 100) == 0.0
+    # AlgoPerf score: mean over problems of max(0, 4 - r) / 3
+    scores = tables["profile_scores"].set_index("solver")["score"]
+    assert scores["adam"] == pytest.approx((1 / 3 + 1) / 2)
+    assert scores["momentum-0.9"] == pytest.approx((1 + (4 - 6 / 3.5) / 3) / 2)
+    assert scores["sgd"] == 0.0
 
 
 def test_energy_per_example_idle_and_carbon(synthetic_dir):
@@ -128,65 +147,13 @@ def test_status_and_reasons(tables):
 def test_learning_curves_and_rates(tables):
     curves = tables["learning_curves"]
     adam3 = _row(curves, optimizer_label="adam", schedule_label="constant", epoch=3)
-    assert adam3["test_accuracy_mean"] == pytest.approx(0.91)
-    assert adam3["cum_train_s_mean"] == pytest.approx((3 + 4) / 2)
+    assert adam3["test_accuracy_median"] == pytest.approx(0.91)
+    assert (adam3["test_accuracy_q25"], adam3["test_accuracy_q75"]) == pytest.approx((0.905, 0.915))
+    assert adam3["cum_train_s_median"] == pytest.approx((3 + 4) / 2)
+    assert adam3["cum_wall_s_median"] == pytest.approx(0.5 + 3.5 + 0.3)
+    assert adam3["series"] == "adam / constant"
     lr = tables["learning_rates"]
     assert _row(lr, schedule_label="inverse_power", epoch=3)["learning_rate_median"] == pytest.approx(0.0005)
-
-
-def _cases(rows):
-    base = {"status": "ok", "case_label": "c", "optimizer_label": "adam", "strategy": "default",
-            "device": "cpu", "precision": "float32", "num_replicas": 1, "num_workers": 1}
-    return analysis.frames.fill_labels(schema.frame("cases", [{**base, **r} for r in rows]))
-
-
-def test_throughput_speedups_against_baseline():
-    cases = _cases([
-        {"engine": "fast", "samples_per_s": 500_000.0, "step_ms_p50": 0.25},
-        {"engine": "fast", "samples_per_s": 400_000.0, "step_ms_p50": 0.3},
-        {"engine": "keras_fit", "samples_per_s": 100_000.0},
-        {"engine": "eager", "samples_per_s": 16_000.0},
-        {"engine": "eager", "samples_per_s": 1.0, "profiled": True},
-    ])
-    table = analysis.throughput(cases, baseline="engine=keras_fit").set_index("engine")
-    assert table.loc["fast", "speedup"] == pytest.approx(4.5)
-    assert table.loc["eager", "speedup"] == pytest.approx(0.16)
-    assert table.loc["fast", "step_ms_p50"] == pytest.approx(0.275)
-    assert table["baseline"].sum() == 1 and table.loc["keras_fit", "baseline"]
-    default = analysis.throughput(cases).set_index("engine")
-    assert default.loc["eager", "baseline"] and default.loc["fast", "speedup"] == pytest.approx(450 / 16)
-    with pytest.raises(ConfigError, match="no group matches"):
-        analysis.throughput(cases, baseline="engine=nope")
-    with pytest.raises(ConfigError, match="KEY=VALUE"):
-        analysis.throughput(cases, baseline="fast")
-
-
-def test_strategy_scaling():
-    cases = _cases([
-        {"strategy": "default", "samples_per_s": 100.0},
-        {"strategy": "mirrored", "num_replicas": 2, "samples_per_s": 150.0},
-        {"strategy": "multi_worker_mirrored", "num_replicas": 2, "num_workers": 2, "samples_per_s": 180.0},
-    ])
-    table = analysis.strategy_scaling(cases).set_index("strategy")
-    assert table.loc["mirrored", "speedup"] == pytest.approx(1.5)
-    assert table.loc["mirrored", "efficiency"] == pytest.approx(0.75)
-    assert table.loc["multi_worker_mirrored", "efficiency"] == pytest.approx(0.9)
-    assert math.isnan(table.loc["mirrored", "scaling_vs_1_unit"])  # no mirrored-1 ran
-
-
-def test_strategy_scaling_baseline_is_the_default_strategy():
-    cases = _cases([
-        {"strategy": "central_storage", "samples_per_s": 50.0},
-        {"strategy": "default", "samples_per_s": 100.0},
-        {"strategy": "mirrored", "samples_per_s": 80.0},
-        {"strategy": "mirrored", "num_replicas": 2, "samples_per_s": 120.0},
-    ])
-    table = analysis.strategy_scaling(cases).set_index(["strategy", "num_replicas"])
-    assert table.loc[("default", 1), "speedup"] == pytest.approx(1.0)
-    assert table.loc[("central_storage", 1), "speedup"] == pytest.approx(0.5)
-    assert table.loc[("mirrored", 2), "speedup"] == pytest.approx(1.2)
-    assert table.loc[("mirrored", 2), "scaling_vs_1_unit"] == pytest.approx(1.5)
-    assert table.loc[("mirrored", 2), "efficiency"] == pytest.approx(0.6)
 
 
 def test_units():
@@ -202,14 +169,3 @@ def test_factors_validate():
         EnergyFactors(pue=0.9)
     with pytest.raises(ValueError, match="carbon"):
         EnergyFactors(carbon_intensity_g_per_kwh=-1)
-
-
-def test_profile_axes_fixed_by_the_optimizer_belong_to_the_solver():
-    # adamw runs only at batch 512 with its own learning rate: still the same problem as the others
-    cases = _cases([
-        {"optimizer_label": "adam", "batch_size": 128, "learning_rate": 1e-3, "time_to_target_s": 2.0},
-        {"optimizer_label": "sgd", "batch_size": 128, "learning_rate": 1e-2, "time_to_target_s": 4.0},
-        {"optimizer_label": "adamw", "batch_size": 512, "learning_rate": 1e-3, "time_to_target_s": 1.0},
-    ])
-    ratios = analysis.performance_ratios(cases).set_index("optimizer_label")["ratio"]
-    assert ratios.to_dict() == {"adam": 2.0, "adamw": 1.0, "sgd": 4.0}

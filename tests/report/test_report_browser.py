@@ -6,8 +6,7 @@ Skips with the reason when no Chromium is installed (``apt-get install chromium`
 from __future__ import annotations
 
 import pytest
-
-from harness.report.browser import check_pages, find_chromium, screenshot
+from report_browser import check_pages, find_chromium, screenshot
 
 pytestmark = [
     pytest.mark.browser,
@@ -24,7 +23,7 @@ def test_report_opens_in_chromium(page, tmp_path):
     broken = tmp_path / "broken.html"
     broken.write_text(text[:i] + "AAAA" + text[i + 64:])
     ok, bad = check_pages([good, broken])
-    assert ok.error == "" and ok.images == 7 and ok.broken == [] and ok.scripts == 0
+    assert ok.error == "" and ok.images == 9 and ok.broken == [] and ok.scripts == 0
     assert ok.console == [], ok.console
     assert bad.broken == ["Optimizer leaderboard"]
 

@@ -16,6 +16,9 @@ def test_report_html_default_out(synthetic_dir, tmp_path, monkeypatch, capsys):
 def test_report_formats(synthetic_dir, tmp_path, capsys):
     assert main(["report", str(synthetic_dir), "--format", "md", "--out", str(tmp_path / "r.md")]) == 0
     assert "Optimizer leaderboard" in (tmp_path / "r.md").read_text()
+    out = tmp_path / "m.md"
+    assert main(["report", str(synthetic_dir), "--format", "markdown", "--currency", "EUR", "--out", str(out)]) == 0
+    assert "cost [EUR]" in out.read_text()
     assert main(["report", str(synthetic_dir), "--format", "csv", "--out", str(tmp_path / "csv")]) == 0
     assert (tmp_path / "csv" / "leaderboard.csv").exists()
     assert main(["report", str(synthetic_dir), "--format", "latex", "--out", str(tmp_path / "t.tex")]) == 0

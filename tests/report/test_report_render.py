@@ -25,7 +25,8 @@ def test_html_is_self_contained(page):
     assert srcs and all(s.startswith("data:image/png;base64,") for s in srcs)
     assert "http://" not in page and "https://" not in page and "@import" not in page
     assert "default-src 'none'" in page  # CSP: no script, no remote resource
-    assert page.count("<img ") == 7  # leaderboard, curves, lr, throughput, profile, energy, power
+    # leaderboard, curves (per epoch, against wall time), lr, throughput, profile, trade-offs, energy, power
+    assert page.count("<img ") == 9
 
 
 def test_html_lists_failed_and_skipped_with_reasons(page):
@@ -76,7 +77,8 @@ def test_markdown_is_compact_and_escaped(tables):
     md = render_markdown(tables)
     assert "<script" not in md and "&lt;script&gt;" in md
     assert "![" not in md and len(md.encode()) < 64 * 1024
-    assert "| 1 | momentum-0.9 | constant |" in md
+    assert "| 1 | no | momentum-0.9 / constant | 1 |" in md
+    assert "> **Warning:** This ranking rests on a single repeat" in md
     assert "≈33" in md  # estimated energy marked
 
 
@@ -88,11 +90,11 @@ def test_markdown_cell_cannot_break_the_table():
 def test_csv_and_latex(tables):
     files = to_csv(tables)
     assert {"leaderboard.csv", "energy.csv", "units.csv", "profile.csv"} <= set(files)
-    assert "samples_per_s_mean,examples/s" in files["units.csv"].replace("leaderboard,", "")
+    assert "samples_per_s_median,examples/s" in files["units.csv"].replace("leaderboard,", "")
     tex = to_latex(tables)
     assert r"\begin{tabular}" in tex and r"\toprule" in tex
     assert r"adam\textless{}script\textgreater{}" in tex
-    assert "time\\_to\\_target\\_s\\_mean [s]" in tex
+    assert "time\\_to\\_target\\_s\\_median [s]" in tex
 
 
 @pytest.mark.parametrize("fmt", ["html", "md"])
@@ -101,3 +103,10 @@ def test_energy_only_sections(tables, fmt):
 
     text = render(tables, fmt, sections=("energy", "power"))[""]
     assert "Energy" in text and "Optimizer leaderboard" not in text
+
+
+def test_sections_without_data_are_hidden_and_said(page, tables):
+    assert '<section id="scaling">' not in page and '<section id="lr_sensitivity">' not in page
+    assert "Not shown, no data in these runs: Learning-rate sensitivity, Strategy scaling" in page
+    assert '<section id="tradeoffs">' in page and "Pareto" in page
+    assert "Learning-rate sensitivity" not in render_markdown(tables)

@@ -9,10 +9,10 @@ import os
 from pathlib import Path
 
 import pytest
+from report_browser import check_pages, find_chromium
 
 from harness.cli import main
 from harness.report import build_tables, render_html
-from harness.report.browser import check_pages, find_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
 # full.toml is 666 cases x 3 repeats (hours): a 6-case shard of it, one repeat each

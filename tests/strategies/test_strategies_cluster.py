@@ -64,6 +64,17 @@ def test_mwm_and_parameter_server_clusters_train_and_leave_nothing_behind(tmp_pa
     per_worker = w[w.case_id == mwm.case_id].samples_per_s
     assert (per_worker > 0).all()
     assert w.pid.nunique() == 6
+    # CPU time per process: trainers at their own window edges, servers read by the supervisor
+    assert (w.train_cpu_s > 0).all(), w[["task_type", "train_cpu_s", "cpu_time_source"]]
+    src = dict(zip(w.task_type + w.task_index.astype(str) + w.case_id, w.cpu_time_source, strict=True))
+    assert src["chief0" + ps.case_id] == "process_clock" and src["ps0" + ps.case_id] == "supervisor"
+    assert src["worker1" + mwm.case_id] == "process_clock"
+    for row in (mwm, ps):
+        mine = w[w.case_id == row.case_id]
+        assert row.train_cpu_s == pytest.approx(mine.train_cpu_s.sum())
+        assert row.cpu_ms_per_update == pytest.approx(row.train_cpu_s * 1000 / row.steps)
+        assert row.contention_source == "proc_stat" and 0 <= row.other_cpu_share <= 1
+    assert ps.cpu_time_source == "process_clock+supervisor"
     time.sleep(0.5)
     assert {p.pid for p in _cluster_processes()} - before == set()
     assert not [c for c in psutil.Process().children(recursive=True) if "cluster_task" in " ".join(c.cmdline())]

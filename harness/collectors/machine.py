@@ -1,7 +1,12 @@
-"""Machine and software facts stored with every run (pytest-benchmark's machine_info/commit_info)."""
+"""Machine and software facts: the one module that knows them (run.json, ``harness env``).
+
+Reads the device layer (NVML inventory, the CPU model) but measures nothing;
+pytest-benchmark's ``machine_info``/``commit_info`` are built from the same facts.
+"""
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import platform
 import socket
@@ -11,10 +16,37 @@ from typing import Any
 
 import psutil
 
+from harness.collectors import nvml
 from harness.collectors.cpu_estimate import cpu_model
-from harness.collectors.environment import gpu_inventory, version
 
+# packages whose versions are recorded with every run and shown by `harness env`
+PACKAGES = ("tensorflow", "keras", "numpy", "pandas", "pyarrow", "nvidia-ml-py", "psutil")
 ENV_PREFIXES = ("TF_", "XLA_", "CUDA_", "OMP_", "MKL_", "KMP_", "OPENBLAS_", "NVIDIA_", "HARNESS_", "KERAS_")
+
+
+def version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def gpu_inventory(visible: str | None) -> dict[str, Any]:
+    """GPUs NVML sees (honouring ``visible``), the driver, or the reason there are none."""
+    try:
+        module = nvml.load()
+    except nvml.NvmlError as exc:
+        return {"available": False, "reason": str(exc), "gpus": []}
+    try:
+        driver = module.nvmlSystemGetDriverVersion()
+        device = nvml.NvmlDevice(module, visible)
+        gpus = device.describe()
+        reason = device.reason or None
+        device.close()
+    except (nvml.NvmlError, module.NVMLError) as exc:
+        return {"available": False, "reason": str(exc), "gpus": []}
+    driver = driver.decode() if isinstance(driver, bytes) else str(driver)
+    return {"available": bool(gpus), "reason": reason, "driver": driver, "gpus": gpus}
 
 
 def git_info(path: Path) -> dict[str, Any]:
@@ -38,7 +70,8 @@ def machine_info() -> dict[str, Any]:
     return {
         "host": socket.gethostname(), "os": uname.system, "kernel": uname.release, "arch": uname.machine,
         "cpu_model": cpu_model() or platform.processor() or platform.machine(), "cpu_count_logical": psutil.cpu_count(),
-        "cpu_count_physical": psutil.cpu_count(logical=False), "cpu_affinity": len(os.sched_getaffinity(0)),
+        "cpu_count_physical": psutil.cpu_count(logical=False),
+        "cpu_affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "memory_bytes": vm.total, "gpus": gpu["gpus"], "gpu_driver": gpu.get("driver"),
     }
 
@@ -48,7 +81,7 @@ def software_info() -> dict[str, Any]:
 
     return {
         "harness": __version__, "python": platform.python_version(),
-        **{p: version(p) for p in ("tensorflow", "keras", "numpy", "pandas", "pyarrow", "nvidia-ml-py", "psutil")},
+        **{p: version(p) for p in PACKAGES},
     }
 
 

@@ -1,0 +1,36 @@
+"""``--filter AXIS=V[,V]``: which cases of a suite a command selects. No TensorFlow here."""
+
+from __future__ import annotations
+
+from harness.errors import UsageError
+from harness.keyvalue import KeyValueError, key_value
+from harness.suite import CASE_KEYS, Case
+from harness.suite_keys import suggest
+
+FILTER_HINT = "expected AXIS=VALUE[,VALUE...], e.g. optimizer=adam,sgd"
+
+
+def parse_filters(filters: list[str] | None, flag: str = "--filter") -> dict[str, set[str]]:
+    """``["optimizer=adam,sgd", "engine=fast"]`` -> {axis: accepted values}."""
+    out: dict[str, set[str]] = {}
+    for f in filters or []:
+        try:
+            key, values = key_value(f)
+        except KeyValueError:
+            raise UsageError(flag, f, FILTER_HINT) from None
+        if not values:
+            raise UsageError(flag, f, FILTER_HINT)
+        if key not in CASE_KEYS:
+            raise UsageError(flag, key, f"unknown axis; {suggest(key, list(CASE_KEYS))}")
+        out.setdefault(key, set()).update(v.strip() for v in values.split(","))
+    return out
+
+
+def selected(case: Case, filters: dict[str, set[str]]) -> bool:
+    """True when every filtered axis of ``case`` has an accepted value (a component: its label or name)."""
+    for key, wanted in filters.items():
+        v = getattr(case, key)
+        names = {str(v.get("label")), v["name"]} if isinstance(v, dict) else {str(v)}
+        if not names & wanted:
+            return False
+    return True

@@ -1,0 +1,33 @@
+"""What a run is asked to do beyond its suite (the command line's options), and how --resume restores them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class RunOptions:
+    results_dir: Path = Path("results")
+    repeats: int | None = None
+    filters: list[str] = field(default_factory=list)
+    shard: str | None = None
+    time_limit_s: float | None = None
+    progress: bool = True
+    collectors: list[str] | None = None  # overrides the suite's list
+    tdp_w: float | None = None
+    idle_baseline_s: float | None = None
+    resume: Path | None = None
+    profile_steps: int | None = None  # updates to capture per profiled case (CLI or suite)
+    profile_skip_steps: int = 0  # updates of the window to let pass before the profiler starts
+
+
+def restore_options(opts: RunOptions, meta: dict[str, Any]) -> None:
+    """On --resume, the case selection is the original run's (the command line cannot change it)."""
+    o = meta.get("options") or {}
+    opts.repeats, opts.filters, opts.shard = o.get("repeats"), o.get("filters") or [], o.get("shard")
+    if opts.time_limit_s is None:
+        opts.time_limit_s = o.get("time_limit_s")
+    if opts.collectors is None:
+        opts.collectors = o.get("collectors")

@@ -1,0 +1,94 @@
+"""CPU-time metrics in `harness compare` (issue 17): gated like any other, lower is better;
+a metric the rows lack is an error naming it (exit 2); contended rows are flagged."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from harness import schema
+from harness.analysis.gates import METRICS
+from harness.cli import main
+from harness.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_REGRESSION
+from harness.results import store
+
+from .conftest import META, case_rows
+
+
+def _run(tmp_path, name, *, cpu_factor=1.0, seed=0, contended=False, cpu=True, **extra):
+    rows = case_rows(name, seed=seed)
+    rng = np.random.default_rng(seed + 100)
+    for r in rows:
+        if cpu:
+            cpu_ms = 2.0 * cpu_factor * float(np.exp(rng.normal(0, 0.01)))
+            r.update(train_cpu_s=cpu_ms * 62 / 1000, cpu_ms_per_update=cpu_ms, cpu_time_source="process_clock",
+                     other_cpu_share=0.5 if contended else 0.01, contended=contended,
+                     contention_source="proc_stat", hw_counter_source="unavailable",
+                     hw_counter_reason="perf_event_open(instructions) refused: ENOENT (no PMU)")
+        r.update(extra)
+    run_dir = tmp_path / name
+    run_dir.mkdir()
+    store.atomic_write_json(run_dir / "run.json", {**META, "run_id": name})
+    store.write_table(run_dir / "cases.parquet", "cases", schema.frame("cases", rows))
+    return run_dir
+
+
+def test_cpu_metrics_are_declared_lower_is_better():
+    for name in ("train_cpu_s", "cpu_ms_per_update", "eval_cpu_s", "instructions_per_update"):
+        assert METRICS[name].higher_is_better is False
+        assert schema.CASE_COLUMNS[name].better == "lower"
+
+
+def test_cpu_time_gate_finds_a_planted_slowdown_and_passes_aa(tmp_path, capsys):
+    a, b = _run(tmp_path, "a"), _run(tmp_path, "b", seed=1)
+    slow = _run(tmp_path, "slow", seed=2, cpu_factor=1.10)
+    assert main(["compare", str(a), str(b), "--metric", "cpu_ms_per_update"]) == EXIT_OK
+    assert "no_change" in capsys.readouterr().out
+    out_json = tmp_path / "c.json"
+    code = main(["compare", str(a), str(slow), "--metric", "cpu_ms_per_update", "--json", str(out_json)])
+    assert code == EXIT_REGRESSION
+    rows = json.loads(out_json.read_text())["rows"]
+    assert {r["metric"] for r in rows} == {"cpu_ms_per_update"}
+    assert all(r["verdict"] == "regression" and r["higher_is_better"] is False for r in rows)
+    assert all(0.08 < r["change"] < 0.12 for r in rows)
+
+
+def test_a_metric_the_rows_do_not_have_is_exit_2_naming_it(tmp_path, capsys):
+    old_a, old_b = _run(tmp_path, "old_a", cpu=False), _run(tmp_path, "old_b", seed=1, cpu=False)
+    assert main(["compare", str(old_a), str(old_b), "--metric", "cpu_ms_per_update"]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert "cpu_ms_per_update" in err and "not measured in any row" in err
+    a, b = _run(tmp_path, "a"), _run(tmp_path, "b", seed=1)
+    assert main(["compare", str(a), str(b), "--metric", "instructions_per_update"]) == EXIT_BAD_INPUT
+    assert "ENOENT" in capsys.readouterr().err  # the recorded reason travels with the error
+    # default metrics missing from the rows are only skipped, as before
+    assert main(["compare", str(old_a), str(old_b)]) == EXIT_OK
+
+
+def test_absent_column_is_exit_2_too():
+    from harness.analysis.gates import GateError, GateSet
+
+    gates = GateSet.from_strings(["train_cpu_s"])
+    try:
+        gates.require_columns(pd.DataFrame({"train_s": [1.0]}), pd.DataFrame({"train_s": [1.0]}))
+    except GateError as exc:
+        assert "train_cpu_s" in str(exc) and "no such column" in str(exc)
+    else:
+        raise AssertionError("no error for a column the rows lack")
+
+
+def test_contended_rows_are_flagged_in_text_markdown_and_json(tmp_path, capsys):
+    a, b = _run(tmp_path, "a"), _run(tmp_path, "b", seed=1, contended=True)
+    md, js = tmp_path / "s.md", tmp_path / "c.json"
+    assert main(["compare", str(a), str(b), "--metric", "cpu_ms_per_update", "--metric", "train_s",
+                 "--markdown", str(md), "--json", str(js)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "⚠" in out and "measured under contention" in out and "current 10/10 rows" in out
+    assert "measured under contention" in md.read_text()
+    rows = json.loads(js.read_text())["rows"]
+    assert all(r["contended_current"] == [10, 10] and r["contended_base"] == [0, 10] for r in rows)
+    quiet = _run(tmp_path, "q", seed=3)
+    assert main(["compare", str(a), str(quiet), "--metric", "cpu_ms_per_update"]) == EXIT_OK
+    assert "contention" not in capsys.readouterr().out
