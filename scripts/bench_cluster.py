@@ -83,7 +83,7 @@ def cluster_rows(run_dir: Path) -> str:
     run = load_run(run_dir)
     if run.workers is None or run.workers.empty:
         return "(no cluster rows)"
-    labels = run.cases.set_index("case_id").case_label
+    labels = run.cases.drop_duplicates("case_id").set_index("case_id").case_label
     w = run.workers.assign(case=lambda d: d.case_id.map(labels))
     cols = ["case", "repeat", "task_type", "task_index", "samples_per_s", "status"]
     return w[[c for c in cols if c in w.columns]].to_markdown(index=False, floatfmt=",.0f")
@@ -103,7 +103,12 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--before", metavar="REF", help="also compare the 2-worker cases with git REF's code")
     ap.add_argument("--skip", default="", help="comma list of parts to skip: timing,profile")
+    ap.add_argument("--run", type=Path, help="print the tables of an existing timing run folder and stop")
     args = ap.parse_args()
+    if args.run:
+        print(relative(load_run(args.run).cases))
+        print(cluster_rows(args.run))
+        return 0
     root = Path(tempfile.mkdtemp(prefix="bench-cluster-"))
     fmt = {"n": args.n_train, "epochs": args.epochs}
     if "timing" not in args.skip:
