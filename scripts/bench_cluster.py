@@ -41,6 +41,7 @@ dataset = {{ name = "synthetic", n_train = {n}, n_test = 1000 }}
 epochs = {epochs}
 batch_size = 128
 engine = "fast"
+profile = {profile}
 [matrix]
 strategy = {strategies}
 """
@@ -110,7 +111,7 @@ def main() -> int:
         print(cluster_rows(args.run))
         return 0
     root = Path(tempfile.mkdtemp(prefix="bench-cluster-"))
-    fmt = {"n": args.n_train, "epochs": args.epochs}
+    fmt = {"n": args.n_train, "epochs": args.epochs, "profile": "false"}
     if "timing" not in args.skip:
         run_dir = harness_run(SUITE.format(strategies=ALL, **fmt), root / "timing", "--repeats", str(args.repeats))[0]
         print("\n### Cost relative to default (same run, repeats interleaved)\n")
@@ -118,14 +119,15 @@ def main() -> int:
         print("\n### Cluster rows (each process's own examples/s)\n")
         print(cluster_rows(run_dir))
     if "profile" not in args.skip:
-        text = SUITE.format(strategies=TWO, **fmt) + "profile = true\n"
+        text = SUITE.format(strategies=TWO, **{**fmt, "profile": "true"})
         run_dir = harness_run(text, root / "profile", "--profile-steps", "400")[0]
         print("\n### Profiler shares of a marked step (host call), 2 workers\n")
         print(shares(load_run(run_dir).cases))
     if args.before:
-        base, head = harness_run(SUITE.format(strategies=TWO, **fmt), root / "before",
-                                 "--interleave-with", args.before, "--rounds", "2")
-        both = pd.concat([load_run(base).cases.assign(side=args.before), load_run(head).cases.assign(side="this")])
+        runs = harness_run(SUITE.format(strategies=TWO, **fmt), root / "before",
+                           "--interleave-with", args.before, "--rounds", "2")
+        both = pd.concat([load_run(r).cases.assign(side=args.before if r.parent.name == "base" else "this")
+                          for r in runs])
         med = both[both.status == "ok"].groupby(["case_label", "side"]).samples_per_s.median().unstack()
         print(f"\n### {args.before} vs this checkout, alternating (examples/s, median)\n")
         print(med.assign(ratio=med["this"] / med[args.before]).to_markdown(floatfmt=",.2f"))
