@@ -21,22 +21,50 @@ from harness.errors import EXIT_BAD_INPUT, HarnessError
 log = logging.getLogger("harness")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The CLI's parser. With ``argv``, only the chosen command's module is imported.
+
+    The other commands get a placeholder with their one-line help (from
+    :data:`harness.commands.COMMANDS`), so ``harness --help`` lists them all and
+    ``harness list`` does not import what ``harness compare`` needs. Without
+    ``argv`` (or for a command missing from the table) every module is imported.
+    """
     parser = argparse.ArgumentParser(
         prog="harness",
         description="Benchmark optimizers, schedules, strategies and devices on the MNIST dense model.",
-        epilog="Exit codes: 0 ok, 1 regression (compare), 2 bad input, 3 inconclusive "
-        "(compare --fail-on-inconclusive), 4 results store error, 130 interrupted.",
+        epilog="Exit codes: 0 ok, 1 regression (compare, history), 2 bad input, 3 inconclusive "
+        "(compare --fail-on-inconclusive), 4 results store error, 5 cannot decide with these repeats, "
+        "6 a case lost, 7 a case newly failing, 8 environment differs or unknown, 9 mixed --pool "
+        "(compare), 130 interrupted.",
     )
     parser.add_argument("--version", action="version", version=f"harness {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for info in sorted(pkgutil.iter_modules(commands_pkg.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{commands_pkg.__name__}.{info.name}")
-        register = getattr(module, "register", None)
+    for name in _modules_to_import(argv):
+        register = getattr(importlib.import_module(f"{commands_pkg.__name__}.{name}"), "register", None)
         if register is not None:
             register(sub)
+    for name, (_module, help_text) in sorted(commands_pkg.COMMANDS.items()):
+        if name not in sub.choices:
+            sub.add_parser(name, help=help_text, add_help=False)
     return parser
+
+
+def _modules_to_import(argv: Sequence[str] | None) -> list[str]:
+    chosen = None if argv is None else _chosen_command(argv)
+    if argv is not None and (chosen is None or chosen in commands_pkg.COMMANDS):
+        return [commands_pkg.COMMANDS[chosen][0]] if chosen else []
+    return [m.name for m in sorted(pkgutil.iter_modules(commands_pkg.__path__), key=lambda m: m.name)]
+
+
+def _chosen_command(argv: Sequence[str]) -> str | None:
+    """The first argument that is not an option: the command (``harness -v run ...`` -> ``run``)."""
+    for arg in argv:
+        if arg == "--":
+            return None
+        if not arg.startswith("-"):
+            return arg
+    return None
 
 
 def setup_logging(verbosity: int) -> None:
@@ -46,7 +74,8 @@ def setup_logging(verbosity: int) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help

@@ -8,6 +8,7 @@ Shape (the contract; see README.md)::
     [[exclude]] tables of case keys: drop matching matrix combinations
     [[include]] tables of case keys: extra single cases (on top of [defaults])
     [cluster]   optional: an existing cluster to join (distribution strategies)
+    [gate]      optional: what `harness compare` gates on (primary, metrics, threshold, alpha)
 
 Number of cases = product of the matrix lists' lengths - combinations matched
 by an exclude + includes, counting each configuration once: a combination or
@@ -29,12 +30,14 @@ value and what was expected, raised before anything runs.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
 import logging
 import tomllib
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +51,7 @@ from harness.suite_keys import (
     _float,
     _settings,
     _table,
+    check_gate,
     suggest,
 )
 
@@ -110,8 +114,8 @@ class Case:
     collectors: tuple[str, ...] | None = None  # per-case override of the suite's collectors
 
 
-    @property
-    def case_id(self) -> str:
+    @functools.cached_property
+    def case_id(self) -> str:  # computed once per case (a plan asks for it many times)
         ident = {k: getattr(self, k) for k in IDENTITY_AXES}
         for k in ("optimizer", "schedule", "strategy"):
             ident[k] = {"name": ident[k]["name"], "params": ident[k]["params"]}
@@ -143,9 +147,37 @@ class Suite:
         return hashlib.sha256(self.text.encode()).hexdigest()
 
 
-# ------------------------------------------------------------------ helpers
+@dataclass
+class SuiteSpec:
+    """A validated suite before expansion: what :func:`expand` turns into cases.
+
+    Sizing a plan (:mod:`harness.suite_size`) works on this, so that a matrix
+    of a million cases is counted without building them.
+    """
+
+    name: str
+    description: str
+    path: str
+    text: str
+    settings: dict[str, Any]
+    base: dict[str, Any]
+    axes: dict[str, list[Any]]
+    excludes: list[dict[str, Any]]
+    includes: list[dict[str, Any]]
+    cluster: dict[str, Any] | None = None
+
+    def suite(self, cases: list[Case]) -> Suite:
+        return Suite(self.name, self.description, self.path, self.text, cases, self.settings, self.cluster)
+
+
 # ------------------------------------------------------------------ parsing
 def parse_suite(text: str, path: str = "<string>") -> Suite:
+    spec = parse_spec(text, path)
+    return spec.suite(expand(spec))
+
+
+def parse_spec(text: str, path: str = "<string>") -> SuiteSpec:
+    """Parse and validate every key and value of a suite; nothing is expanded yet."""
     f = str(path)
     try:
         doc = tomllib.loads(text)
@@ -180,40 +212,79 @@ def parse_suite(text: str, path: str = "<string>") -> Suite:
         if not values:
             raise SuiteError(f, f"matrix.{k}", "empty list: a matrix axis needs at least one value")
         axes[k] = [CASE_KEYS[k](f, f"matrix.{k}[{i}]", v) for i, v in enumerate(values)]
-
-    excludes = _entries(f, doc, "exclude")
-    includes = _entries(f, doc, "include")
     cluster = _table(f, "cluster", doc["cluster"]) if "cluster" in doc else None
+    if "gate" in doc:
+        settings["gate"] = check_gate(f, doc["gate"])
+    return SuiteSpec(name, desc, f, text, settings, base, axes, _entries(f, doc, "exclude"),
+                     _entries(f, doc, "include"), cluster)
 
-    combos, used = [], [False] * len(excludes)
-    for values in itertools.product(*axes.values()) if axes else [()]:
-        combo = {**base, **dict(zip(axes, values, strict=True))}
-        hits = [i for i, ex in enumerate(excludes) if _matches(combo, ex)]
-        for i in hits:
-            used[i] = True
+
+def iter_combos(spec: SuiteSpec, used: list[bool] | None = None) -> Iterator[tuple[tuple[int, ...], dict]]:
+    """(value index per axis, case keys) of every matrix combination no exclude matches."""
+    keys = list(spec.axes)
+    for idx in itertools.product(*(range(len(v)) for v in spec.axes.values())):
+        combo = {**spec.base, **{k: spec.axes[k][i] for k, i in zip(keys, idx, strict=True)}}
+        hits = [i for i, ex in enumerate(spec.excludes) if _matches(combo, ex)]
+        if used is not None:
+            for i in hits:
+                used[i] = True
         if not hits:
-            combos.append(combo)
+            yield idx, combo
+
+
+def expand(spec: SuiteSpec) -> list[Case]:
+    """The cases of ``spec``, in matrix order then includes; linear in their number."""
+    f = spec.path
+    used = [False] * len(spec.excludes)
+    combos, seen_idx = [], [set() for _ in spec.axes]
+    for idx, combo in iter_combos(spec, used):
+        combos.append(combo)
+        for seen, i in zip(seen_idx, idx, strict=True):
+            seen.add(i)
     for i in (i for i, u in enumerate(used) if not u):
         log.warning("%s: exclude[%d] matches no combination of the matrix", f, i)
-    combos += [{**base, **inc} for inc in includes]
+    combos += [{**spec.base, **inc} for inc in spec.includes]
     if not combos:
         raise SuiteError(f, "matrix", "the suite expands to no cases (everything excluded?)")
-
-    varying = [k for k in CASE_KEYS if len({json.dumps(c[k], sort_keys=True, default=str) for c in combos}) > 1]
-    cases, seen = [], set()
+    varying = _varying(spec, seen_idx, matrix_cases=len(combos) - len(spec.includes))
+    cases, seen, checked = [], set(), set()
     for c in combos:
-        opt_params = c["optimizer"]["params"]
-        if "learning_rate" in opt_params:  # an optimizer's own rate is the case's initial rate
-            c["learning_rate"] = _float(f, "optimizer.learning_rate", opt_params["learning_rate"], 0.0)
-            c["optimizer"] = {**c["optimizer"], "params": {k: v for k, v in opt_params.items() if k != "learning_rate"}}
-        case = Case(suite=name, cluster=cluster, **c)
-        case = replace(case, label=_label(case, varying))
+        case = make_case(spec, c, varying)
         if case.case_id in seen:
             continue
         seen.add(case.case_id)
-        _check_case(f, case)
+        check = (case.optimizer["name"], json.dumps(case.dataset, sort_keys=True, default=str), case.batch_size)
+        if check not in checked:
+            checked.add(check)
+            _check_case(f, case)
         cases.append(case)
-    return Suite(name, desc, f, text, cases, settings, cluster)
+    return cases
+
+
+def make_case(spec: SuiteSpec, combo: dict[str, Any], varying: list[str]) -> Case:
+    """One combination of case keys as a Case (an optimizer's own rate becomes the case's)."""
+    c = dict(combo)
+    opt_params = c["optimizer"]["params"]
+    if "learning_rate" in opt_params:  # an optimizer's own rate is the case's initial rate
+        c["learning_rate"] = _float(spec.path, "optimizer.learning_rate", opt_params["learning_rate"], 0.0)
+        c["optimizer"] = {**c["optimizer"], "params": {k: v for k, v in opt_params.items() if k != "learning_rate"}}
+    return Case(suite=spec.name, cluster=spec.cluster, label=_label(c, varying), **c)
+
+
+def _varying(spec: SuiteSpec, seen_idx: list[set[int]], matrix_cases: int) -> list[str]:
+    """Case keys taking more than one value among the combinations (from the axes, not per case)."""
+    values: dict[str, set[str]] = {}
+    for (k, vals), seen in zip(spec.axes.items(), seen_idx, strict=True):
+        values[k] = {_key(vals[i]) for i in seen}
+    for inc in spec.includes:
+        for k in CASE_KEYS:
+            values.setdefault(k, {_key(spec.base[k])} if matrix_cases else set())
+            values[k].add(_key(inc.get(k, spec.base[k])))
+    return [k for k in CASE_KEYS if len(values.get(k, ())) > 1]
+
+
+def _key(v: Any) -> str:
+    return json.dumps(v, sort_keys=True, default=str)
 
 
 def _entries(f: str, doc: dict, kind: str) -> list[dict]:
@@ -241,14 +312,16 @@ def _matches(combo: dict, exclude: dict) -> bool:
     return True
 
 
-def _label(case: Case, varying: list[str]) -> str:
+def _label(case: dict[str, Any], varying: list[str]) -> str:
     """Display name: the values of the axes that vary in the suite, components first."""
     named = ["optimizer", "schedule", "engine", "strategy", "device", "precision", "dataset"]
     keys = [k for k in named if k in varying] + [k for k in varying if k not in named]
     keys = [k for k in keys if k not in ("repeats", "time_limit_s", "profile")] or ["optimizer"]
     parts = []
     for k in keys:
-        v = case.axis_value(k)
+        v = case[k]
+        if isinstance(v, dict):
+            v = v.get("label") or v["name"]
         if k == "collectors":
             v = "default" if v is None else "+".join(v) or "none"
         parts.append(str(v) if k in named else f"{k}={v}")
@@ -282,12 +355,18 @@ def resolve_suite_path(name_or_path: str, search: list[Path] | None = None) -> P
 
 def load_suite(name_or_path: str | Path) -> Suite:
     """Parse and validate a suite given by path or by name (``suites/<name>.toml``)."""
+    spec = load_spec(name_or_path)
+    return spec.suite(expand(spec))
+
+
+def load_spec(name_or_path: str | Path) -> SuiteSpec:
+    """Parse and validate a suite file without expanding it (see :mod:`harness.suite_size`)."""
     path = resolve_suite_path(str(name_or_path))
     try:
         text = path.read_text()
     except (OSError, UnicodeDecodeError) as exc:
         raise SuiteError(str(path), "", f"cannot read suite file ({exc})") from exc
-    return parse_suite(text, str(path))
+    return parse_spec(text, str(path))
 
 
 def available_suites(search: list[Path] | None = None) -> dict[str, Path]:

@@ -158,7 +158,7 @@ def combine(runs: Sequence[Any]) -> dict[str, pd.DataFrame]:
                 df["run_id"] = df["run_id"].fillna(run.run_id)
             if "suite" in df.columns:
                 df["suite"] = df["suite"].fillna(suite_name(run.meta))
-            df["machine"] = pd.Series([label] * len(df), index=df.index, dtype="string")
+            df["machine"] = row_machines(df, run.cases, label)
             out[name].append(df)
     tables = {}
     for name, frames in out.items():
@@ -170,6 +170,18 @@ def combine(runs: Sequence[Any]) -> dict[str, pd.DataFrame]:
         )
     tables["cases"] = fill_labels(tables["cases"])
     return tables
+
+
+def row_machines(df: pd.DataFrame, cases: pd.DataFrame, label: str) -> pd.Series:
+    """Each row's machine: its case's ``machine`` column (rows of merged shards keep their
+    own), else the run's ``label`` (runs from before that column)."""
+    known = {}
+    if "machine" in cases.columns and cases["machine"].notna().any():
+        rows = cases[cases["machine"].notna()]
+        known = dict(zip(zip(rows["case_id"], rows["repeat"], strict=True), rows["machine"], strict=True))
+    values = [known.get((c, r), label) for c, r in zip(df["case_id"], df["repeat"], strict=True)] \
+        if known and "case_id" in df.columns and "repeat" in df.columns else [label] * len(df)
+    return pd.Series(values, index=df.index, dtype="string")
 
 
 def fill_labels(cases: pd.DataFrame) -> pd.DataFrame:

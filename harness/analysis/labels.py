@@ -74,38 +74,20 @@ def join_label(df: pd.DataFrame, keys: Sequence[str]) -> pd.Series:
     return label
 
 
-def with_series(cases: pd.DataFrame, keys: Sequence[str] | None = None) -> pd.DataFrame:
-    """``cases`` with a ``series`` column (kept when already there: labels are built once)."""
-    if SERIES in cases.columns and keys is None:
-        return cases
-    keys = list(keys) if keys is not None else label_keys(cases)
-    return cases.assign(**{SERIES: join_label(cases, keys)})
-
-
 def series_keys(cases: pd.DataFrame) -> list[str]:
-    """The axes behind ``series`` (stored in ``cases.attrs`` by :func:`with_series` callers)."""
+    """The axes behind ``series``: remembered by :func:`labelled`, else found again."""
     return list(cases.attrs.get("series_keys") or label_keys(cases))
 
 
 def labelled(cases: pd.DataFrame) -> pd.DataFrame:
-    """Add ``series`` and remember its axes in ``attrs`` (the one call build_tables makes)."""
+    """``cases`` with ``series`` (kept when already there: a label is built once, over every case
+    of the report, and then filtered rows keep it) and its axes remembered in ``attrs``."""
     if SERIES in cases.columns:
         return cases
     keys = label_keys(cases)
-    out = with_series(cases.drop(columns=[SERIES], errors="ignore"), keys)
+    out = cases.assign(**{SERIES: join_label(cases, keys)})
     out.attrs["series_keys"] = keys
     return out
-
-
-def solver_keys(cases: pd.DataFrame) -> list[str]:
-    """The axes that name a *solver* of the performance profile: the optimizer label, plus its
-    learning rate where one optimizer label ran with several rates."""
-    keys = ["optimizer_label"]
-    if "learning_rate" in cases.columns and not cases.empty:
-        per = cases.groupby("optimizer_label", dropna=False)["learning_rate"].nunique(dropna=False)
-        if (per > 1).any():
-            keys.append("learning_rate")
-    return keys
 
 
 def problem_keys(cases: pd.DataFrame) -> list[str]:

@@ -63,11 +63,11 @@ def performance_ratios(cases: pd.DataFrame, *, include_profiled: bool = False) -
     left out (:func:`profile_notes` names them). Skipped cases are not counted.
     """
     rows, keys = _prepared(cases, include_profiled)
-    columns = [*keys, "problem", "solver", SOLVER, "time_to_target_s", "ratio"]
+    columns = [*keys, "problem", "solver", SOLVER, "repeats", "time_to_target_s", "ratio"]
     if rows.empty:
         return pd.DataFrame(columns=columns)
     per = rows.groupby(["_p", "solver"], dropna=False, sort=True).agg(
-        time_to_target_s=("_t", "median"), **{SOLVER: (SOLVER, "first")})
+        repeats=("_t", "size"), time_to_target_s=("_t", "median"), **{SOLVER: (SOLVER, "first")})
     table = per.reset_index()
     table = table[table.groupby("_p")["solver"].transform("nunique") > 1]
     problems = rows.drop_duplicates("_p").set_index("_p")[keys]
@@ -81,14 +81,21 @@ def performance_ratios(cases: pd.DataFrame, *, include_profiled: bool = False) -
     return table
 
 
-def profile_notes(cases: pd.DataFrame, *, include_profiled: bool = False) -> list[str]:
-    """Problems left out of the profile because a single solver ran on them (said, not hidden)."""
+def profile_notes(cases: pd.DataFrame, *, include_profiled: bool = False) -> list[tuple[str, str]]:
+    """(level, text): a warning when times come from single repeats; the problems left out
+    because a single solver ran on them (said, not hidden)."""
     rows, _ = _prepared(cases, include_profiled)
     if rows.empty:
         return []
     solvers = rows.groupby("_p")["solver"].unique()
     alone = solvers[solvers.map(len) == 1]
-    return [f"left out: problem {p!r} (only {s[0]!r} ran on it)" for p, s in alone.items()]
+    notes = [("info", f"left out: problem {p!r} (only {s[0]!r} ran on it)") for p, s in alone.items()]
+    ratios = performance_ratios(cases, include_profiled=include_profiled)
+    single = int((ratios["repeats"] == 1).sum()) if not ratios.empty else 0
+    if single:
+        notes.insert(0, ("warning", f"{single} of {len(ratios)} problem × solver times come from a single "
+                                    "repeat: ratios near 1 may be noise."))
+    return notes
 
 
 def performance_profile(

@@ -6,6 +6,7 @@ pytest-benchmark's ``machine_info``/``commit_info`` are built from the same fact
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import os
 import platform
@@ -59,8 +60,21 @@ def git_info(path: Path) -> dict[str, Any]:
 
     commit = git("rev-parse", "HEAD")
     status = git("status", "--porcelain", "--untracked-files=no")
+    when = git("show", "-s", "--format=%cI", "HEAD")  # committer date: the order of `harness history`
     return {"commit": commit, "dirty": bool(status) if status is not None else None,
-            "branch": git("rev-parse", "--abbrev-ref", "HEAD")}
+            "branch": git("rev-parse", "--abbrev-ref", "HEAD"), "commit_utc": _utc(when)}
+
+
+def _utc(iso: str | None) -> str | None:
+    """An ISO-8601 time with offset -> UTC ISO-8601 (so that strings sort in time order)."""
+    if not iso:
+        return None
+    from datetime import UTC, datetime
+
+    try:
+        return datetime.fromisoformat(iso).astimezone(UTC).isoformat(timespec="seconds")
+    except ValueError:
+        return None
 
 
 def machine_info() -> dict[str, Any]:
@@ -74,6 +88,29 @@ def machine_info() -> dict[str, Any]:
         "cpu_affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "memory_bytes": vm.total, "gpus": gpu["gpus"], "gpu_driver": gpu.get("driver"),
     }
+
+
+@functools.cache
+def where_am_i() -> dict[str, str]:
+    """``host`` and ``machine`` for every result row (once per process).
+
+    ``machine`` is what reports use as the machine axis: ``HARNESS_MACHINE`` when
+    set (name your machines: ``a100-node``, ``ci-ubuntu``), else the hardware
+    (CPU model, CPUs usable, GPUs), so that the pods or nodes of a homogeneous
+    cluster count as one machine and different hardware stays apart.
+    """
+    label = os.environ.get("HARNESS_MACHINE", "").strip() or hardware_label(machine_info())
+    return {"host": socket.gethostname(), "machine": label}
+
+
+def hardware_label(info: dict[str, Any]) -> str:
+    cpus = info.get("cpu_affinity") or info.get("cpu_count_logical")
+    label = f"{info.get('cpu_model') or 'unknown CPU'} ({cpus} CPUs)"
+    names: dict[str, int] = {}
+    for gpu in info.get("gpus") or []:
+        name = str(gpu.get("name") or "GPU") if isinstance(gpu, dict) else str(gpu)
+        names[name] = names.get(name, 0) + 1
+    return label + "".join(f" + {n}x {name}" for name, n in names.items())
 
 
 def software_info() -> dict[str, Any]:

@@ -4,45 +4,82 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 
 from harness.errors import EXIT_OK
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("list", help="what can be named in a suite")
-    p.add_argument("what", nargs="?", choices=["optimizers", "schedules", "engines", "datasets", "strategies",
-                                               "precisions", "suites", "collectors"], help="one section only")
+    p.add_argument("what", nargs="?", choices=list(SECTIONS), help="one section only")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_list)
 
 
-def catalog_sections() -> dict[str, dict[str, str]]:
-    from harness.components import catalog, datasets
+def _optimizers() -> dict[str, str]:
+    from harness.components import catalog
+
+    return {n: e.description for n, e in catalog.optimizer_entries().items()}
+
+
+def _schedules() -> dict[str, str]:
+    from harness.components import catalog
+
+    return {n: s["description"] for n, s in catalog.SCHEDULES.items()}
+
+
+def _engines() -> dict[str, str]:
+    from harness.components import catalog
+
+    return dict(catalog.ENGINES)
+
+
+def _datasets() -> dict[str, str]:
+    from harness.components import datasets
+
+    return dict(datasets.DESCRIPTIONS)
+
+
+def _strategies() -> dict[str, str]:
+    from harness.components import catalog
+
+    return {n: s["description"] for n, s in catalog.STRATEGIES.items()}
+
+
+def _precisions() -> dict[str, str]:
+    from harness.components import catalog
+
+    return dict(catalog.PRECISIONS)
+
+
+def _suites() -> dict[str, str]:
     from harness.suite import available_suites
 
-    sections = {
-        "optimizers": {n: e.description for n, e in catalog.optimizer_entries().items()},
-        "schedules": {n: s["description"] for n, s in catalog.SCHEDULES.items()},
-        "engines": dict(catalog.ENGINES),
-        "datasets": dict(datasets.DESCRIPTIONS),
-        "strategies": {n: s["description"] for n, s in catalog.STRATEGIES.items()},
-        "precisions": dict(catalog.PRECISIONS),
-        "suites": {n: str(p) for n, p in available_suites().items()},
-    }
+    return {n: str(p) for n, p in available_suites().items()}
+
+
+def _collectors() -> dict[str, str]:
     try:
         from harness.collectors import available_collectors
     except ImportError as exc:
-        sections["collectors"] = {"(none)": f"collectors package unavailable: {exc}"}
-    else:
-        sections["collectors"] = {n: ("available" if ok else "unavailable") + (f": {why}" if why else "")
-                                  for n, (ok, why) in available_collectors().items()}
-    return sections
+        return {"(none)": f"collectors package unavailable: {exc}"}
+    return {n: ("available" if ok else "unavailable") + (f": {why}" if why else "")
+            for n, (ok, why) in available_collectors().items()}
+
+
+# section -> how to build it; each imports only what it needs (`harness list engines` stays quick)
+SECTIONS: dict[str, Callable[[], dict[str, str]]] = {
+    "optimizers": _optimizers, "schedules": _schedules, "engines": _engines, "datasets": _datasets,
+    "strategies": _strategies, "precisions": _precisions, "suites": _suites, "collectors": _collectors,
+}
+
+
+def catalog_sections(only: str | None = None) -> dict[str, dict[str, str]]:
+    return {name: build() for name, build in SECTIONS.items() if only in (None, name)}
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    sections = catalog_sections()
-    if args.what:
-        sections = {args.what: sections[args.what]}
+    sections = catalog_sections(args.what)
     if args.json:
         print(json.dumps(sections, indent=2))
         return EXIT_OK

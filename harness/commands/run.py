@@ -7,7 +7,7 @@ import logging
 import math
 from pathlib import Path
 
-from harness.errors import EXIT_OK, UsageError
+from harness.errors import EXIT_OK, EXIT_UNREACHABLE, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +21,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--repeats", type=int, help="override every case's repeats")
     p.add_argument("--filter", action="append", default=[], metavar="AXIS=V[,V]",
                    help="select cases by axis values (repeatable; all must match)")
-    p.add_argument("--dry-run", action="store_true", help="list the cases and exit")
-    p.add_argument("--shard", metavar="I/N", help="run only the I-th of N shards of the suite's cases")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the plan (count, estimated time; a summary by axis when large) and exit")
+    p.add_argument("--all", action="store_true", help="with --dry-run: one line per case, however many")
+    p.add_argument("--yes", action="store_true",
+                   help="start a plan above the size guard (100,000 runs or a day of estimated time)")
+    p.add_argument("--balance-from", type=Path, metavar="RUN",
+                   help="a previous run (or folder of runs) whose measured durations replace the plan's "
+                        "estimates (shard balance, dry-run totals, the size guard)")
+    p.add_argument("--shard", metavar="I/N|auto",
+                   help="run only the I-th of N shards, balanced by estimated cost; 'auto': I and N from "
+                        "SLURM_ARRAY_TASK_*, JOB_COMPLETION_INDEX + HARNESS_SHARDS, or HARNESS_SHARD=I/N "
+                        "(docs/distributed.md)")
     p.add_argument("--time-limit", type=float, metavar="S", help="per-case time limit in seconds")
     p.add_argument("--collectors", help="comma-separated collectors ('' for none); default: the suite's")
     p.add_argument("--tdp-w", "--tdp", dest="tdp", type=float, metavar="W",
@@ -35,6 +45,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="also run the suite with the code of git REF, alternating (ABBA) with this checkout; "
                         "then compare them (see docs/regression.md)")
     p.add_argument("--rounds", type=int, default=2, help="with --interleave-with: alternations (default 2)")
+    p.add_argument("--fail-on-unreachable", action="store_true",
+                   help="with --interleave-with: exit 5 before running when the repeats cannot reach a "
+                        "verdict for the suite's gate (see docs/regression.md)")  # fmt: skip
     p.add_argument("--profile", action="store_true", help="profile every case (TensorFlow profiler; see docs/profiling.md)")
     p.add_argument("--profile-filter", action="append", default=[], metavar="AXIS=V[,V]",
                    help="profile the cases these select (repeatable; all must match)")
@@ -59,6 +72,7 @@ def validate_cli_options(args: argparse.Namespace) -> None:
     if args.resume:
         given = [flag for flag, v in (("SUITE", args.suite), ("--filter", args.filter), ("--shard", args.shard),
                                       ("--repeats", args.repeats is not None),
+                                      ("--balance-from", args.balance_from),
                                       ("--collectors", args.collectors is not None)) if v]
         if given:
             raise UsageError("--resume", str(args.resume),
@@ -68,19 +82,10 @@ def validate_cli_options(args: argparse.Namespace) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.runner.plan import make_tasks
-    from harness.runner.runner import RunOptions, run_suite
-    from harness.suite import load_suite, parse_suite
 
     validate_cli_options(args)
-    if args.resume:
-        from harness.results.store import read_run_json
-
-        meta = read_run_json(args.resume)
-        suite = parse_suite(meta["suite"]["text"], meta["suite"].get("abspath") or meta["suite"]["path"])
-    elif args.suite:
-        suite = load_suite(args.suite)
-    else:
-        raise UsageError("SUITE", "", "missing: give a suite file or name, or --resume RUN_DIR")
+    shard = _resolve_shard(args)
+    suite = _load(args)
     from harness.profiling.select import check_steps, mark_profiled
 
     suite.cases = mark_profiled(suite.cases, args.profile, args.profile_filter)
@@ -89,13 +94,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError("--profile-skip", str(args.profile_skip), "must be >= 0")
     if args.interleave_with:
         return cmd_interleave(args, suite)
-    if args.dry_run:
-        tasks = make_tasks(suite.cases, filters=args.filter, shard=args.shard, repeats=args.repeats)
-        for case in {t.case.case_id: t.case for t in tasks}.values():
-            n = sum(1 for t in tasks if t.case.case_id == case.case_id)
-            print(f"{case.case_id}  x{n}  {case.label}" + ("  (profiled)" if case.profile else ""))
-        print(f"{len({t.case.case_id for t in tasks})} case(s), {len(tasks)} run(s) of suite {suite.name!r}")
-        return EXIT_OK
+    if args.dry_run or not (args.yes or args.resume):
+        est = _estimator(args, suite.cases)
+        tasks = make_tasks(suite.cases, filters=args.filter, shard=args.shard, repeats=args.repeats,
+                           estimator=est)
+        if not args.yes:
+            from harness.runner.guard import check_tasks
+
+            check_tasks(suite.path, tasks, est, _shards(args))
+        if args.dry_run:
+            from harness.runner.preview import dry_run_lines
+
+            note = f", shard {args.shard} ({shard.source})" if shard else ""
+            print("\n".join(dry_run_lines(suite, tasks, est, every_case=args.all, shard_note=note)))
+            return EXIT_OK
+    from harness.runner.runner import RunOptions, run_suite
+
     collectors = None
     if args.collectors is not None:
         collectors = [c for c in args.collectors.split(",") if c]
@@ -103,7 +117,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                       shard=args.shard, time_limit_s=args.time_limit, progress=not args.no_progress,
                       collectors=collectors, tdp_w=args.tdp, idle_baseline_s=args.idle_baseline,
                       resume=args.resume, profile_steps=profile_steps,
-                      profile_skip_steps=args.profile_skip)
+                      profile_skip_steps=args.profile_skip, balance_from=args.balance_from,
+                      shard_source=shard.source if shard else "cli",
+                      shard_variables=dict(shard.variables) if shard else {})
     summary = run_suite(suite, opts)
     counts = ", ".join(f"{n} {s}" for s, n in sorted(summary.counts.items()))
     print(f"results: {summary.run_dir}  ({counts})")
@@ -113,6 +129,48 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _load(args: argparse.Namespace):
+    """The suite to run: the resumed run's own, or SUITE, sized (the guard) before it is expanded."""
+    from harness.suite import expand, load_spec, parse_suite
+
+    if args.resume:
+        from harness.results.store import read_run_json
+
+        meta = read_run_json(args.resume)
+        return parse_suite(meta["suite"]["text"], meta["suite"].get("abspath") or meta["suite"]["path"])
+    if not args.suite:
+        raise UsageError("SUITE", "", "missing: give a suite file or name, or --resume RUN_DIR")
+    spec = load_spec(args.suite)
+    if not args.yes:
+        from harness.runner.guard import check_spec
+
+        check_spec(spec, args.filter, args.repeats, _shards(args))
+    return spec.suite(expand(spec))
+
+
+def _resolve_shard(args: argparse.Namespace):
+    """``--shard auto`` becomes I/N from the scheduler's variables (a clear error, exit 2, if they don't fit)."""
+    from harness.runner.shards import resolve
+
+    shard = resolve(args.shard)
+    if shard is not None:
+        args.shard = shard.text
+    return shard
+
+
+def _shards(args: argparse.Namespace) -> int:
+    from harness.runner.plan import parse_shard
+
+    shard = parse_shard(args.shard)
+    return shard[1] if shard else 1
+
+
+def _estimator(args: argparse.Namespace, cases: list):
+    from harness.runner.estimate import Estimator, from_run
+
+    return from_run(args.balance_from, cases) if args.balance_from else Estimator()
+
+
 def cmd_interleave(args: argparse.Namespace, suite) -> int:
     from harness.runner.interleave import interleave
 
@@ -120,6 +178,8 @@ def cmd_interleave(args: argparse.Namespace, suite) -> int:
         raise UsageError("--interleave-with", args.interleave_with, "cannot be combined with --resume or --dry-run")
     repeats = args.repeats or max(c.repeats for c in suite.cases)
     per_round = max(1, -(-repeats // args.rounds))
+    if not check_gate_reachable(args, suite, per_round * args.rounds):
+        return EXIT_UNREACHABLE
     extra = [f"--filter={f}" for f in args.filter] + ([f"--shard={args.shard}"] if args.shard else [])
     base, head = interleave(Path(suite.path), args.interleave_with, args.rounds, per_round,
                             args.results_dir, extra)
@@ -127,6 +187,26 @@ def cmd_interleave(args: argparse.Namespace, suite) -> int:
     print(f"candidate (this checkout): {head}")
     print(f"compare with: harness compare --pool {base} {head}")
     return EXIT_OK
+
+
+def check_gate_reachable(args: argparse.Namespace, suite, repeats: int) -> bool:
+    """Say whether `harness compare` can reach a verdict with these repeats; False: stop (exit 5)."""
+    from harness.analysis.gates import DEFAULT_THRESHOLD, parse_threshold
+    from harness.analysis.power import detection_estimate, reachability
+    from harness.runner.plan import make_tasks
+
+    gate = suite.settings.get("gate", {})
+    cases = len({t.case.case_id for t in make_tasks(suite.cases, filters=args.filter, shard=args.shard, repeats=1)})
+    alpha = gate.get("alpha", 0.05)
+    check = reachability(cases, 1 + len(gate.get("metrics", [])), repeats, alpha)
+    print(check.message())
+    if not check.reachable:
+        return not args.fail_on_unreachable
+    threshold = parse_threshold(gate["threshold"]) if "threshold" in gate else DEFAULT_THRESHOLD
+    share = detection_estimate(check.family, repeats, threshold, alpha)
+    print(f"gate: estimated by simulation (200 builds): +10 % on one case at CV 5 % is caught in "
+          f"{share:.0%} of builds")
+    return True
 
 
 def write_report(run_dir: Path) -> Path:

@@ -151,7 +151,7 @@ MARKDOWN_COLUMNS: dict[str, tuple[str, ...]] = {
     "energy": ("machine", "case_label", "cpu_energy_j", "cpu_energy_source", "gpu_energy_j",
                "gpu_energy_source", "energy_j", "energy_source", "energy_per_sample_j",
                "energy_to_target_j", "carbon_g", "cost"),
-    "profile_ratios": ("problem", "solver", "time_to_target_s", "ratio"),
+    "profile_ratios": ("problem", "solver", "repeats", "time_to_target_s", "ratio"),
 }
 
 

@@ -55,19 +55,22 @@ def facets(df: pd.DataFrame, keys: Sequence[str], max_per_panel: int = MAX_PER_P
            ) -> list[tuple[str, pd.DataFrame]]:
     """Split ``df`` (with a ``series`` column) into panels of at most ``max_per_panel`` series.
 
-    One panel when it fits; else one panel per value of the axis after the
-    optimizer and its style axis (a schedule, strategy...) where that keeps the
-    panels small; else consecutive groups of series in label order.
+    One panel when it fits; else one panel per value of the axis (other than the
+    optimizer) that gives the fewest panels of at most ``max_per_panel`` series;
+    else consecutive groups of series in label order.
     """
     series = sorted(df["series"].astype(str).unique())
     if len(series) <= max_per_panel:
         return [("", df)]
     varying = [k for k in keys if k not in ("series",) and k in df.columns and df[k].nunique() > 1]
+    best: tuple[int, str] | None = None
     for key in [k for k in varying if k != "optimizer_label"]:
-        groups = list(df.groupby(df[key].astype(str), sort=True))
-        sizes = [g["series"].nunique() for _, g in groups]
-        if 1 < len(groups) <= 12 and max(sizes) <= max_per_panel:
-            return [(f"{key} = {v}", g) for v, g in groups]
+        sizes = df.groupby(df[key].astype(str))["series"].nunique()
+        if 1 < len(sizes) <= 12 and sizes.max() <= max_per_panel and (best is None or len(sizes) < best[0]):
+            best = (len(sizes), key)
+    if best is not None:
+        key = best[1]
+        return [(f"{key} = {v}", g) for v, g in df.groupby(df[key].astype(str), sort=True)]
     chunks = [series[i:i + max_per_panel] for i in range(0, len(series), max_per_panel)]
     return [(f"series {i * max_per_panel + 1}–{i * max_per_panel + len(c)} of {len(series)}",
              df[df["series"].astype(str).isin(c)]) for i, c in enumerate(chunks)]

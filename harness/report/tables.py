@@ -168,7 +168,7 @@ def notes_table(cases: pd.DataFrame, board: pd.DataFrame, throughput: pd.DataFra
     statement = analysis.baseline_statement(throughput, options.baseline)
     if statement:
         rows.append(("throughput", "info", statement))
-    rows += [("profile", "info", n) for n in analysis.profile_notes(cases, include_profiled=options.include_profiled)]
+    rows += [("profile", level, n) for level, n in analysis.profile_notes(cases, include_profiled=options.include_profiled)]
     return pd.DataFrame(rows, columns=["section", "level", "note"])
 
 

@@ -84,6 +84,17 @@ def write_table(path: Path, table: str, df: pd.DataFrame) -> None:
 def read_table(path: Path, table: str | None = None) -> pd.DataFrame:
     """Read a harness parquet file; refuse unknown schema versions and foreign files."""
     path = Path(path)
+    pf, meta = read_table_schema(path)
+    try:
+        df = pf.read().to_pandas()
+    except Exception as exc:
+        raise ResultsError(f"{path}: truncated or corrupt parquet file ({exc})") from exc
+    name = table or meta.get(b"harness.table", b"").decode()
+    return schema.conform(name, df) if name in schema.TABLES else df
+
+
+def read_table_schema(path: Path) -> tuple[pq.ParquetFile, dict[bytes, bytes]]:
+    """Open a harness parquet file and check its schema version (ResultsError naming it otherwise)."""
     try:
         pf = pq.ParquetFile(path)
     except Exception as exc:  # pyarrow raises several types for corrupt files
@@ -100,12 +111,7 @@ def read_table(path: Path, table: str | None = None) -> pd.DataFrame:
             f"{path}: results schema version {version} is not supported by this harness "
             f"(it reads version {schema.SCHEMA_VERSION}); use a matching harness version"
         )
-    try:
-        df = pf.read().to_pandas()
-    except Exception as exc:
-        raise ResultsError(f"{path}: truncated or corrupt parquet file ({exc})") from exc
-    name = table or meta.get(b"harness.table", b"").decode()
-    return schema.conform(name, df) if name in schema.TABLES else df
+    return pf, meta
 
 
 # ---------------------------------------------------------------- one run

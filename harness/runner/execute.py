@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from harness.collectors.machine import where_am_i
 from harness.components import datasets
 from harness.errors import SkipCase
 from harness.profiling import memory
@@ -62,7 +63,7 @@ def base_row(case: Case, repeat: int, run_id: str) -> dict[str, Any]:
         "batch_size": case.batch_size, "epochs": case.epochs, "learning_rate": case.learning_rate,
         "dataset": case.dataset["name"], "dataset_params": json.dumps(case.dataset["params"], sort_keys=True),
         "seed": case.seed, "target_accuracy": case.target_accuracy, "profiled": bool(case.profile),
-        "num_replicas": 1, "num_workers": 1,
+        "num_replicas": 1, "num_workers": 1, **where_am_i(),
     }
 
 

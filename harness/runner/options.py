@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.errors import HarnessError
+
 
 @dataclass
 class RunOptions:
@@ -21,12 +23,22 @@ class RunOptions:
     resume: Path | None = None
     profile_steps: int | None = None  # updates to capture per profiled case (CLI or suite)
     profile_skip_steps: int = 0  # updates of the window to let pass before the profiler starts
+    shard_source: str = "cli"  # where --shard came from: cli, slurm, kubernetes, harness_shard
+    shard_variables: dict[str, str] = field(default_factory=dict)  # the scheduler variables read
+    balance_from: Path | None = None  # a previous run whose durations balance the shards
+    shard_cases: set[str] | None = None  # on --resume: the shard's recorded cases
 
 
 def restore_options(opts: RunOptions, meta: dict[str, Any]) -> None:
     """On --resume, the case selection is the original run's (the command line cannot change it)."""
+    if meta.get("merged"):
+        raise HarnessError(f"{opts.resume}: a merged run cannot be resumed; resume the shard that stopped "
+                           "(its folder is listed under `shards` in run.json), then merge again")
     o = meta.get("options") or {}
     opts.repeats, opts.filters, opts.shard = o.get("repeats"), o.get("filters") or [], o.get("shard")
+    shard = meta.get("shard")
+    if isinstance(shard, dict) and isinstance(shard.get("case_ids"), list):
+        opts.shard_cases = set(shard["case_ids"])  # the shard's share as assigned, whatever balanced it
     if opts.time_limit_s is None:
         opts.time_limit_s = o.get("time_limit_s")
     if opts.collectors is None:

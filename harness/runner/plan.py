@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from harness.case_filters import parse_filters, selected
 from harness.components.devices import DeviceConfig, device_config
 from harness.components.strategies import replicas_needed
-from harness.errors import UsageError
+from harness.runner.estimate import Estimator
+from harness.runner.shards import Assignment, ShardSpec, assign, parse_shard_text
 from harness.suite import KNOWN_DATASET_SIZES, Case
 
 # pessimistic examples/s per engine on a small CPU, for default time limits only
@@ -28,21 +30,45 @@ class Task:
 def parse_shard(shard: str | None) -> tuple[int, int] | None:
     if not shard:
         return None
-    try:
-        i, n = (int(x) for x in shard.split("/"))
-    except ValueError:
-        raise UsageError("--shard", shard, "expected I/N with 1 <= I <= N, e.g. 2/4") from None
-    if not 1 <= i <= n:
-        raise UsageError("--shard", shard, "expected I/N with 1 <= I <= N, e.g. 2/4")
-    return i, n
+    spec = parse_shard_text(shard)
+    return spec.index, spec.count
+
+
+def shard_assignment(cases: list[Case], count: int, *, repeats: int | None = None,
+                     estimator: Estimator | None = None) -> Assignment:
+    """The balanced assignment of ``cases`` (already filtered) to ``count`` shards (see runner.shards)."""
+    est = estimator or Estimator()
+    cost = {c.case_id: (repeats or c.repeats) * est.per_run_s(c) for c in cases}
+    return assign(cases, count, cost)
+
+
+def shard_record(cases: list[Case], spec: ShardSpec, *, filters: list[str] | None = None,
+                 repeats: int | None = None, estimator: Estimator | None = None) -> dict[str, Any]:
+    """What a shard's run.json says about its shard: index, count, source, assignment hash, its cases."""
+    flt = parse_filters(filters)
+    est = estimator or Estimator()
+    chosen = [c for c in cases if selected(c, flt)]
+    a = shard_assignment(chosen, spec.count, repeats=repeats, estimator=est)
+    return {"index": spec.index, "count": spec.count, "text": spec.text, "source": spec.source,
+            "variables": dict(spec.variables), "assignment_sha256": a.sha256, "balance": est.source,
+            "estimated_s": a.loads[spec.index - 1], "estimated_loads_s": list(a.loads),
+            "case_ids": sorted(a.cases_of(spec.index))}
 
 
 def make_tasks(cases: list[Case], *, filters: list[str] | None = None, shard: str | None = None,
-               repeats: int | None = None) -> list[Task]:
-    """Tasks grouped by worker configuration, repeats interleaved (all cases once, then again)."""
+               repeats: int | None = None, estimator: Estimator | None = None,
+               only: set[str] | None = None) -> list[Task]:
+    """Tasks grouped by worker configuration, repeats interleaved (all cases once, then again).
+
+    ``shard`` ("I/N") keeps the cases the balanced assignment gives shard I;
+    ``only`` keeps the cases with these ids (a resumed shard's recorded share).
+    """
     flt = parse_filters(filters)
+    chosen = [c for c in cases if selected(c, flt) and (only is None or c.case_id in only)]
     sh = parse_shard(shard)
-    chosen = [c for i, c in enumerate(cases) if selected(c, flt) and (sh is None or i % sh[1] == sh[0] - 1)]
+    if sh is not None:
+        mine = shard_assignment(chosen, sh[1], repeats=repeats, estimator=estimator).cases_of(sh[0])
+        chosen = [c for c in chosen if c.case_id in mine]
     groups: dict[DeviceConfig, list[Case]] = {}
     for c in chosen:
         groups.setdefault(worker_key(c), []).append(c)

@@ -26,6 +26,7 @@ def run_metadata(suite: Suite, run_dir: Path, opts: RunOptions) -> dict[str, Any
                   "abspath": str(abspath) if abspath else None,
                   "sha256": suite.sha256, "text": suite.text, "settings": suite.settings},
         "options": {"repeats": opts.repeats, "filters": opts.filters, "shard": opts.shard,
-                    "time_limit_s": opts.time_limit_s, "collectors": opts.collectors},
+                    "time_limit_s": opts.time_limit_s, "collectors": opts.collectors,
+                    "balance_from": str(opts.balance_from) if opts.balance_from else None},
         "resumed_utc": [],
     }

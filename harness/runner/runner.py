@@ -80,9 +80,15 @@ def _run_suite(suite: Suite | None, opts: RunOptions) -> RunSummary:
         if suite is None or suite.text != meta["suite"]["text"]:  # the run's own suite, never another
             suite = parse_suite(meta["suite"]["text"], meta["suite"].get("abspath") or meta["suite"]["path"])
         restore_options(opts, meta)
-    tasks = make_tasks(suite.cases, filters=opts.filters, shard=opts.shard, repeats=opts.repeats)
-    if not tasks:
+    shard = _shard(suite, opts) if opts.shard and not opts.resume else None
+    only = set(shard["case_ids"]) if shard else opts.shard_cases
+    tasks = make_tasks(suite.cases, filters=opts.filters, repeats=opts.repeats, only=only,
+                       shard=None if only is not None else opts.shard)
+    if not tasks and only is None:
         raise UsageError("--filter/--shard", "", "no case is selected")
+    if not tasks:
+        log.warning("shard %s has no case to run (more shards than cases?); it records an empty run",
+                    opts.shard)
     scratch = Path(tempfile.mkdtemp(prefix="harness-preflight-"))
     workers = WorkerPool(scratch, "", collector_config(suite, opts, {}))
     lock: store.RunLock | None = None
@@ -102,6 +108,7 @@ def _run_suite(suite: Suite | None, opts: RunOptions) -> RunSummary:
             run_dir = new_run_dir(Path(opts.results_dir), suite.name)
             lock = store.lock_run(run_dir)
             meta = run_metadata(suite, run_dir, opts)
+            meta["shard"] = shard
         assert meta is not None
         return _execute(suite, todo, done, run_dir, workers, opts, meta)
     except (KeyboardInterrupt, Interrupted):
@@ -128,6 +135,18 @@ def _run_suite(suite: Suite | None, opts: RunOptions) -> RunSummary:
         _keep_logs(scratch, run_dir)
         if lock is not None:
             lock.release()
+
+
+def _shard(suite: Suite, opts: RunOptions) -> dict[str, Any]:
+    """This shard's record for run.json (its cases among the balanced assignment of all of them)."""
+    from harness.runner.estimate import Estimator, from_run
+    from harness.runner.plan import shard_record
+    from harness.runner.shards import ShardSpec, parse_shard_text
+
+    spec = parse_shard_text(opts.shard)
+    spec = ShardSpec(spec.index, spec.count, opts.shard_source, opts.shard_variables)
+    est = from_run(opts.balance_from, suite.cases) if opts.balance_from else Estimator()
+    return shard_record(suite.cases, spec, filters=opts.filters, repeats=opts.repeats, estimator=est)
 
 
 def _keep_logs(scratch: Path, run_dir: Path | None) -> None:

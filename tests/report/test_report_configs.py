@@ -145,7 +145,9 @@ def test_profile_problems_are_every_non_optimizer_axis_and_stable_when_runs_are_
     first = ratios[ratios["epochs"] == 5].set_index("solver")["ratio"].to_dict()
     assert first == alone  # adding runs added problems and changed no ratio
     assert set(ratios["problem"]) == {"bs 128 / 5 ep", "bs 128 / 6 ep"}
-    assert analysis.profile_notes(cases) == ["left out: problem 'bs 512 / 5 ep' (only 'adamw' ran on it)"]
+    assert analysis.profile_notes(cases) == [
+        ("warning", "4 of 4 problem × solver times come from a single repeat: ratios near 1 may be noise."),
+        ("info", "left out: problem 'bs 512 / 5 ep' (only 'adamw' ran on it)")]
     # one problem holding adam at two rates: the rate joins the solver
     sweep = _cases([{"case_id": "x", "time_to_target_s": 1.0},
                     {"case_id": "y", "learning_rate": 1e-2, "time_to_target_s": 2.0}])

@@ -1,0 +1,40 @@
+"""Shard runs written directly through the store (no training): for merge logic and its benchmark.
+
+Rows are the runner's own identity rows (``base_row``) with made-up timings;
+the end-to-end test (test_sweeps_schedulers.py) trains for real.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.results import store
+from harness.runner.execute import base_row
+from harness.runner.options import RunOptions
+from harness.runner.plan import make_tasks, shard_record
+from harness.runner.run_folder import new_run_dir
+from harness.runner.run_record import run_metadata
+from harness.runner.shards import ShardSpec
+from harness.suite import Suite
+
+
+def fake_shard(root: Path, suite: Suite, index: int, count: int, *, host: str = "node", skip: tuple = (),
+               extra: tuple = (), repeats: int | None = None) -> Path:
+    """Shard ``index``/``count`` of ``suite`` as a finished run folder; ``skip`` task keys are left out."""
+    opts = RunOptions(results_dir=root, shard=f"{index}/{count}", repeats=repeats)
+    run_dir = new_run_dir(Path(root), suite.name)
+    meta = run_metadata(suite, run_dir, opts)
+    meta["shard"] = shard_record(suite.cases, ShardSpec(index, count), repeats=repeats)
+    meta.update(status="complete", machine={**meta["machine"], "host": host})
+    tasks = make_tasks(suite.cases, only=set(meta["shard"]["case_ids"]), repeats=repeats) + list(extra)
+    results = []
+    for t in tasks:
+        if t.key in skip:
+            continue
+        row = {**base_row(t.case, t.repeat, run_dir.name), "status": "ok", "wall_s": 1.0 + t.repeat,
+               "samples_per_s": 1000.0 * index, "host": host, "machine": f"box-{host}"}
+        epochs = [{"run_id": run_dir.name, "case_id": t.case.case_id, "repeat": t.repeat, "epoch": 1, "loss": 0.5}]
+        results.append(store.CaseResult(case=row, epochs=epochs))
+    store.write_tables(run_dir, results)
+    store.atomic_write_json(run_dir / store.RUN_JSON, meta)
+    return run_dir
