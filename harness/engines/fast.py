@@ -47,6 +47,7 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
     res = loop.result
     res.driver, res.xla_scope, res.notes = t.driver.name, t.driver.xla_scope, t.notes
     res.initial_loss = t.initial_loss()
+    hooks.on_phase("compile")
     res.compile_s = t.warm_up()
     traces = t.tracing_count()
 
@@ -56,6 +57,7 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
 
     hooks.on_window_start()
     for epoch in range(1, spec.epochs + 1):
+        hooks.on_phase("train")
         e0 = time.perf_counter_ns()
         loss_sum, correct = t.train_epoch(epoch, on_chunk)
         epoch_s = (time.perf_counter_ns() - e0) / 1e9
@@ -146,16 +148,19 @@ def loop_chunk(model: Any, optimizer: Any, x: Any, y: Any, B: int, K: int, jit: 
 
     step = make_train_step(model, optimizer, B)
 
-    def update(idx):
+    def update(x, y, idx):
         if strategy is None:
             return step(tf.gather(x, idx), tf.gather(y, idx))
         loss, corr = strategy.run(lambda i: step(tf.gather(x, i), tf.gather(y, i)), args=(idx,))
         return strategy.reduce("SUM", loss, axis=None), strategy.reduce("SUM", corr, axis=None)
 
+    # the data are arguments, not captures: a captured tensor lives as long as the
+    # traced graph, and TensorFlow keeps traced graphs after their function is gone
+    # (tensorflow/tensorflow#62854), so captures would leak a copy of the data per case
     @tf.function(jit_compile=jit)
-    def xla_chunk(idxs, count):
+    def xla_chunk(x, y, idxs, count):
         def body(i, loss_sum, correct):
-            loss, corr = update(tf.slice(idxs, [i * B], [B]))
+            loss, corr = update(x, y, tf.slice(idxs, [i * B], [B]))
             return i + 1, loss_sum + loss, correct + corr
 
         _, loss_sum, correct = tf.while_loop(
@@ -166,7 +171,7 @@ def loop_chunk(model: Any, optimizer: Any, x: Any, y: Any, B: int, K: int, jit: 
         idxs = perm[start * B:(start + count) * B]  # NumPy: no eager op on the host path
         if count < K:
             idxs = np.concatenate([idxs, np.zeros((K - count) * B, np.int32)])
-        return xla_chunk(idxs, np.asarray(count, np.int32)).numpy()
+        return xla_chunk(x, y, idxs, np.asarray(count, np.int32)).numpy()
 
     chunk.experimental_get_tracing_count = xla_chunk.experimental_get_tracing_count
     return chunk
