@@ -121,7 +121,12 @@ QUALITY = _cols(
 )
 
 MEMORY = _cols(
-    ("peak_rss_bytes", INT, "bytes", "peak resident set size of the worker process", LOWER),
+    ("peak_rss_bytes", INT, "bytes", "peak resident set of the worker process during this case "
+     "(VmHWM reset when the case starts; see peak_rss_source)", LOWER),
+    ("peak_rss_source", STR, "", "vmhwm_reset | sampled (collectors' peak of the process group) | unavailable: why"),
+    ("case_mem_bytes", INT, "bytes", "peak_rss_bytes minus the worker's RSS before the case: what the case added", LOWER),
+    ("worker_rss_before_bytes", INT, "bytes", "the worker's resident set when the case started"),
+    ("worker_rss_after_bytes", INT, "bytes", "the worker's resident set when the case ended (what it left behind)"),
     ("gpu_mem_peak_bytes", INT, "bytes", "device peak memory reported by TensorFlow"),
 )
 

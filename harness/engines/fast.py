@@ -96,8 +96,11 @@ def _local_chunk(model: Any, optimizer: Any, x: Any, y: Any, B: int, K: int, jit
 
     step = make_train_step(model, optimizer, B)
 
+    # the data are arguments, not captures: a captured tensor lives as long as the
+    # traced graph, and TensorFlow keeps traced graphs after their function is gone
+    # (tensorflow/tensorflow#62854), so captures would leak a copy of the data per case
     @tf.function(jit_compile=jit)
-    def xla_chunk(idxs, count):
+    def xla_chunk(x, y, idxs, count):
         def body(i, loss_sum, correct):
             idx = tf.slice(idxs, [i * B], [B])
             loss, corr = step(tf.gather(x, idx), tf.gather(y, idx))
@@ -112,7 +115,7 @@ def _local_chunk(model: Any, optimizer: Any, x: Any, y: Any, B: int, K: int, jit
         idxs = perm[s * B:(s + k) * B]
         if k < K:
             idxs = tf.concat([idxs, tf.zeros([(K - k) * B], tf.int32)], 0)
-        return xla_chunk(idxs, tf.constant(k))
+        return xla_chunk(x, y, idxs, tf.constant(k))
 
     chunk.experimental_get_tracing_count = xla_chunk.experimental_get_tracing_count
     return chunk
