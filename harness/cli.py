@@ -32,8 +32,10 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="harness",
         description="Benchmark optimizers, schedules, strategies and devices on the MNIST dense model.",
-        epilog="Exit codes: 0 ok, 1 regression (compare), 2 bad input, 3 inconclusive "
-        "(compare --fail-on-inconclusive), 4 results store error, 130 interrupted.",
+        epilog="Exit codes: 0 ok, 1 regression (compare, history), 2 bad input, 3 inconclusive "
+        "(compare --fail-on-inconclusive), 4 results store error, 5 cannot decide with these repeats, "
+        "6 a case lost, 7 a case newly failing, 8 environment differs or unknown, 9 mixed --pool "
+        "(compare), 130 interrupted.",
     )
     parser.add_argument("--version", action="version", version=f"harness {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)")

@@ -7,6 +7,12 @@ EXIT_REGRESSION = 1  # harness compare: a regression was found
 EXIT_BAD_INPUT = 2  # invalid suite, options, dataset path, results file
 EXIT_INCONCLUSIVE = 3  # harness compare --fail-on-inconclusive
 EXIT_RESULTS = 4  # results could not be written or read (disk full, corrupt store)
+# the regression gate fails closed (harness compare; see docs/regression.md)
+EXIT_UNREACHABLE = 5  # cannot decide: these repeats cannot reach significance for this family
+EXIT_CASE_LOST = 6  # a baseline case is missing from the current results
+EXIT_NEW_FAILURE = 7  # a case now fails, diverges, crashes or times out
+EXIT_ENV_MISMATCH = 8  # the environments differ, or cannot be checked (run.json without machine info)
+EXIT_MIXED_POOL = 9  # --pool over runs of different suites, commits or environments
 EXIT_INTERRUPTED = 130  # SIGINT / SIGTERM: the run was stopped, finished cases are kept
 
 
@@ -52,3 +58,9 @@ class ResultsError(HarnessError):
 
 class SkipCase(Exception):
     """Raised inside a worker when a case cannot run here; the row becomes ``skipped``."""
+
+
+class MixedPoolError(HarnessError):
+    """``--pool`` would pool runs of different suites, commits or environments."""
+
+    exit_code = EXIT_MIXED_POOL

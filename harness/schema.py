@@ -35,11 +35,14 @@ class Column:
     dtype: str
     unit: str
     doc: str
-    better: str = ""  # "lower" / "higher": a metric `harness compare` and `history` can gate on
+    better: str = ""  # "lower" / "higher": a metric `harness compare` / `history` can gate on
+
+
+LOWER, HIGHER = "lower", "higher"
 
 
 def _cols(*specs: tuple[str, ...]) -> dict[str, Column]:
-    """``(name, dtype, unit, doc[, better])`` tuples -> columns by name."""
+    """Columns from (name, dtype, unit, doc[, better]) tuples."""
     return {spec[0]: Column(*spec) for spec in specs}
 
 
@@ -94,18 +97,18 @@ OUTCOME = _cols(
 )
 
 TIMINGS = _cols(
-    ("wall_s", FLOAT, "s", "whole case inside the worker: setup + compile + train + eval"),
-    ("setup_s", FLOAT, "s", "data loading, model and optimizer construction"),
-    ("compile_s", FLOAT, "s", "tracing and XLA compilation (first call, outside train_s)"),
-    ("train_s", FLOAT, "s", "timed training window (all epochs, excluding evaluation)"),
-    ("eval_s", FLOAT, "s", "test-set evaluations, summed"),
+    ("wall_s", FLOAT, "s", "whole case inside the worker: setup + compile + train + eval", LOWER),
+    ("setup_s", FLOAT, "s", "data loading, model and optimizer construction", LOWER),
+    ("compile_s", FLOAT, "s", "tracing and XLA compilation (first call, outside train_s)", LOWER),
+    ("train_s", FLOAT, "s", "timed training window (all epochs, excluding evaluation)", LOWER),
+    ("eval_s", FLOAT, "s", "test-set evaluations, summed", LOWER),
     ("overhead_s", FLOAT, "s", "time the runner spent on the case beyond wall_s"),
-    ("samples_per_s", FLOAT, "examples/s", "training examples processed / train_s"),
-    ("steps_per_s", FLOAT, "steps/s", "optimizer updates / train_s"),
+    ("samples_per_s", FLOAT, "examples/s", "training examples processed / train_s", HIGHER),
+    ("steps_per_s", FLOAT, "steps/s", "optimizer updates / train_s", HIGHER),
     ("steps", INT, "steps", "optimizer updates in the timed window"),
-    ("step_ms_p50", FLOAT, "ms", "median time per update"),
-    ("step_ms_p90", FLOAT, "ms", "90th percentile time per update"),
-    ("step_ms_p99", FLOAT, "ms", "99th percentile time per update"),
+    ("step_ms_p50", FLOAT, "ms", "median time per update", LOWER),
+    ("step_ms_p90", FLOAT, "ms", "90th percentile time per update", LOWER),
+    ("step_ms_p99", FLOAT, "ms", "99th percentile time per update", LOWER),
     ("step_time_basis", STR, "", "per_step, or per_chunk/K when K updates run per host call"),
     ("retraces", INT, "", "tf.function traces after warm-up (should be 0)"),
 )
@@ -115,14 +118,14 @@ QUALITY = _cols(
     ("final_loss", FLOAT, "", "mean training loss of the last epoch"),
     ("train_accuracy", FLOAT, "fraction", "training accuracy of the last epoch"),
     ("test_loss", FLOAT, "", "test loss after training"),
-    ("test_accuracy", FLOAT, "fraction", "test accuracy after training"),
+    ("test_accuracy", FLOAT, "fraction", "test accuracy after training", HIGHER),
     ("reached_target", BOOL, "", "test accuracy reached target_accuracy at some epoch"),
     ("epochs_to_target", INT, "", "first epoch (1-based) at which the target was reached"),
-    ("time_to_target_s", FLOAT, "s", "cumulative train time at that epoch; NaN if never"),
+    ("time_to_target_s", FLOAT, "s", "cumulative train time at that epoch; NaN if never", LOWER),
 )
 
 MEMORY = _cols(
-    ("peak_rss_bytes", INT, "bytes", "peak resident set size of the worker process"),
+    ("peak_rss_bytes", INT, "bytes", "peak resident set size of the worker process", LOWER),
     ("gpu_mem_peak_bytes", INT, "bytes", "device peak memory reported by TensorFlow"),
 )
 
@@ -130,7 +133,7 @@ MEMORY = _cols(
 COLLECTORS = _cols(
     ("collectors", STR, "", "collectors that ran, comma separated"),
     ("energy_window_s", FLOAT, "s", "length of the energy window (= train window)"),
-    ("cpu_energy_j", FLOAT, "J", "CPU energy in the window (packages, + DRAM when measured)"),
+    ("cpu_energy_j", FLOAT, "J", "CPU energy in the window (packages, + DRAM when measured)", LOWER),
     ("cpu_energy_source", STR, "", "rapl, estimate_tdp or unavailable"),
     ("cpu_energy_reason", STR, "", "why the CPU energy is missing or estimated"),
     ("cpu_package_energy_j", FLOAT, "J", "RAPL package zones, summed"),
@@ -143,7 +146,7 @@ COLLECTORS = _cols(
     ("cpu_idle_power_w", FLOAT, "W", "idle baseline CPU power"),
     ("cpu_dynamic_energy_j", FLOAT, "J", "cpu_energy_j - idle power x window"),
     ("gpu_count", INT, "", "GPUs measured"),
-    ("gpu_energy_j", FLOAT, "J", "GPU energy in the window, summed over GPUs"),
+    ("gpu_energy_j", FLOAT, "J", "GPU energy in the window, summed over GPUs", LOWER),
     ("gpu_energy_source", STR, "", "nvml_counter, nvml_power or unavailable"),
     ("gpu_energy_reason", STR, "", "why the GPU energy is missing"),
     ("gpu_power_mean_w", FLOAT, "W", "mean GPU power, summed over GPUs"),
@@ -155,11 +158,11 @@ COLLECTORS = _cols(
     ("gpu_temp_max_c", FLOAT, "degC", "highest GPU temperature"),
     ("gpu_sm_clock_mean_mhz", FLOAT, "MHz", "mean SM clock"),
     ("gpu_details", STR, "", "per-GPU figures, JSON (by UUID)"),
-    ("energy_j", FLOAT, "J", "cpu_energy_j + gpu_energy_j where both known"),
+    ("energy_j", FLOAT, "J", "cpu_energy_j + gpu_energy_j where both known", LOWER),
     ("energy_source", STR, "", "measured, estimated, mixed or unavailable"),
-    ("energy_per_sample_j", FLOAT, "J/example", "energy_j / examples trained"),
-    ("energy_per_epoch_j", FLOAT, "J/epoch", "energy_j / epochs"),
-    ("energy_to_target_j", FLOAT, "J", "energy up to the epoch that reached the target"),
+    ("energy_per_sample_j", FLOAT, "J/example", "energy_j / examples trained", LOWER),
+    ("energy_per_epoch_j", FLOAT, "J/epoch", "energy_j / epochs", LOWER),
+    ("energy_to_target_j", FLOAT, "J", "energy up to the epoch that reached the target", LOWER),
     ("energy_window_flag", STR, "", "short_window when shorter than 10x the source update period"),
     ("process_cpu_util_pct", FLOAT, "%", "worker CPU time / wall time / cores"),
     ("system_cpu_util_pct", FLOAT, "%", "whole-system CPU utilisation"),
@@ -373,3 +376,13 @@ def _cast(series: pd.Series, dtype: str) -> pd.Series:
 def units(table: str) -> dict[str, str]:
     """Column name -> unit, for reports."""
     return {name: col.unit for name, col in TABLES[table].items()}
+
+
+def directions(table: str = "cases") -> dict[str, str]:
+    """Column name -> "lower" / "higher" for the columns declared as metrics (which way is better)."""
+    return {name: col.better for name, col in TABLES[table].items() if col.better}
+
+
+def flag_columns(table: str = "cases") -> list[str]:
+    """Columns that mark a row as suspect: ``*_flag`` (a short energy window...) and ``contended``."""
+    return [name for name in TABLES[table] if name.endswith("_flag") or name == "contended"]

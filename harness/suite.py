@@ -8,6 +8,7 @@ Shape (the contract; see README.md)::
     [[exclude]] tables of case keys: drop matching matrix combinations
     [[include]] tables of case keys: extra single cases (on top of [defaults])
     [cluster]   optional: an existing cluster to join (distribution strategies)
+    [gate]      optional: what `harness compare` gates on (primary, metrics, threshold, alpha)
 
 Number of cases = product of the matrix lists' lengths - combinations matched
 by an exclude + includes, counting each configuration once: a combination or
@@ -50,6 +51,7 @@ from harness.suite_keys import (
     _float,
     _settings,
     _table,
+    check_gate,
     suggest,
 )
 
@@ -211,6 +213,8 @@ def parse_spec(text: str, path: str = "<string>") -> SuiteSpec:
             raise SuiteError(f, f"matrix.{k}", "empty list: a matrix axis needs at least one value")
         axes[k] = [CASE_KEYS[k](f, f"matrix.{k}[{i}]", v) for i, v in enumerate(values)]
     cluster = _table(f, "cluster", doc["cluster"]) if "cluster" in doc else None
+    if "gate" in doc:
+        settings["gate"] = check_gate(f, doc["gate"])
     return SuiteSpec(name, desc, f, text, settings, base, axes, _entries(f, doc, "exclude"),
                      _entries(f, doc, "include"), cluster)
 

@@ -20,7 +20,7 @@ SUITE_KEYS = {
     "name", "description", "collectors", "sample_period_s", "idle_baseline_s", "tdp_w",
     "target_accuracy", "time_limit_s", "profile_steps",
 }
-TOP_KEYS = {"suite", "defaults", "matrix", "exclude", "include", "cluster"}
+TOP_KEYS = {"suite", "defaults", "matrix", "exclude", "include", "cluster", "gate"}
 
 
 def _distance(a: str, b: str) -> int:
@@ -219,3 +219,17 @@ def _settings(f: str, raw: dict) -> dict[str, Any]:
     if "profile_steps" in raw:
         s["profile_steps"] = _int(f, "suite.profile_steps", raw["profile_steps"], 1)
     return s
+
+
+def check_gate(f: str, raw: object) -> dict[str, Any]:
+    """The suite's ``[gate]`` table (what ``harness compare`` gates on), validated before anything runs."""
+    from harness.analysis.gates import (  # lazy: the suite layer stays light
+        GateError,
+        check_gate_table,
+    )
+
+    try:
+        return check_gate_table(raw)
+    except GateError as exc:
+        key, _, message = str(exc).partition(": ")
+        raise SuiteError(f, key, message) from None

@@ -22,7 +22,7 @@ from harness.results import store
 from harness.results.merge import merge
 from harness.runner.execute import base_row
 from harness.runner.options import RunOptions
-from harness.runner.plan import make_tasks, shard_record
+from harness.runner.plan import expected_tasks, make_tasks, shard_record
 from harness.runner.run_folder import new_run_dir
 from harness.runner.run_record import run_metadata
 from harness.runner.shards import ShardSpec
@@ -74,7 +74,7 @@ def main() -> int:
     print(f"harness merge (fresh process, imports included): {time.perf_counter() - t0:.2f} s, exit "
           f"{proc.returncode}: {proc.stdout.strip().splitlines()[0] if proc.stdout.strip() else proc.stderr[-300:]}")
     t0 = time.perf_counter()
-    summary = merge([tmp / "shards"], tmp / "merged")
+    summary = merge([tmp / "shards"], tmp / "merged", expected_tasks)
     print(f"merge() in process: {time.perf_counter() - t0:.2f} s for {summary.runs:,} case rows")
     run = store.load_run(tmp / "merged")
     assert len(run.cases) == rows and run.meta["status"] == "complete"

@@ -24,10 +24,13 @@ import time
 from pathlib import Path
 
 HEAVY = ("scipy", "matplotlib", "tensorflow", "keras", "pandas")
-PROBE = ("import sys, runpy; sys.argv = ['harness'] + sys.argv[1:]\n"
+PROBE = ("import sys, runpy; sys.argv = ['harness'] + sys.argv[1:]; code = 0\n"
          "try:\n    runpy.run_module('harness', run_name='__main__')\n"
-         "except SystemExit:\n    pass\n"
-         f"print('HEAVY=' + ','.join(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)")
+         "except SystemExit as exc:\n    code = exc.code or 0\n"
+         f"print('HEAVY=' + ','.join(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)\n"
+         "sys.exit(code)")
+BASELINES = {"python -c pass": "pass", "python -c 'import pandas'": "import pandas",
+             "python -c 'import scipy.stats, matplotlib.pyplot'": "import scipy.stats, matplotlib.pyplot"}
 
 
 def timed(args: list[str]) -> tuple[float, str, int]:
@@ -60,6 +63,14 @@ def main() -> int:
     a = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-plans-"))
     (tmp / "quick.toml").write_text(suite_text(100))
+    print("reference points (fresh interpreter, median of", a.repeats, "runs; the machine's load scales all):")
+    for label, code in BASELINES.items():
+        times = []
+        for _ in range(a.repeats):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], capture_output=True)
+            times.append(time.perf_counter() - t0)
+        print(f"  {label:<48} {statistics.median(times):6.2f} s")
     print("command start-up (fresh interpreter, median of", a.repeats, "runs):")
     for cmd in (["--help"], ["list", "engines"], ["list", "suites"], ["run", str(tmp / "quick.toml"), "--dry-run"],
                 ["show", "--help"], ["compare", "--help"], ["report", "--help"]):

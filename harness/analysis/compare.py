@@ -1,11 +1,12 @@
 """Compare a baseline with a current set of results, case by case and metric by metric.
 
-Cases are matched by their configuration (:data:`MATCH_AXES`), never by row
-order or run id; the dataset's content hash and the environment (CPU and GPU
-models, harness and TensorFlow versions) decide whether a matched pair may be
-compared at all. Only repeats with status ``ok`` count. The per-metric decision
-is :mod:`harness.analysis.decide`; the p-values of every comparison are
-corrected together (Holm by default; see docs/regression.md for why).
+Cases are matched by their full identity (:mod:`harness.analysis.identity`),
+never by row order or run id. Only repeats with status ``ok`` count. The
+decision of the whole family is :func:`harness.analysis.decide.decide_family`.
+
+The gate fails closed: a case lost, a case newly failing, an environment that
+differs or cannot be checked are :class:`Problem` s, each with its own exit
+code, unless the caller relaxes that check (:class:`Relax`).
 
 This module only computes: loading is :mod:`harness.analysis.compare_inputs`,
 rendering is :mod:`harness.report.compare_md`.
@@ -13,16 +14,13 @@ rendering is :mod:`harness.report.compare_md`.
 
 from __future__ import annotations
 
-import json
-import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from harness.analysis import decide, stats
+from harness.analysis import decide
 from harness.analysis.decide import (
     IMPROVEMENT,
     INCONCLUSIVE,
@@ -32,13 +30,33 @@ from harness.analysis.decide import (
     Settings,
 )  # fmt: skip
 from harness.analysis.gates import IMPLICIT_METRICS, METRICS, GateSet
-from harness.errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_REGRESSION
+from harness.analysis.identity import (
+    IDENTITY,
+    MATCH_AXES,
+    case_key,
+    display_names,
+    env_differences,
+    env_unknown,
+    environment,
+    flag_note,
+    group_cases,
+    key_json,
+    norm,
+)
+from harness.errors import (
+    EXIT_CASE_LOST,
+    EXIT_ENV_MISMATCH,
+    EXIT_INCONCLUSIVE,
+    EXIT_NEW_FAILURE,
+    EXIT_OK,
+    EXIT_REGRESSION,
+    EXIT_UNREACHABLE,
+)
 
-MATCH_AXES = (
-    "optimizer", "optimizer_params", "schedule", "schedule_params", "strategy", "strategy_params",
-    "device", "engine", "precision", "batch_size", "epochs", "learning_rate", "dataset", "dataset_params", "seed",
-)  # fmt: skip
-ENV_KEYS = ("cpu_model", "gpu_models", "harness_version", "tensorflow")
+__all__ = ["IDENTITY", "MATCH_AXES", "Comparison", "Problem", "Relax", "Side", "case_key", "compare_sides",
+           "environment"]  # fmt: skip
+
+FAILING = ("failed", "diverged", "crashed", "timeout")
 
 
 @dataclass
@@ -49,6 +67,24 @@ class Side:
     cases: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
     runs: tuple[str, ...] = ()  # run ids pooled into this side
+
+
+@dataclass(frozen=True)
+class Relax:
+    """Checks the user chose to relax (each fails the gate by default)."""
+
+    missing_cases: bool = False
+    new_failures: bool = False
+    env: bool = False
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why the gate fails closed: its exit code and a message."""
+
+    code: int
+    kind: str
+    message: str
 
 
 @dataclass
@@ -63,84 +99,38 @@ class Comparison:
     notes: list[str]
     settings: Settings
     gates: GateSet
+    problems: list[Problem] = field(default_factory=list)
+    family: int = 0  # gated comparisons (the Holm family)
+    unreachable: bool = False  # some gated comparison cannot reach a verdict with these repeats
 
-    def exit_code(self, fail_on_inconclusive: bool = False) -> int:
-        """0 nothing regressed, 1 a regression, 3 inconclusive/not comparable when asked."""
+    def exit_code(self, fail_on_inconclusive: bool = False, fail_on_unreachable: bool = False) -> int:
+        """Environment 8 > regression 1 > newly failing 7 > case lost 6 > cannot decide 5 > inconclusive 3."""
+        codes = {p.code for p in self.problems}
+        if EXIT_ENV_MISMATCH in codes:
+            return EXIT_ENV_MISMATCH
         if self.overall == REGRESSION:
             return EXIT_REGRESSION
+        for code in (EXIT_NEW_FAILURE, EXIT_CASE_LOST):
+            if code in codes:
+                return code
+        if self.unreachable and (fail_on_unreachable or fail_on_inconclusive):
+            return EXIT_UNREACHABLE
         if fail_on_inconclusive and self.overall in (INCONCLUSIVE, NOT_COMPARABLE):
             return EXIT_INCONCLUSIVE
         return EXIT_OK
 
     def counts(self) -> dict[str, int]:
-        return {v: int((self.rows["verdict"] == v).sum()) for v in decide.VERDICTS} if len(self.rows) else {}
+        gated = self.gated_rows()
+        return {v: int((gated["verdict"] == v).sum()) for v in decide.VERDICTS} if len(gated) else {}
+
+    def gated_rows(self) -> pd.DataFrame:
+        return self.rows[self.rows["gated"]] if len(self.rows) else self.rows
 
 
-# ---------------------------------------------------------------- keys and environment
-def _norm(value: Any) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, str):
-        text = value.strip()
-        if text[:1] in "{[":
-            try:
-                return json.dumps(json.loads(text), sort_keys=True)
-            except ValueError:
-                return text
-        return text
-    if isinstance(value, (float, np.floating)):
-        return repr(float(value)) if not float(value).is_integer() else str(int(value))
-    return str(value)
-
-
-def case_key(row: Mapping[str, Any]) -> tuple[str, ...]:
-    """The configuration a row belongs to, normalised (JSON params sorted, 1.0 == 1)."""
-    return tuple(_norm(row.get(axis)) for axis in MATCH_AXES)
-
-
-def case_name(row: Mapping[str, Any]) -> str:
-    label = _norm(row.get("case_label"))
-    if label:
-        return label
-    parts = [_norm(row.get("optimizer_label")) or _norm(row.get("optimizer")), _norm(row.get("schedule"))]
-    parts += [_norm(row.get(k)) for k in ("engine", "device", "dataset")]
-    return "/".join(p for p in parts if p) or "case"
-
-
-def environment(meta: Mapping[str, Any]) -> dict[str, str | None]:
-    """The parts of run.json that make two runs comparable (missing -> None)."""
-    machine = meta.get("machine") or {}
-    software = meta.get("software") or {}
-    gpus = machine.get("gpus") or []
-    names = sorted(
-        str(g.get("name") or g.get("model") or g) if isinstance(g, Mapping) else str(g) for g in gpus
-    )
-    return {
-        "cpu_model": machine.get("cpu_model") or None,
-        "gpu_models": ", ".join(names) if names else ("none" if "gpus" in machine else None),
-        "harness_version": meta.get("harness_version") or None,
-        "tensorflow": software.get("tensorflow") or None,
-    }
-
-
-def env_differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
-    """Keys known on both sides whose values differ, as readable lines."""
-    return [f"{k}: {a[k]!r} vs {b[k]!r}" for k in ENV_KEYS if a.get(k) and b.get(k) and a[k] != b[k]]
-
-
-# ---------------------------------------------------------------- the comparison
+# ---------------------------------------------------------------- per case
 def _ok_rows(df: pd.DataFrame) -> pd.DataFrame:
     status = df["status"].astype("string").fillna("ok") if "status" in df else None
     return df if status is None else df[status == "ok"]
-
-
-def _group(df: pd.DataFrame) -> dict[tuple[str, ...], pd.DataFrame]:
-    if df.empty:
-        return {}
-    positions: dict[tuple[str, ...], list[int]] = {}
-    for i, row in enumerate(df.to_dict("records")):
-        positions.setdefault(case_key(row), []).append(i)
-    return {k: df.iloc[idx] for k, idx in positions.items()}
 
 
 def _values(df: pd.DataFrame, metric: str) -> np.ndarray:
@@ -149,12 +139,14 @@ def _values(df: pd.DataFrame, metric: str) -> np.ndarray:
     return pd.to_numeric(_ok_rows(df)[metric], errors="coerce").to_numpy(dtype=float)
 
 
-def _status_note(df: pd.DataFrame) -> str:
+def _statuses(df: pd.DataFrame) -> dict[str, int]:
     if "status" not in df:
-        return ""
-    counts = df["status"].astype("string").fillna("?").value_counts()
-    bad = {k: int(v) for k, v in counts.items() if k != "ok"}
-    return ", ".join(f"{v} {k}" for k, v in bad.items())
+        return {}
+    return {str(k): int(v) for k, v in df["status"].astype("string").fillna("?").value_counts().items()}
+
+
+def _status_note(df: pd.DataFrame) -> str:
+    return ", ".join(f"{v} {k}" for k, v in _statuses(df).items() if k != "ok")
 
 
 def contended_count(df: pd.DataFrame) -> tuple[int, int] | None:
@@ -166,121 +158,142 @@ def contended_count(df: pd.DataFrame) -> tuple[int, int] | None:
 
 
 def _hashes(df: pd.DataFrame) -> set[str]:
-    return {_norm(h) for h in df.get("dataset_hash", pd.Series(dtype="string"))} - {""}
-
-
-def _ids(df: pd.DataFrame) -> set[str]:
-    return {_norm(h) for h in df.get("case_id", pd.Series(dtype="string"))} - {""}
+    return {norm(h) for h in df.get("dataset_hash", pd.Series(dtype="string"))} - {""}
 
 
 def _blocker(b: pd.DataFrame, c: pd.DataFrame, env_blocked: bool) -> str | None:
     """Why a matched pair may not be compared, or None."""
     if env_blocked:
-        return "environment differs"
+        return "environment differs or is unknown"
     if _hashes(b) and _hashes(c) and _hashes(b) != _hashes(c):
         return "dataset content differs (dataset_hash)"
-    if _ids(b) and _ids(c) and _ids(b) != _ids(c):
-        return "case_id differs: a setting outside the recorded axes changed (e.g. steps_per_execution)"
     return None
 
 
-Pair = tuple[dict[str, Any], "decide.Assessment | None"]
-
-
-def _pair(
-    key: tuple[str, ...], b: pd.DataFrame, c: pd.DataFrame, gates: GateSet, settings: Settings,
-    rng: np.random.Generator, blocker: str | None, skipped: set[str],
-) -> list[Pair]:  # fmt: skip
-    """One record (and assessment) per metric gate that applies to this matched case."""
-    first = b.iloc[0].to_dict()
-    out: list[Pair] = []
-    for gate in gates.metrics:
+def _records(
+    name: str, key: tuple[str, ...], b: pd.DataFrame, c: pd.DataFrame, gates: GateSet,
+    blocker: str | None, skipped: set[str],
+) -> list[tuple[dict[str, Any], decide.Item]]:  # fmt: skip
+    """One record and decision item per metric (gated or reported) that applies to this case."""
+    first = c.iloc[0].to_dict()
+    out = []
+    for gated, gate in [(True, g) for g in gates.metrics] + [(False, g) for g in gates.reported]:
         if not gate.matches(first):
             continue
         metric = METRICS[gate.metric]
         vb, vc = _values(b, gate.metric), _values(c, gate.metric)
-        if not blocker and not np.isfinite(vb).any() and not np.isfinite(vc).any():
+        if not _measured(b, gate.metric) and not _measured(c, gate.metric):
             skipped.add(gate.metric)
             continue
+        threshold = gates.threshold_for(gate, first)
         rec = {
-            "case": case_name(first), "case_key": json.dumps(dict(zip(MATCH_AXES, key, strict=True))),
-            "metric": gate.metric, "statistic": gate.statistic,
-            "higher_is_better": metric.higher_is_better, "unit": metric.unit,
-            "threshold": gates.threshold_for(gate, first),
+            "case": name, "case_id": key[0], "case_key": key_json(key), "metric": gate.metric,
+            "gated": gated, "statistic": gate.statistic, "higher_is_better": metric.higher_is_better,
+            "unit": metric.unit, "threshold": threshold,
             "status_base": _status_note(b), "status_current": _status_note(c),
+            "flags_base": flag_note(b), "flags_current": flag_note(c),
             "contended_base": contended_count(b), "contended_current": contended_count(c),
         }  # fmt: skip
-        if blocker:
-            out.append(({**rec, "verdict": NOT_COMPARABLE, "reason": blocker}, None))
-            continue
-        a = decide.assess(vb, vc, higher_is_better=metric.higher_is_better, statistic=gate.statistic,
-                          settings=settings, rng=rng)  # fmt: skip
-        rec.update({k: getattr(a, k) for k in decide.Assessment.__dataclass_fields__})
-        out.append((rec, a))
+        out.append((rec, decide.Item(vb, vc, metric.higher_is_better, threshold, gate.statistic, blocker)))
     return out
 
 
+def _measured(df: pd.DataFrame, metric: str) -> bool:
+    """Any finite value in any row: a metric never measured (energy without collectors) is skipped."""
+    return metric in df and bool(np.isfinite(pd.to_numeric(df[metric], errors="coerce").to_numpy(float)).any())
+
+
+def _decide(pairs: list[tuple[dict[str, Any], decide.Item]], settings: Settings) -> tuple[list[dict], bool]:
+    """Decide the gated family and, separately, the report-only one; (records, any unreachable)."""
+    unreachable = False
+    for gated in (True, False):
+        chosen = [(r, it) for r, it in pairs if r["gated"] == gated]
+        for (rec, _), d in zip(chosen, decide.decide_family([it for _, it in chosen], settings), strict=True):
+            a = d.assessment
+            rec.update({k: getattr(a, k) for k in decide.Assessment.__dataclass_fields__ if k != "early"})
+            rec.update(verdict=d.verdict, reason=d.reason, p_worse_adj=d.p_worse_adj,
+                       p_better_adj=d.p_better_adj, reachable=d.reachable, family=len(chosen))  # fmt: skip
+            unreachable |= gated and not d.reachable
+    return [r for r, _ in pairs], unreachable
+
+
+# ---------------------------------------------------------------- the comparison
+def _env_check(base: Side, current: Side, relax: Relax) -> tuple[list[str], list[Problem], list[str]]:
+    env_b, env_c = environment(base.meta), environment(current.meta)
+    diffs, unknown = env_differences(env_b, env_c), env_unknown(env_b, env_c)
+    if not (diffs or unknown):
+        return [], [], []
+    text = "; ".join(diffs + unknown)
+    if relax.env:
+        return diffs, [], [f"environments differ or are unknown ({text}): compared anyway (--allow-env-mismatch)"]
+    msg = f"environments differ or are unknown ({text}): not comparable; --allow-env-mismatch compares anyway"
+    return diffs, [Problem(EXIT_ENV_MISMATCH, "environment", msg)], [msg]
+
+
+def _case_problems(gb: dict, gc: dict, names: dict, relax: Relax) -> tuple[list[Problem], list[str]]:
+    problems, notes = [], []
+    lost = sorted(names[k] for k in gb if k not in gc)
+    if lost:
+        msg = f"case(s) lost (in the baseline, not in the current results): {', '.join(lost)}"
+        (notes if relax.missing_cases else problems).append(
+            msg + " (--allow-missing-cases)" if relax.missing_cases else Problem(EXIT_CASE_LOST, "lost", msg))
+    newly = []
+    for k, c in gc.items():
+        bad = set(_statuses(c)) & set(FAILING)
+        known = set(_statuses(gb[k])) & set(FAILING) if k in gb else set()
+        if bad - known:
+            newly.append(f"{names[k]} ({_status_note(c)})")
+    if newly:
+        msg = f"case(s) newly failing: {', '.join(newly)}"
+        (notes if relax.new_failures else problems).append(
+            msg + " (--allow-new-failures)" if relax.new_failures else Problem(EXIT_NEW_FAILURE, "failing", msg))
+    return problems, notes
+
+
 def compare_sides(
-    base: Side,
-    current: Side,
-    gates: GateSet | None = None,
-    settings: Settings | None = None,
-    *,
-    allow_env_mismatch: bool = False,
-) -> Comparison:
-    """Match the two sides' cases and decide every (case, metric) pair."""
+    base: Side, current: Side, gates: GateSet | None = None, settings: Settings | None = None,
+    *, relax: Relax | None = None,
+) -> Comparison:  # fmt: skip
+    """Match the two sides' cases and decide every (case, metric) pair of the family."""
     gates = gates or GateSet.from_strings()
     gates.require_columns(base.cases, current.cases)
     settings = settings or Settings()
-    env_b, env_c = environment(base.meta), environment(current.meta)
-    diffs = env_differences(env_b, env_c)
-    gb, gc = _group(base.cases), _group(current.cases)
+    relax = relax or Relax()
+    diffs, problems, notes = _env_check(base, current, relax)
+    gb, gc = group_cases(base.cases), group_cases(current.cases)
+    names = display_names({**gb, **gc})
+    case_problems, case_notes = _case_problems(gb, gc, names, relax)
+    problems += case_problems
+    notes += case_notes
     matched = [k for k in gb if k in gc]
-    notes: list[str] = []
-    if diffs:
-        how = ": compared anyway (--allow-env-mismatch)" if allow_env_mismatch else ": not comparable"
-        notes.append("environments differ (" + "; ".join(diffs) + ")" + how)
-    rng = np.random.default_rng(settings.seed)
     skipped: set[str] = set()
-    pairs: list[Pair] = []
+    pairs = []
+    env_blocked = any(p.code == EXIT_ENV_MISMATCH for p in problems)
     for key in matched:
-        blocker = _blocker(gb[key], gc[key], bool(diffs) and not allow_env_mismatch)
-        pairs += _pair(key, gb[key], gc[key], gates, settings, rng, blocker, skipped)
+        blocker = _blocker(gb[key], gc[key], env_blocked)
+        pairs += _records(names[key], key, gb[key], gc[key], gates, blocker, skipped)
     notes += [f"{m}: not measured on either side, skipped" for m in sorted(skipped - set(IMPLICIT_METRICS))]
-    rows = _finish([r for r, _ in pairs], [a for _, a in pairs], settings)
-    only_b = sorted({case_name(gb[k].iloc[0].to_dict()) for k in gb if k not in gc})
-    only_c = sorted({case_name(gc[k].iloc[0].to_dict()) for k in gc if k not in gb})
+    records, unreachable = _decide(pairs, settings)
+    rows = pd.DataFrame.from_records(records)
     if not matched:
         notes.append("no case of the current side matches a case of the baseline")
-    return Comparison(rows, _overall(rows, matched), env_b, env_c, diffs, only_b, only_c, notes, settings, gates)
+    family = sum(1 for r in records if r["gated"])
+    return Comparison(
+        rows, _overall(rows), environment(base.meta), environment(current.meta), diffs,
+        sorted(names[k] for k in gb if k not in gc), sorted(names[k] for k in gc if k not in gb),
+        notes, settings, gates, problems, family, unreachable,
+    )  # fmt: skip
 
 
-def _finish(
-    records: list[dict[str, Any]], assessments: list[decide.Assessment | None], settings: Settings
-) -> pd.DataFrame:
-    """Correct the p-values over the whole family, then give each row its verdict."""
-    correct = stats.CORRECTIONS[settings.correction]
-    nan = float("nan")
-    p_worse = np.array([a.p_worse if a else nan for a in assessments], dtype=float)
-    p_better = np.array([a.p_better if a else nan for a in assessments], dtype=float)
-    adj_w, adj_b = correct(p_worse), correct(p_better)
-    for i, (rec, a) in enumerate(zip(records, assessments, strict=True)):
-        rec["p_worse_adj"], rec["p_better_adj"] = adj_w[i], adj_b[i]
-        if a is None:
-            continue
-        rec["verdict"], rec["reason"] = decide.verdict(
-            a, higher_is_better=rec["higher_is_better"], threshold=rec["threshold"],
-            p_worse_adj=adj_w[i], p_better_adj=adj_b[i], alpha=settings.alpha,
-        )  # fmt: skip
-    rows = pd.DataFrame.from_records(records)
-    return rows.drop(columns=["early"], errors="ignore")
-
-
-def _overall(rows: pd.DataFrame, matched: list) -> str:
-    if not matched or rows.empty:
+def _overall(rows: pd.DataFrame) -> str:
+    gated = rows[rows["gated"]] if len(rows) else rows
+    if gated.empty:
         return NOT_COMPARABLE
-    verdicts = set(rows["verdict"])
-    for v in (REGRESSION, NOT_COMPARABLE, INCONCLUSIVE, IMPROVEMENT):
-        if v in verdicts:
-            return INCONCLUSIVE if v == NOT_COMPARABLE and len(verdicts) > 1 else v
-    return NO_CHANGE
+    verdicts = set(gated["verdict"])
+    if REGRESSION in verdicts:
+        return REGRESSION
+    if verdicts == {NOT_COMPARABLE}:
+        return NOT_COMPARABLE
+    if verdicts & {NOT_COMPARABLE, INCONCLUSIVE}:
+        return INCONCLUSIVE
+    return IMPROVEMENT if IMPROVEMENT in verdicts else NO_CHANGE

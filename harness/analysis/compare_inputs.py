@@ -10,7 +10,10 @@ Accepted, in this order of detection:
   start time in ``run.json``, else by folder name); with ``pool=True`` every run
   whose environment equals the latest's is pooled, repeats added up. Latest is
   the default because runs from different jobs or days carry systematic offsets
-  (other machine, other load) that pooling would smear into the noise.
+  (other machine, other load) that pooling would smear into the noise. Pooling
+  runs of different suites, commits or environments is refused
+  (:class:`~harness.errors.MixedPoolError`, exit 9) unless ``allow_mixed=True``,
+  which pools the runs whose environment equals the latest's.
 
 Read-only: nothing here writes files.
 """
@@ -19,12 +22,14 @@ from __future__ import annotations
 
 import json
 import logging
+import tomllib
 from pathlib import Path
 
 import pandas as pd
 
 from harness.analysis.compare import Side, environment
-from harness.errors import HarnessError
+from harness.analysis.gates import check_gate_table
+from harness.errors import HarnessError, MixedPoolError
 from harness.results import baselines, store
 from harness.results.pytest_benchmark import is_pytest_benchmark, pytest_benchmark_to_cases
 
@@ -48,7 +53,33 @@ def _start(run: store.Run) -> str:
     return str(run.meta.get("started_utc") or run.meta.get("start_utc") or "")
 
 
-def load_side(path: str | Path, *, pool: bool = False, name: str | None = None) -> Side:
+def pool_identity(run: store.Run) -> dict[str, object]:
+    """What must be equal for two runs to be pooled: suite (name and text), commit, environment."""
+    suite = run.meta.get("suite") or {}
+    git = run.meta.get("git") or {}
+    return {"suite": suite.get("name"), "suite_sha256": suite.get("sha256"), "commit": git.get("commit"),
+            **environment(run.meta)}  # fmt: skip
+
+
+def _pool(path: Path, runs: list[store.Run], allow_mixed: bool) -> list[store.Run]:
+    latest = pool_identity(runs[-1])
+    differ = {k for r in runs for k, v in pool_identity(r).items() if v != latest[k]}
+    if not differ:
+        return runs
+    if not allow_mixed:
+        detail = "; ".join(f"{r.run_id}: " + ", ".join(f"{k}={pool_identity(r)[k]!r}" for k in sorted(differ))
+                           for r in runs)  # fmt: skip
+        raise MixedPoolError(f"{path}: --pool over runs that differ in {', '.join(sorted(differ))} ({detail}); "
+                             "pool runs of one suite, commit and machine, or pass --allow-mixed-pool")
+    env = environment(runs[-1].meta)
+    chosen = [r for r in runs if environment(r.meta) == env]
+    log.warning("%s: pooling runs that differ in %s (--allow-mixed-pool); %d run(s) with another "
+                "environment left out", path, ", ".join(sorted(differ)), len(runs) - len(chosen))
+    return chosen
+
+
+def load_side(path: str | Path, *, pool: bool = False, name: str | None = None,
+              allow_mixed_pool: bool = False) -> Side:  # fmt: skip
     """Load one side of a comparison (see the module docstring for what is accepted)."""
     path = Path(path)
     label = name or str(path)
@@ -60,23 +91,18 @@ def load_side(path: str | Path, *, pool: bool = False, name: str | None = None) 
         raise HarnessError(f"{path}: no such file or folder")
     if (path / baselines.BENCHMARK_JSON).is_file() and not store.is_run_dir(path):
         return load_side(path / baselines.BENCHMARK_JSON, name=label)
-    runs = [store.load_run(path)] if store.is_run_dir(path) else store.load_runs(path)
+    runs = [store.load_run(path)] if store.is_run_dir(path) else store.load_runs(path, skip_bad=False)
     runs = [r for r in runs if not r.cases.empty]
     if not runs:
         raise HarnessError(f"{path}: no run with results found (expected run.json and cases.parquet)")
     runs.sort(key=lambda r: (_start(r), r.run_id))
-    latest = runs[-1]
-    chosen = [latest]
+    chosen = [runs[-1]]
     if pool:
-        env = environment(latest.meta)
-        chosen = [r for r in runs if environment(r.meta) == env]
-        dropped = len(runs) - len(chosen)
-        if dropped:
-            log.warning("%s: %d run(s) with another environment not pooled", path, dropped)
+        chosen = _pool(path, runs, allow_mixed_pool)
     elif len(runs) > 1:
-        log.info("%s: %d runs, using the latest (%s); --pool pools them", path, len(runs), latest.run_id)
+        log.info("%s: %d runs, using the latest (%s); --pool pools them", path, len(runs), runs[-1].run_id)
     cases = pd.concat([r.cases for r in chosen], ignore_index=True)
-    return Side(label, cases, latest.meta, tuple(r.run_id for r in chosen))
+    return Side(label, cases, runs[-1].meta, tuple(r.run_id for r in chosen))
 
 
 def load_baseline(results_dir: str | Path, name: str) -> Side:
@@ -85,3 +111,16 @@ def load_baseline(results_dir: str | Path, name: str) -> Side:
         known = ", ".join(b["name"] for b in baselines.list_baselines(results_dir)) or "none saved"
         raise HarnessError(f"baseline {name!r} not found under {path.parent} (known: {known})")
     return load_side(path, name=f"baseline {name}")
+
+
+def suite_gate(meta: dict) -> dict[str, object]:
+    """The ``[gate]`` table of the suite a run was made from (its text is in run.json), validated."""
+    suite = meta.get("suite") or {}
+    text = suite.get("text")
+    if not isinstance(text, str):
+        return {}
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise HarnessError(f"run.json suite {suite.get('path')!r}: malformed TOML ({exc})") from exc
+    return check_gate_table(doc["gate"], f"{suite.get('path')}: gate") if "gate" in doc else {}

@@ -9,8 +9,9 @@ pytest-benchmark's ``--benchmark-compare-fail=median:5%``::
     train_s:8%@optimizer=adam*         ... only for cases whose axes match the selector
     10%@engine=eager                   threshold override for every metric of matching cases
 
-The threshold is the *minimum effect size*: a change smaller than it is never a
-regression, however significant. ``5%`` and ``0.05`` mean the same.
+The threshold is the *minimum effect size* δ: a regression only when the data
+show the change exceeds it (the tests are of δ, see :mod:`harness.analysis.decide`).
+``5%`` and ``0.05`` mean the same.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from harness import schema
 from harness.errors import HarnessError
 from harness.keyvalue import KeyValueError, key_values
-from harness.schema import CASE_COLUMNS
 
 DEFAULT_THRESHOLD = 0.05
 STATISTICS = ("median", "mean")
@@ -40,43 +41,27 @@ class Metric:
     title: str
 
 
-_TITLES = {
-    "train_cpu_s": "training CPU time", "eval_cpu_s": "evaluation CPU time",
-    "cpu_ms_per_update": "CPU time per update", "eval_cpu_ms_per_pass": "CPU time per evaluation",
-    "train_instructions": "instructions", "train_cycles": "cycles",
-    "instructions_per_update": "instructions per update",
-}
+def _schema_metrics() -> dict[str, Metric]:
+    """Every cases column the schema declares with a direction (``better``), so a new column is
+    a metric as soon as it is declared: the list is data, not code."""
+    cols = schema.CASE_COLUMNS
+    out = {n: Metric(n, d == schema.HIGHER, cols[n].unit, cols[n].doc) for n, d in schema.directions().items()}
+    # pytest-benchmark files without harness figures: seconds per round
+    out["round_s"] = Metric("round_s", False, "s", "pytest-benchmark time per round")
+    return out
 
-METRICS: dict[str, Metric] = {
-    m.name: m
-    for m in (
-        Metric("samples_per_s", True, "examples/s", "throughput"),
-        Metric("step_ms_p50", False, "ms", "median step time"),
-        Metric("train_s", False, "s", "training time"),
-        Metric("energy_per_sample_j", False, "J/example", "energy per example"),
-        Metric("test_accuracy", True, "fraction", "test accuracy"),
-        # extra columns a user may ask for explicitly
-        Metric("steps_per_s", True, "steps/s", "steps per second"),
-        Metric("step_ms_p90", False, "ms", "90th percentile step time"),
-        Metric("step_ms_p99", False, "ms", "99th percentile step time"),
-        Metric("wall_s", False, "s", "whole case time"),
-        Metric("compile_s", False, "s", "compile time"),
-        Metric("energy_j", False, "J", "energy"),
-        Metric("time_to_target_s", False, "s", "time to target accuracy"),
-        Metric("peak_rss_bytes", False, "bytes", "peak memory"),
-        # pytest-benchmark files without harness figures: seconds per round
-        Metric("round_s", False, "s", "pytest-benchmark time per round"),
-    )
-}
 
-# every other cases column the schema declares with a direction (``better``), e.g. the CPU-time ones
-METRICS.update({
-    c.name: Metric(c.name, c.better == "higher", c.unit, _TITLES.get(c.name, c.name.replace("_", " ")))
-    for c in CASE_COLUMNS.values() if c.better and c.name not in METRICS
-})
+METRICS: dict[str, Metric] = _schema_metrics()
 
-DEFAULT_METRICS = ("samples_per_s", "step_ms_p50", "train_s", "energy_per_sample_j", "test_accuracy")
-# also compared by default, silently skipped where absent (plain pytest-benchmark files only)
+# The family gated by default: ONE primary metric per case. Examples/s covers the whole timed
+# window (every update, the host calls between them, input gathering) and means the same for every
+# engine and strategy; the time per update of the fast and keras_fit engines is a per-chunk time
+# divided by K. On log ratios its verdict equals train_s's (same examples, reciprocal).
+PRIMARY_METRIC = "samples_per_s"
+# computed and shown, but they gate only when asked (--metric, the suite's [gate] table)
+REPORTED_METRICS = ("step_ms_p50", "train_s", "energy_per_sample_j", "test_accuracy")
+DEFAULT_METRICS = (PRIMARY_METRIC, *REPORTED_METRICS)
+# also gated, silently skipped where absent (plain pytest-benchmark files only)
 IMPLICIT_METRICS = ("round_s",)
 
 
@@ -175,23 +160,31 @@ def parse_gate(text: str) -> Gate:
 
 @dataclass(frozen=True)
 class GateSet:
-    """The metrics to compare and the thresholds in force for each case."""
+    """The gated metrics (the family), the report-only ones, and the thresholds for each case."""
 
     metrics: tuple[Gate, ...]
     overrides: tuple[Gate, ...] = ()
     default_threshold: float = DEFAULT_THRESHOLD
-    explicit: bool = False  # the user named the metrics (each must then exist in the rows)
+    reported: tuple[Gate, ...] = ()
+    explicit: tuple[str, ...] = ()  # metrics the user named (each must then exist in the rows)
 
     @classmethod
     def from_strings(
-        cls, metrics: list[str] | None = None, thresholds: list[str] | None = None
-    ) -> GateSet:
-        """``--metric`` strings choose metrics; ``--threshold`` strings set defaults/overrides."""
-        gates = [parse_gate(s) for s in (metrics or [])]
-        if any(g.metric is None for g in gates):
-            raise GateError("--metric needs a metric name (e.g. 'samples_per_s:5%')")
-        if not gates:
-            gates = [Gate(m) for m in DEFAULT_METRICS + IMPLICIT_METRICS]
+        cls, metrics: list[str] | None = None, thresholds: list[str] | None = None,
+        *, primary: str | None = None, report: bool = True,
+    ) -> GateSet:  # fmt: skip
+        """The primary metric plus ``--metric`` strings gate; ``--threshold`` strings set defaults/overrides."""
+        primary = primary or PRIMARY_METRIC
+        if primary not in METRICS:
+            raise GateError(f"primary metric {primary!r}: unknown; known: {', '.join(METRICS)}")
+        added = [parse_gate(s) for s in (metrics or [])]
+        if any(g.metric is None for g in added):
+            raise GateError("--metric needs a metric name (e.g. 'step_ms_p50:5%')")
+        gated = [Gate(primary), Gate(IMPLICIT_METRICS[0])]
+        for g in added:  # an added gate of the primary metric (e.g. with its own threshold) replaces it
+            gated = [x for x in gated if (x.metric, dict(x.selector)) != (g.metric, dict(g.selector))] + [g]
+        names = {g.metric for g in gated}
+        shown = [Gate(m) for m in DEFAULT_METRICS if m not in names] if report else []
         default = DEFAULT_THRESHOLD
         overrides = []
         for text in thresholds or []:
@@ -200,7 +193,8 @@ class GateSet:
                 default = gate.threshold  # plain '--threshold 7%'
             else:
                 overrides.append(gate)
-        return cls(tuple(gates), tuple(overrides), default, explicit=bool(metrics))
+        named = tuple(dict.fromkeys(g.metric for g in added if g.metric))
+        return cls(tuple(gated), tuple(overrides), default, tuple(shown), named)
 
     def require_columns(self, *tables: pd.DataFrame) -> None:
         """Raise :class:`GateError` (exit 2) for a metric the user named that no row has.
@@ -209,9 +203,7 @@ class GateSet:
         an error naming the metric (and, for the hardware counters, why they are
         missing); a default metric that is missing is only skipped with a note.
         """
-        if not self.explicit:
-            return
-        for name in dict.fromkeys(g.metric for g in self.metrics if g.metric):
+        for name in self.explicit:
             present = [t for t in tables if name in t.columns]
             if not present:
                 raise GateError(f"metric {name!r}: no such column in the rows compared "
@@ -228,3 +220,42 @@ class GateSet:
             if over.threshold is not None:
                 value = over.threshold
         return value
+
+
+GATE_KEYS = ("primary", "metrics", "threshold", "alpha")
+
+
+def check_gate_table(raw: object, where: str = "gate") -> dict[str, object]:
+    """Validate a suite's ``[gate]`` table; raise :class:`GateError` naming the key and value.
+
+    ``primary = "samples_per_s"`` (the metric every case gates on), ``metrics = ["step_ms_p50:8%"]``
+    (more gated metrics, gate strings), ``threshold = "5%"`` (default minimum effect),
+    ``alpha = 0.05`` (family-wise, per build).
+    """
+    if not isinstance(raw, Mapping):
+        raise GateError(f"{where}: expected a table, got {raw!r}")
+    unknown = set(raw) - set(GATE_KEYS)
+    if unknown:
+        raise GateError(f"{where}: unknown key(s) {sorted(unknown)}; known: {', '.join(GATE_KEYS)}")
+    out: dict[str, object] = {}
+    if "primary" in raw:
+        if raw["primary"] not in METRICS:
+            raise GateError(f"{where}.primary: unknown metric {raw['primary']!r}; known: {', '.join(METRICS)}")
+        out["primary"] = raw["primary"]
+    if "metrics" in raw:
+        items = raw["metrics"]
+        if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
+            raise GateError(f"{where}.metrics: expected a list of gate strings, got {items!r}")
+        for text in items:
+            if parse_gate(text).metric is None:
+                raise GateError(f"{where}.metrics: {text!r} names no metric")
+        out["metrics"] = list(items)
+    if "threshold" in raw:
+        out["threshold"] = str(raw["threshold"])
+        parse_threshold(out["threshold"])
+    if "alpha" in raw:
+        a = raw["alpha"]
+        if isinstance(a, bool) or not isinstance(a, (int, float)) or not 0 < a < 1:
+            raise GateError(f"{where}.alpha: expected a number in (0, 1), got {a!r}")
+        out["alpha"] = float(a)
+    return out

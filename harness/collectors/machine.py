@@ -60,8 +60,21 @@ def git_info(path: Path) -> dict[str, Any]:
 
     commit = git("rev-parse", "HEAD")
     status = git("status", "--porcelain", "--untracked-files=no")
+    when = git("show", "-s", "--format=%cI", "HEAD")  # committer date: the order of `harness history`
     return {"commit": commit, "dirty": bool(status) if status is not None else None,
-            "branch": git("rev-parse", "--abbrev-ref", "HEAD")}
+            "branch": git("rev-parse", "--abbrev-ref", "HEAD"), "commit_utc": _utc(when)}
+
+
+def _utc(iso: str | None) -> str | None:
+    """An ISO-8601 time with offset -> UTC ISO-8601 (so that strings sort in time order)."""
+    if not iso:
+        return None
+    from datetime import UTC, datetime
+
+    try:
+        return datetime.fromisoformat(iso).astimezone(UTC).isoformat(timespec="seconds")
+    except ValueError:
+        return None
 
 
 def machine_info() -> dict[str, Any]:

@@ -24,8 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_merge(args: argparse.Namespace) -> int:
     from harness.results.merge import merge
+    from harness.runner.plan import expected_tasks
 
-    summary = merge(args.dirs, args.out, allow_partial=args.allow_partial)
+    summary = merge(args.dirs, args.out, expected_tasks, allow_partial=args.allow_partial)
     state = f"partial: {len(summary.missing)} case run(s) missing" if summary.partial else "complete"
     print(f"merged {len(summary.shards)} shard(s), {summary.runs} case run(s) ({state}): {summary.out}")
     print(f"report with: harness report {summary.out}")

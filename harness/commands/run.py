@@ -7,7 +7,7 @@ import logging
 import math
 from pathlib import Path
 
-from harness.errors import EXIT_OK, UsageError
+from harness.errors import EXIT_OK, EXIT_UNREACHABLE, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="also run the suite with the code of git REF, alternating (ABBA) with this checkout; "
                         "then compare them (see docs/regression.md)")
     p.add_argument("--rounds", type=int, default=2, help="with --interleave-with: alternations (default 2)")
+    p.add_argument("--fail-on-unreachable", action="store_true",
+                   help="with --interleave-with: exit 5 before running when the repeats cannot reach a "
+                        "verdict for the suite's gate (see docs/regression.md)")  # fmt: skip
     p.add_argument("--profile", action="store_true", help="profile every case (TensorFlow profiler; see docs/profiling.md)")
     p.add_argument("--profile-filter", action="append", default=[], metavar="AXIS=V[,V]",
                    help="profile the cases these select (repeatable; all must match)")
@@ -175,6 +178,8 @@ def cmd_interleave(args: argparse.Namespace, suite) -> int:
         raise UsageError("--interleave-with", args.interleave_with, "cannot be combined with --resume or --dry-run")
     repeats = args.repeats or max(c.repeats for c in suite.cases)
     per_round = max(1, -(-repeats // args.rounds))
+    if not check_gate_reachable(args, suite, per_round * args.rounds):
+        return EXIT_UNREACHABLE
     extra = [f"--filter={f}" for f in args.filter] + ([f"--shard={args.shard}"] if args.shard else [])
     base, head = interleave(Path(suite.path), args.interleave_with, args.rounds, per_round,
                             args.results_dir, extra)
@@ -182,6 +187,26 @@ def cmd_interleave(args: argparse.Namespace, suite) -> int:
     print(f"candidate (this checkout): {head}")
     print(f"compare with: harness compare --pool {base} {head}")
     return EXIT_OK
+
+
+def check_gate_reachable(args: argparse.Namespace, suite, repeats: int) -> bool:
+    """Say whether `harness compare` can reach a verdict with these repeats; False: stop (exit 5)."""
+    from harness.analysis.gates import DEFAULT_THRESHOLD, parse_threshold
+    from harness.analysis.power import detection_estimate, reachability
+    from harness.runner.plan import make_tasks
+
+    gate = suite.settings.get("gate", {})
+    cases = len({t.case.case_id for t in make_tasks(suite.cases, filters=args.filter, shard=args.shard, repeats=1)})
+    alpha = gate.get("alpha", 0.05)
+    check = reachability(cases, 1 + len(gate.get("metrics", [])), repeats, alpha)
+    print(check.message())
+    if not check.reachable:
+        return not args.fail_on_unreachable
+    threshold = parse_threshold(gate["threshold"]) if "threshold" in gate else DEFAULT_THRESHOLD
+    share = detection_estimate(check.family, repeats, threshold, alpha)
+    print(f"gate: estimated by simulation (200 builds): +10 % on one case at CV 5 % is caught in "
+          f"{share:.0%} of builds")
+    return True
 
 
 def write_report(run_dir: Path) -> Path:

@@ -39,13 +39,16 @@ def _contended(row: pd.Series) -> bool:
 
 
 def _cells(row: pd.Series, markdown: bool) -> list[str]:
-    ci = "–" if pd.isna(row.get("ci_low")) else f"{_pct(row['ci_low'])}..{_pct(row['ci_high'])}"
+    lo, hi = row.get("ci_low"), row.get("ci_high")
+    finite = not (pd.isna(lo) or pd.isna(hi) or math.isinf(float(lo)) or math.isinf(float(hi)))
+    ci = f"{_pct(lo)}..{_pct(hi)}" if finite else "–"
     arrow = "↑" if row["higher_is_better"] else "↓"
+    info = "" if row.get("gated", True) else " (info)"
     n = f"{_num(row.get('n_base'))}/{_num(row.get('n_current'))}" if "n_base" in row else "–"
     p = row.get("p_worse_adj")
     verdict = ICON[row["verdict"]] if markdown else row["verdict"]
     return [
-        str(row["case"]) + (" ⚠" if _contended(row) else ""), f"{row['metric']} {arrow}", _num(row.get("base_stat")),
+        str(row["case"]) + (" ⚠" if _contended(row) else ""), f"{row['metric']} {arrow}{info}", _num(row.get("base_stat")),
         _num(row.get("current_stat")), _pct(row.get("change")), ci, _num(p), n, verdict,
     ]  # fmt: skip
 
@@ -54,22 +57,40 @@ def _sorted(cmp: Comparison) -> pd.DataFrame:
     if cmp.rows.empty:
         return cmp.rows
     key = cmp.rows["verdict"].map(ORDER)
-    return cmp.rows.assign(_o=key).sort_values(["_o", "case", "metric"], kind="stable").drop(columns="_o")
+    gated = (~cmp.rows["gated"]).astype(int)
+    return (cmp.rows.assign(_g=gated, _o=key).sort_values(["_g", "_o", "case", "metric"], kind="stable")
+            .drop(columns=["_g", "_o"]))  # fmt: skip
 
 
 def headline(cmp: Comparison) -> str:
     counts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in cmp.counts().items() if v)
-    return f"overall: {cmp.overall.replace('_', ' ')}" + (f" ({counts})" if counts else "")
+    fails = f"; FAILED CLOSED: {', '.join(p.kind for p in cmp.problems)}" if cmp.problems else ""
+    undecided = "; cannot decide with these repeats" if cmp.unreachable else ""
+    return f"overall: {cmp.overall.replace('_', ' ')}" + (f" ({counts} gated)" if counts else "") + undecided + fails
+
+
+def _flags(row: pd.Series) -> str:
+    parts = [f"{side}: {row.get(f'flags_{side}')}" for side in ("base", "current") if row.get(f"flags_{side}")]
+    return "; ".join(parts)
+
+
+def _table(cmp: Comparison, markdown: bool) -> tuple[list[str], list[list[str]]]:
+    rows = _sorted(cmp)
+    with_flags = bool(len(rows)) and any(_flags(r) for _, r in rows.iterrows())
+    headers = HEADERS + (["flags"] if with_flags else [])
+    cells = [_cells(r, markdown) + ([_flags(r) or "–"] if with_flags else []) for _, r in rows.iterrows()]
+    return headers, cells
 
 
 def render_text(cmp: Comparison, base_name: str, current_name: str) -> str:
     """A compact fixed-width table for the terminal (stdout)."""
-    rows = [_cells(r, markdown=False) for _, r in _sorted(cmp).iterrows()]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(HEADERS)]
+    headers, rows = _table(cmp, markdown=False)
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
     lines = [f"baseline: {base_name}", f"current:  {current_name}"]
     if rows:
-        lines.append("  ".join(h.ljust(w) for h, w in zip(HEADERS, widths, strict=True)))
+        lines.append("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
         lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    lines += [f"FAIL (exit {p.code}): {p.message}" for p in cmp.problems]
     lines += [f"note: {n}" for n in _notes(cmp)]
     lines.append(headline(cmp))
     return "\n".join(lines) + "\n"
@@ -95,7 +116,8 @@ def contention_note(rows: pd.DataFrame) -> str | None:
 
 
 def _notes(cmp: Comparison) -> list[str]:
-    notes = list(cmp.notes)
+    failing = {p.message for p in cmp.problems}
+    notes = [n for n in cmp.notes if n not in failing]
     if (line := contention_note(cmp.rows)) is not None:
         notes.append(line)
     if cmp.only_baseline:
@@ -108,23 +130,27 @@ def _notes(cmp: Comparison) -> list[str]:
 def method(cmp: Comparison) -> str:
     s = cmp.settings
     return (
-        f"Per case and metric: one-sided Mann-Whitney U on the repeats (SciPy), {s.correction.upper()}-"
-        f"corrected over {len(cmp.rows)} comparisons at alpha {s.alpha:g}; percentile bootstrap "
-        f"{s.confidence:.0%} CI of the ratio of {{statistic}}s ({s.n_resamples} resamples); minimum "
-        f"effect {cmp.gates.default_threshold:.0%} unless overridden; inconclusive below "
-        f"{s.min_repeats} ok repeats per side or above {s.max_cv:.0%} robust CV."
-    ).replace("{statistic}", "median")
+        f"Per case: exact rank-sum tests on log values of the ok repeats (exact with ties), of a change "
+        f"beyond the minimum effect ({cmp.gates.default_threshold:.0%} unless overridden), {s.correction.upper()}-"
+        f"corrected over the {cmp.family} gated comparisons (primary metric {cmp.gates.metrics[0].metric}"
+        f"{' plus ' + ', '.join(str(g) for g in cmp.gates.metrics[2:]) if len(cmp.gates.metrics) > 2 else ''}) "
+        f"at alpha {s.alpha:g} per build; (info) rows are reported, not gated; {s.confidence:.0%} "
+        f"Hodges-Lehmann interval of the change."
+    )
 
 
 def render_markdown(cmp: Comparison, base_name: str, current_name: str) -> str:
     """GitHub-flavoured Markdown for a job summary or a PR comment."""
     out = [f"## Benchmark comparison: {ICON.get(cmp.overall, cmp.overall)}", ""]
     out += [f"Baseline `{base_name}` → current `{current_name}`. {headline(cmp)}.", ""]
+    out += [f"- ❌ **{p.kind}** (exit {p.code}): {p.message}" for p in cmp.problems]
+    out += [""] if cmp.problems else []
     reasons = []
     if not cmp.rows.empty:
-        out += ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
-        for _, r in _sorted(cmp).iterrows():
-            out.append("| " + " | ".join(c.replace("|", "\\|") for c in _cells(r, markdown=True)) + " |")
+        headers, cells = _table(cmp, markdown=True)
+        out += ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+        for (_, r), row in zip(_sorted(cmp).iterrows(), cells, strict=True):
+            out.append("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |")
             if r["verdict"] != "no_change":
                 reasons.append(f"- **{r['case']}** `{r['metric']}`: {r.get('reason', '')}")
         out.append("")
@@ -144,6 +170,8 @@ def to_json(cmp: Comparison, base_name: str, current_name: str) -> dict[str, Any
         "environment": {"baseline": cmp.env_base, "current": cmp.env_current,
                         "differences": cmp.env_differences},
         "only_baseline": cmp.only_baseline, "only_current": cmp.only_current, "notes": cmp.notes,
+        "problems": [vars(p) for p in cmp.problems], "family": cmp.family, "unreachable": cmp.unreachable,
         "settings": vars(cmp.settings) | {"default_threshold": cmp.gates.default_threshold},
-        "gates": [str(g) for g in cmp.gates.metrics], "method": method(cmp),
+        "gates": [str(g) for g in cmp.gates.metrics], "reported": [str(g) for g in cmp.gates.reported],
+        "method": method(cmp),
     }  # fmt: skip

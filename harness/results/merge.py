@@ -67,12 +67,13 @@ def shard_dirs(inputs: Iterable[Path]) -> list[Path]:
     return found
 
 
-def merge(inputs: Iterable[Path], out: Path, *, allow_partial: bool = False,
-          expected: Callable[[dict[str, Any]], list[tuple[str, str]]] | None = None) -> MergeSummary:
+def merge(inputs: Iterable[Path], out: Path, expected: Callable[[dict[str, Any]], list[tuple[str, str]]], *,
+          allow_partial: bool = False) -> MergeSummary:
     """Merge the shard runs under ``inputs`` into the new run folder ``out``.
 
-    ``expected(meta)`` lists the plan's (task key, label) pairs; by default the
-    suite is re-expanded from the shards' run.json (same harness version).
+    ``expected(meta)`` lists the plan's (task key, label) pairs, re-expanded from a
+    shard's run.json (:func:`harness.runner.plan.expected_tasks`; the results
+    layer does not expand suites itself).
     """
     out = Path(out)
     _check_out(out)
@@ -81,7 +82,7 @@ def merge(inputs: Iterable[Path], out: Path, *, allow_partial: bool = False,
     tables = {name: _concat(runs, name) for name in schema.TABLES}
     cases = tables["cases"]
     _check_duplicates(cases, runs)
-    plan = (expected or expected_tasks)(runs[0].meta)
+    plan = expected(runs[0].meta)
     have = set(cases["case_id"] + "-" + cases["repeat"].astype(str))
     missing = [f"{label} (#{key.rsplit('-', 1)[1]}, {key})" for key, label in plan if key not in have]
     stray = sorted(have - {key for key, _label in plan})
@@ -98,17 +99,6 @@ def merge(inputs: Iterable[Path], out: Path, *, allow_partial: bool = False,
     meta = merged_meta(runs, out.name, missing)
     _write(out, tables, meta)
     return MergeSummary(out, [r.path for r in runs], len(tables["cases"]), missing)
-
-
-def expected_tasks(meta: dict[str, Any]) -> list[tuple[str, str]]:
-    """(case_id-repeat, label) of every task of the unsharded plan the shards were cut from."""
-    from harness.runner.plan import make_tasks
-    from harness.suite import parse_suite
-
-    suite = parse_suite(meta["suite"]["text"], meta["suite"].get("path") or "<suite>")
-    opts = meta.get("options") or {}
-    tasks = make_tasks(suite.cases, filters=opts.get("filters") or [], repeats=opts.get("repeats"))
-    return [(t.key, t.case.label) for t in tasks]
 
 
 def _check_out(out: Path) -> None:
@@ -132,7 +122,7 @@ class Shard:
 
 
 def _load_shard(path: Path) -> Shard:
-    meta = store.read_run_json(path)  # a damaged run.json: ResultsError naming the file (exit 4)
+    meta = as_dict(store.read_run_json(path))  # a damaged run.json: ResultsError naming the file (exit 4)
     if meta.get("merged"):
         raise MergeError(f"{path}: already a merged run; give its shards ({', '.join(s['path'] for s in meta.get('shards', []))})")
     shard = meta.get("shard")
@@ -161,6 +151,11 @@ def _arrow_tables(path: Path) -> dict[str, pa.Table]:
             except Exception as exc:  # pyarrow raises several types for corrupt files
                 raise ResultsError(f"{file}: truncated or corrupt parquet file ({exc})") from exc
     return out
+
+
+def as_dict(meta: Any) -> dict[str, Any]:
+    """run.json as a plain dict, whether the store hands back a dict or a typed record (``to_dict``)."""
+    return meta.to_dict() if hasattr(meta, "to_dict") else dict(meta)
 
 
 def _locked(path: Path) -> bool:

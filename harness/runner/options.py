@@ -31,6 +31,7 @@ class RunOptions:
 
 def restore_options(opts: RunOptions, meta: dict[str, Any]) -> None:
     """On --resume, the case selection is the original run's (the command line cannot change it)."""
+    meta = meta.to_dict() if hasattr(meta, "to_dict") else meta  # a dict, or a typed run.json record
     if meta.get("merged"):
         raise HarnessError(f"{opts.resume}: a merged run cannot be resumed; resume the shard that stopped "
                            "(its folder is listed under `shards` in run.json), then merge again")

@@ -93,3 +93,13 @@ def time_limit_s(case: Case, override: float | None = None) -> float:
     n = case.dataset["params"].get("n_train") or KNOWN_DATASET_SIZES.get(case.dataset["name"], 60000)
     guess = n * case.epochs / _RATE_GUESS.get(case.engine, 3_000)
     return BASE_LIMIT_S + 10 * guess
+
+
+def expected_tasks(meta: dict[str, Any]) -> list[tuple[str, str]]:
+    """(case_id-repeat, label) of every task of the unsharded plan a shard's run.json was cut from."""
+    from harness.suite import parse_suite
+
+    suite = parse_suite(meta["suite"]["text"], meta["suite"].get("path") or "<suite>")
+    opts = meta.get("options") or {}
+    tasks = make_tasks(suite.cases, filters=opts.get("filters") or [], repeats=opts.get("repeats"))
+    return [(t.key, t.case.label) for t in tasks]

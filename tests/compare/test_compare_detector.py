@@ -1,80 +1,64 @@
-"""The detector validated on synthetic repeated measurements (issue 6, "what must be shown").
+"""The detector validated on synthetic repeats with the real decision code (issue 12).
 
-Noise model, per repeat: log-normal with sigma 3 % times, with probability 10 %,
-a slow outlier of 1.2-1.6x (a noisy neighbour on a shared CI machine). The
-metric is a time (lower is better). A/A: both sides from the same
-distribution; planted slowdown: the current side x 1.10.
-
-Side by side on the *same* simulated data, the common fixed-percentage gate
-(pytest-benchmark's ``--benchmark-compare-fail=mean:5%``: one aggregate of the
-baseline versus one aggregate of the current, regression if 5 % worse).
+A fast version of ``scripts/gate_characteristics.py`` (which regenerates the
+table of docs/regression.md with 2000 builds per cell): the recipe's design
+(suites/ci.toml: 2 cases, 24 repeats a side, 5 % minimum effect, alpha 0.05 per
+build), log-normal noise.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-from harness.analysis.decide import REGRESSION, Settings, decide_one
+from harness.analysis.decide import INCONCLUSIVE, NO_CHANGE, REGRESSION, decide_one
+from harness.analysis.gate_sim import Design, failed_builds
+from harness.suite import load_suite
 from tests.compare.conftest import noisy
 
-
-def simulate(n: int, slowdown: float, trials: int, seed: int) -> tuple[float, float]:
-    """(our regression rate, fixed-gate regression rate) over ``trials`` comparisons."""
-    rng = np.random.default_rng(seed)
-    settings = Settings(n_resamples=1000)  # the CLI uses 2000; 1000 keeps the test fast
-    ours = fixed = 0
-    for _ in range(trials):
-        base = 100.0 * noisy(rng, n)
-        cur = 100.0 * noisy(rng, n) * slowdown
-        verdict, _ = decide_one(base, cur, higher_is_better=False, threshold=0.05, settings=settings, rng=rng)
-        ours += verdict == REGRESSION
-        fixed += cur.mean() / base.mean() - 1.0 >= 0.05
-    return ours / trials, fixed / trials
+RECIPE = Design(cases=2, repeats=24)
 
 
-def test_aa_and_planted_slowdown_10_repeats():
-    false_alarms, fixed_false_alarms = simulate(10, 1.0, trials=600, seed=11)
-    detected, fixed_detected = simulate(10, 1.10, trials=300, seed=12)
-    assert false_alarms <= 0.01, false_alarms
-    assert detected >= 0.80, detected
-    # the fixed-percentage gate on one aggregate cries wolf far more often
-    assert fixed_false_alarms > 0.05 and fixed_false_alarms > 5 * max(false_alarms, 0.002), fixed_false_alarms
-    assert fixed_detected < detected, (fixed_detected, detected)
+def test_recipe_matches_suites_ci_toml():
+    suite = load_suite("suites/ci.toml")
+    assert len(suite.cases) == RECIPE.cases and {c.repeats for c in suite.cases} == {RECIPE.repeats}
 
 
-def test_planted_slowdown_20_repeats():
-    false_alarms, fixed_false_alarms = simulate(20, 1.0, trials=300, seed=21)
-    detected, _ = simulate(20, 1.10, trials=300, seed=22)
-    assert false_alarms <= 0.01, false_alarms
-    assert detected >= 0.95, detected
-    assert fixed_false_alarms > 0.03, fixed_false_alarms
+def test_operating_characteristics_of_the_recipe():
+    """Targets: A/A <= 1 % of builds at CV 5 %; +10 % on one case at CV 5 % caught in >= 80 %;
+    +3 % on every case fails <= 5 % of builds at CV 2 %. (Fast: 150-250 builds a cell; the
+    script's 2000-build figures are in docs/regression.md.)"""
+    assert failed_builds(RECIPE, 0.05, "A/A", builds=250, seed=1) <= 0.01
+    assert failed_builds(RECIPE, 0.05, "+10 % one case", builds=150, seed=2) >= 0.75
+    assert failed_builds(RECIPE, 0.02, "+3 % every case", builds=150, seed=3) <= 0.03
 
 
-@pytest.mark.slow
-def test_detector_rates_many_trials():
-    """Tighter estimates: 3000 A/A and 1000 slowdown trials per sample size."""
-    for n, min_detect in ((10, 0.80), (20, 0.95)):
-        false_alarms, fixed_false_alarms = simulate(n, 1.0, trials=3000, seed=100 + n)
-        detected, fixed_detected = simulate(n, 1.10, trials=1000, seed=200 + n)
-        assert false_alarms <= 0.01, (n, false_alarms)
-        assert detected >= min_detect, (n, detected)
-        assert fixed_false_alarms > 5 * max(false_alarms, 0.002), (n, fixed_false_alarms)
-
-
-def test_below_threshold_is_no_change_even_if_significant():
+def test_the_threshold_is_tested_not_eyeballed():
+    """Observed 6 % slower at 3 % noise and 5 repeats is no regression: the data do not show > 5 %."""
     rng = np.random.default_rng(3)
     base = 100 * np.exp(rng.normal(0, 0.005, 30))
-    cur = base * 1.02  # 2 % slower, very clearly, but below the 5 % minimum effect
-    verdict, a = decide_one(base, cur, higher_is_better=False)
-    assert verdict == "no_change" and a.p_worse < 0.01
+    verdict, a = decide_one(base, base * 1.02, higher_is_better=False)
+    assert verdict == NO_CHANGE and "within ±5%" in a.reason and a.p_within < 0.01
+    base, cur = 100 * np.exp(rng.normal(0, 0.03, 5)), 106 * np.exp(rng.normal(0, 0.03, 5))
+    assert decide_one(base, cur, higher_is_better=False)[0] != REGRESSION
 
 
-def test_noisy_side_is_inconclusive():
+def test_symmetric_for_time_and_rate():
+    """5.1 % slower is the same decision on train_s and on samples_per_s (log ratios)."""
+    rng = np.random.default_rng(7)
+    for _ in range(30):
+        t_base, t_cur = np.exp(rng.normal(0, 0.01, 12)), 1.051 * np.exp(rng.normal(0, 0.01, 12))
+        v_time, _ = decide_one(t_base, t_cur, higher_is_better=False)
+        v_rate, _ = decide_one(1 / t_base, 1 / t_cur, higher_is_better=True)
+        assert v_time == v_rate
+
+
+def test_noisy_comparison_is_tested_like_any_other():
+    """A noisy comparison is not dropped from the family (that would pick the family after seeing
+    the data): it is tested, flagged, and with this much noise it simply cannot reject."""
     rng = np.random.default_rng(4)
-    base, cur = 100 * np.exp(rng.normal(0, 0.3, 10)), 130 * np.exp(rng.normal(0, 0.3, 10))
+    base, cur = 100 * np.exp(rng.normal(0, 0.3, 10)), 110 * np.exp(rng.normal(0, 0.3, 10))
     verdict, a = decide_one(base, cur, higher_is_better=False)
-    assert verdict == "inconclusive" and "too noisy" in a.reason
+    assert verdict == INCONCLUSIVE and a.noisy and "noisy" in a.reason and 0.05 < a.p_worse < 1
 
 
 def test_direction_for_higher_is_better():

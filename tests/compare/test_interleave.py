@@ -54,3 +54,14 @@ def test_interleave_aa_with_head(tmp_path, capsys):
     # the temporary worktree is gone
     worktrees = subprocess.run(["git", "worktree", "list"], capture_output=True, text=True).stdout
     assert "harness-base-" not in worktrees
+
+
+def test_unreachable_design_is_refused_before_running(tmp_path, capsys):
+    (tmp_path / "s.toml").write_text(TINY)
+    res = tmp_path / "res"
+    code = main(["run", str(tmp_path / "s.toml"), "--interleave-with", "HEAD", "--repeats", "2",
+                 "--results-dir", str(res), "--fail-on-unreachable"])  # fmt: skip
+    assert code == 5 and not res.exists()  # nothing ran, nothing written
+    out = capsys.readouterr().out
+    # 2 a side: the smallest exact p is 1/6; a family of one needs 4 a side (1/70 < 0.05)
+    assert "1 gated comparison(s), 2 repeats a side" in out and "use >= 4 repeats a side" in out

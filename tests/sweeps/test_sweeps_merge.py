@@ -108,6 +108,8 @@ def test_duplicates_damage_and_bad_output_are_errors(tmp_path, suite, capsys):
     assert "already exists and is not an empty folder" in capsys.readouterr().err
     assert main(["merge", str(tmp_path / "nowhere"), "--out", str(tmp_path / "m2")]) == 4
     assert "nowhere: no such results folder" in capsys.readouterr().err
+    assert main(["merge", str(dirs[0]), "--out", str(tmp_path / "no" / "m3")]) == 4  # unwritable --out
+    assert "no such folder (the parent of --out)" in capsys.readouterr().err
 
 
 def test_shard_run_json_records_index_count_and_hash(tmp_path, suite):
