@@ -7,7 +7,7 @@ quantities that can be missing carry a ``*_source`` companion, and missing is
 NaN plus a reason, never 0.
 
 Files carry :data:`SCHEMA_VERSION` in their parquet metadata; readers refuse a
-version they do not know (see :mod:`harness.results.store`).
+version they do not know and rename older ones' columns (:mod:`harness.results.store`).
 """
 
 from __future__ import annotations
@@ -17,14 +17,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # version 1 is still read: harness.results.store.RENAMED renames its columns
 
-# pandas dtypes used by the schema. Nullable integer/boolean/string so that a
-# missing value stays missing (NA) instead of turning into 0 or "nan".
-FLOAT = "float64"
-INT = "Int64"
-BOOL = "boolean"
-STR = "string"
+# Nullable pandas dtypes: a missing value stays missing (NA) instead of turning into 0 or "nan".
+FLOAT, INT, BOOL, STR = "float64", "Int64", "boolean", "string"
 
 
 @dataclass(frozen=True)
@@ -125,26 +121,37 @@ QUALITY = _cols(
 )
 
 MEMORY = _cols(
-    ("peak_rss_bytes", INT, "bytes", "peak resident set size of the worker process", LOWER),
+    ("peak_rss_bytes", INT, "bytes", "peak resident set of the worker process during this case "
+     "(VmHWM reset when the case starts; see peak_rss_source)", LOWER),
+    ("peak_rss_source", STR, "", "vmhwm_reset | sampled (collectors' peak of the process group) | unavailable: why"),
+    ("case_mem_bytes", INT, "bytes", "peak_rss_bytes minus the worker's RSS before the case: what the case added", LOWER),
+    ("worker_rss_before_bytes", INT, "bytes", "the worker's resident set when the case started"),
+    ("worker_rss_after_bytes", INT, "bytes", "the worker's resident set when the case ended (what it left behind)"),
     ("gpu_mem_peak_bytes", INT, "bytes", "device peak memory reported by TensorFlow"),
 )
 
 # Columns added by the collectors (issue 3). Declared here, filled there.
 COLLECTORS = _cols(
     ("collectors", STR, "", "collectors that ran, comma separated"),
-    ("energy_window_s", FLOAT, "s", "length of the energy window (= train window)"),
-    ("cpu_energy_j", FLOAT, "J", "CPU energy in the window (packages, + DRAM when measured)", LOWER),
-    ("cpu_energy_source", STR, "", "rapl, estimate_tdp or unavailable"),
-    ("cpu_energy_reason", STR, "", "why the CPU energy is missing or estimated"),
+    ("energy_window_s", FLOAT, "s", "time covered by the energy figures: the training updates (train phase)"),
+    ("sample_period_s", FLOAT, "s", "background sampling period used (shortened when a counter could wrap)"),
+    ("cpu_energy_j", FLOAT, "J", "CPU energy of the training updates (packages, + DRAM when measured)", LOWER),
+    ("cpu_energy_low_j", FLOAT, "J", "low bound: = cpu_energy_j when measured, the estimate's low end"),
+    ("cpu_energy_high_j", FLOAT, "J", "high bound: = cpu_energy_j when measured, the estimate's high end"),
+    ("cpu_energy_source", STR, "", "rapl, estimate_tdp, estimate_generic or unavailable"),
+    ("cpu_energy_reason", STR, "", "why the CPU energy is missing or estimated; sampling notes"),
     ("cpu_package_energy_j", FLOAT, "J", "RAPL package zones, summed"),
     ("dram_energy_j", FLOAT, "J", "RAPL dram subzones, summed"),
     ("psys_energy_j", FLOAT, "J", "RAPL psys (platform) zone, never summed with packages"),
     ("cpu_tdp_w", FLOAT, "W", "TDP used by the estimate"),
-    ("cpu_tdp_origin", STR, "", "where the TDP came from (suite, cli, table:<model>)"),
+    ("cpu_tdp_origin", STR, "", "where the TDP came from (suite, cli, table:<model>, generic)"),
+    ("cpu_tdp_threads", INT, "", "hardware threads sharing the package TDP"),
+    ("cpu_thread_power_w", FLOAT, "W", "power charged per busy thread: cpu_tdp_w / cpu_tdp_threads"),
     ("cpu_power_mean_w", FLOAT, "W", "mean CPU power in the window"),
     ("cpu_power_max_w", FLOAT, "W", "peak sampled CPU power"),
     ("cpu_idle_power_w", FLOAT, "W", "idle baseline CPU power"),
-    ("cpu_dynamic_energy_j", FLOAT, "J", "cpu_energy_j - idle power x window"),
+    ("cpu_dynamic_energy_j", FLOAT, "J", "cpu_energy_j - idle power x window (measured only)"),
+    ("cpu_dynamic_reason", STR, "", "why the idle/dynamic split is missing"),
     ("gpu_count", INT, "", "GPUs measured"),
     ("gpu_energy_j", FLOAT, "J", "GPU energy in the window, summed over GPUs", LOWER),
     ("gpu_energy_source", STR, "", "nvml_counter, nvml_power or unavailable"),
@@ -158,11 +165,19 @@ COLLECTORS = _cols(
     ("gpu_temp_max_c", FLOAT, "degC", "highest GPU temperature"),
     ("gpu_sm_clock_mean_mhz", FLOAT, "MHz", "mean SM clock"),
     ("gpu_details", STR, "", "per-GPU figures, JSON (by UUID)"),
-    ("energy_j", FLOAT, "J", "cpu_energy_j + gpu_energy_j where both known", LOWER),
+    ("energy_j", FLOAT, "J", "cpu_energy_j + energy of the GPUs the case used; NaN if any is unknown", LOWER),
     ("energy_source", STR, "", "measured, estimated, mixed or unavailable"),
+    ("energy_reason", STR, "", "why energy_j is missing (which device's energy is unknown)"),
+    ("energy_low_j", FLOAT, "J", "low bound of energy_j (estimates' low end)"),
+    ("energy_high_j", FLOAT, "J", "high bound of energy_j (estimates' high end)"),
+    ("eval_energy_j", FLOAT, "J", "energy of the evaluations (eval phase), not in energy_j"),
+    ("compile_energy_j", FLOAT, "J", "energy of warm-up and compilation (compile phase), not in energy_j"),
+    ("memory_energy_j", FLOAT, "J", "estimated memory energy (W/GiB x resident memory), not in energy_j"),
+    ("memory_energy_source", STR, "", "estimate_generic, or unavailable: reason"),
+    ("benchmark_cpu_share", FLOAT, "fraction", "benchmark processes' share of the machine's busy CPU time"),
     ("energy_per_sample_j", FLOAT, "J/example", "energy_j / examples trained", LOWER),
     ("energy_per_epoch_j", FLOAT, "J/epoch", "energy_j / epochs", LOWER),
-    ("energy_to_target_j", FLOAT, "J", "energy up to the epoch that reached the target", LOWER),
+    ("energy_to_target_j", FLOAT, "J", "training energy up to the epoch that reached the target", LOWER),
     ("energy_window_flag", STR, "", "short_window when shorter than 10x the source update period"),
     ("process_cpu_util_pct", FLOAT, "%", "worker CPU time / wall time / cores"),
     ("system_cpu_util_pct", FLOAT, "%", "whole-system CPU utilisation"),
@@ -248,13 +263,15 @@ EPOCH_COLUMNS: dict[str, Column] = {
         ("train_accuracy", FLOAT, "fraction", "training accuracy over the epoch"),
         ("test_loss", FLOAT, "", "test loss after the epoch"),
         ("test_accuracy", FLOAT, "fraction", "test accuracy after the epoch"),
-        ("learning_rate", FLOAT, "", "learning rate in force at the epoch's last update"),
+        ("learning_rate_in_force", FLOAT, "", "learning rate in force at the epoch's last update"),
         ("epoch_s", FLOAT, "s", "training time of the epoch (evaluation excluded)"),
         ("cum_train_s", FLOAT, "s", "training time up to the end of this epoch"),
-        ("steps", INT, "steps", "updates in the epoch"),
-        ("cpu_energy_j", FLOAT, "J", "CPU energy of the epoch, where measured per epoch"),
-        ("gpu_energy_j", FLOAT, "J", "GPU energy of the epoch, where measured per epoch"),
-        ("cum_energy_j", FLOAT, "J", "energy up to the end of this epoch"),
+        ("epoch_steps", INT, "steps", "updates in the epoch"),
+        ("epoch_cpu_energy_j", FLOAT, "J", "CPU energy of the epoch's training updates"),
+        ("epoch_gpu_energy_j", FLOAT, "J", "GPU energy of the epoch's training updates"),
+        ("epoch_energy_j", FLOAT, "J", "energy of the epoch's training updates (CPU + GPUs used)"),
+        ("cum_energy_j", FLOAT, "J", "training energy up to the end of this epoch"),
+        ("eval_energy_j", FLOAT, "J", "energy of the evaluation after this epoch"),
     ),
 }
 
@@ -264,8 +281,8 @@ EPOCH_COLUMNS: dict[str, Column] = {
 SAMPLE_COLUMNS: dict[str, Column] = {
     **{k: IDENTITY[k] for k in ("run_id", "case_id", "repeat")},
     **_cols(
-        ("t_s", FLOAT, "s", "offset from the start of the timed window"),
-        ("phase", STR, "", "idle, train or eval"),
+        ("t_s", FLOAT, "s", "offset from the start of the measurement (the compile phase, when measured)"),
+        ("phase", STR, "", "compile, train, eval, host (between them) or idle: the interval the sample closes"),
         ("cpu_power_w", FLOAT, "W", "CPU power (measured or estimated; see cpu_power_source)"),
         ("cpu_power_source", STR, "", "rapl, estimate_tdp or unavailable"),
         ("dram_power_w", FLOAT, "W", "DRAM power"),

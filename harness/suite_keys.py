@@ -17,7 +17,8 @@ from harness.components import catalog, datasets
 from harness.errors import SuiteError
 
 SUITE_KEYS = {
-    "name", "description", "collectors", "sample_period_s", "idle_baseline_s", "tdp_w",
+    "name", "description", "collectors", "sample_period_s", "idle_baseline_s", "tdp_w", "tdp_threads",
+    "strict_energy",
     "target_accuracy", "time_limit_s", "profile_steps",
 }
 TOP_KEYS = {"suite", "defaults", "matrix", "exclude", "include", "cluster", "gate"}
@@ -218,12 +219,16 @@ def _settings(f: str, raw: dict) -> dict[str, Any]:
         s["target_accuracy"] = _float(f, "suite.target_accuracy", raw["target_accuracy"], 0.0, 1.0)
     if "profile_steps" in raw:
         s["profile_steps"] = _int(f, "suite.profile_steps", raw["profile_steps"], 1)
+    if "tdp_threads" in raw:
+        s["tdp_threads"] = _int(f, "suite.tdp_threads", raw["tdp_threads"], 1)
+    if "strict_energy" in raw:
+        s["strict_energy"] = _bool(f, "suite.strict_energy", raw["strict_energy"])
     return s
 
 
 def check_gate(f: str, raw: object) -> dict[str, Any]:
     """The suite's ``[gate]`` table (what ``harness compare`` gates on), validated before anything runs."""
-    from harness.analysis.gates import (  # lazy: the suite layer stays light
+    from harness.gates import (  # lazy: the suite layer stays light
         GateError,
         check_gate_table,
     )

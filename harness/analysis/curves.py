@@ -76,30 +76,27 @@ def learning_curves(
 
 
 def learning_rates(cases: pd.DataFrame, epochs: pd.DataFrame) -> pd.DataFrame:
-    """The learning rate in force at each epoch, per schedule.
+    """The learning rate in force at each epoch (``learning_rate_in_force``), per schedule.
 
     Grouped by ``schedule_label`` plus the axes that change a schedule's course
-    where they vary (initial learning rate, batch size, epochs, dataset).
-    ``learning_rate_median`` is the curve; ``_min``/``_max`` show where it
-    differs between the cases of one schedule (adaptive schedules such as
-    ``reduce_on_plateau`` depend on the optimizer's losses). Dimensionless.
+    where they vary (the case's initial ``learning_rate``, batch size, epochs,
+    dataset). ``learning_rate_in_force_median`` is the curve; ``_min``/``_max``
+    show where it differs between the cases of one schedule (adaptive schedules
+    such as ``reduce_on_plateau`` depend on the optimizer's losses). Dimensionless.
     """
     rows = cases[cases["status"].isin(["ok", "diverged"])]
     extra = varying(rows, ("learning_rate", "batch_size", "epochs", "dataset"))
     keys = ["schedule_label", *extra]
+    col = "learning_rate_in_force"
     joined = attach_case_axes(epochs, rows, keys)
-    joined = joined[joined["learning_rate"].notna()]
+    joined = joined[joined[col].notna()]
     if joined.empty:
-        return pd.DataFrame(columns=[*keys, "series", "epoch", "cases", "learning_rate_median",
-                                     "learning_rate_min", "learning_rate_max"])
+        return pd.DataFrame(columns=[*keys, "series", "epoch", "cases", f"{col}_median",
+                                     f"{col}_min", f"{col}_max"])
     lr = (
         joined.groupby([*keys, "epoch"], dropna=False, sort=True)
-        .agg(
-            cases=("case_id", "nunique"),
-            learning_rate_median=("learning_rate", "median"),
-            learning_rate_min=("learning_rate", "min"),
-            learning_rate_max=("learning_rate", "max"),
-        )
+        .agg(**{"cases": ("case_id", "nunique"), f"{col}_median": (col, "median"),
+                f"{col}_min": (col, "min"), f"{col}_max": (col, "max")})
         .reset_index()
     )
     lr.insert(len(keys), "series", series_label(lr, keys))

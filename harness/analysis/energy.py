@@ -53,8 +53,10 @@ ENERGY_KEYS: tuple[str, ...] = ("machine", "case_label")
 _SUM_COLS = (
     "cpu_package_energy_j", "dram_energy_j", "cpu_energy_j", "gpu_energy_j", "energy_j",
     "energy_per_sample_j", "energy_to_target_j", "idle_energy_j", "dynamic_energy_j",
-    "cpu_power_mean_w", "gpu_power_mean_w", "energy_window_s",
+    "cpu_power_mean_w", "gpu_power_mean_w", "energy_window_s", "cpu_energy_low_j", "cpu_energy_high_j",
+    "energy_low_j", "energy_high_j", "eval_energy_j", "memory_energy_j",
 )
+SHARED_BELOW = 0.9  # benchmark share of the machine's busy CPU time under which a row is flagged
 
 
 def _idle_dynamic(rows: pd.DataFrame) -> pd.DataFrame:
@@ -111,20 +113,57 @@ def energy_table(
             **means,
             cpu_power_max_w=("cpu_power_max_w", "max"),
             gpu_power_max_w=("gpu_power_max_w", "max"),
+            benchmark_cpu_share=("benchmark_cpu_share", "min"),
             cpu_energy_source=("cpu_energy_source", join_sources),
             gpu_energy_source=("gpu_energy_source", join_sources),
             energy_source=("energy_source", join_sources),
+            memory_energy_source=("memory_energy_source", join_sources),
         )
         .reset_index()
     )
+    table["energy_flag"] = [shared_flag(share, src) for share, src in
+                            zip(table["benchmark_cpu_share"], table["cpu_energy_source"], strict=True)]
     order = [
         *keys, "repeats", "energy_window_s", "cpu_package_energy_j", "dram_energy_j",
-        "cpu_energy_j", "cpu_energy_source", "gpu_energy_j", "gpu_energy_source", "energy_j",
-        "energy_source", "energy_per_sample_j", "cpu_power_mean_w", "cpu_power_max_w",
+        "cpu_energy_j", "cpu_energy_low_j", "cpu_energy_high_j", "cpu_energy_source", "gpu_energy_j",
+        "gpu_energy_source", "energy_j", "energy_low_j", "energy_high_j", "energy_source",
+        "energy_per_sample_j", "cpu_power_mean_w", "cpu_power_max_w",
         "gpu_power_mean_w", "gpu_power_max_w", "idle_energy_j", "dynamic_energy_j",
-        "energy_to_target_j",
+        "energy_to_target_j", "eval_energy_j", "memory_energy_j", "memory_energy_source",
+        "benchmark_cpu_share", "energy_flag",
     ]
     return with_carbon(table[order], factors)
+
+
+def shared_flag(share: float, cpu_source: str) -> str:
+    """'' when the benchmark had the machine to itself, else what else running means for the figure."""
+    if share is None or share is pd.NA or not share < SHARED_BELOW:
+        return ""
+    others = f"other processes used {100 * (1 - share):.0f} % of the machine's busy CPU time"
+    if "rapl" in str(cpu_source):
+        return f"shared: {others}; RAPL measures the whole package, so their work is in the figure"
+    return f"shared: {others}; the estimate charges only the benchmark's CPU time, but timings are contended"
+
+
+def energy_statement(sources: pd.DataFrame) -> str:
+    """The top of the energy report: which figures are measured and which estimated.
+
+    ``sources``: the :func:`energy_sources` table.
+    """
+    if sources.empty:
+        return "No case finished ok: there is no energy figure."
+    parts = []
+    for label, col in (("CPU", "cpu_energy_source"), ("GPU", "gpu_energy_source")):
+        counts = sources.groupby(col)["rows"].sum()
+        parts.append(f"{label}: " + ", ".join(f"{_kind(str(src))} ({src}) in {n} row(s)" for src, n in counts.items()))
+    return ("Measured: RAPL (CPU) and NVML (GPU) counters; estimated (≈): CPU energy from the benchmark's "
+            "CPU time × power per thread, with low/high bounds. " + "; ".join(parts) + ".")
+
+
+def _kind(source: str) -> str:
+    if source.startswith("estimate"):
+        return "estimated"
+    return "not available" if source == "unavailable" else "measured"
 
 
 def energy_sources(cases: pd.DataFrame) -> pd.DataFrame:
@@ -137,8 +176,9 @@ def energy_sources(cases: pd.DataFrame) -> pd.DataFrame:
     rows = cases[cases["status"] == "ok"]
     keys = ["machine", "cpu_energy_source", "gpu_energy_source"]
     if rows.empty:
-        return pd.DataFrame(columns=[*keys, "rows", "cpu_tdp_w", "cpu_tdp_origin",
-                                     "cpu_energy_reason", "gpu_energy_reason"])
+        return pd.DataFrame(columns=[*keys, "rows", "cpu_tdp_w", "cpu_tdp_origin", "cpu_tdp_threads",
+                                     "cpu_thread_power_w", "cpu_energy_reason", "gpu_energy_reason",
+                                     "energy_reason", "cpu_dynamic_reason"])
     filled = rows.assign(**{k: rows[k].fillna("unavailable") for k in keys[1:]})
     return (
         filled.groupby(keys, dropna=False, sort=True)
@@ -146,8 +186,12 @@ def energy_sources(cases: pd.DataFrame) -> pd.DataFrame:
             rows=("status", "size"),
             cpu_tdp_w=("cpu_tdp_w", "median"),
             cpu_tdp_origin=("cpu_tdp_origin", join_sources),
+            cpu_tdp_threads=("cpu_tdp_threads", "median"),
+            cpu_thread_power_w=("cpu_thread_power_w", "median"),
             cpu_energy_reason=("cpu_energy_reason", join_sources),
             gpu_energy_reason=("gpu_energy_reason", join_sources),
+            energy_reason=("energy_reason", join_sources),
+            cpu_dynamic_reason=("cpu_dynamic_reason", join_sources),
         )
         .reset_index()
     )

@@ -86,6 +86,13 @@ SOURCE_OF: dict[str, str] = {
     "carbon_to_target_g": "energy_source",
     "cost": "energy_source",
     "cpu_power_w": "cpu_power_source",
+    "cpu_energy_low_j": "cpu_energy_source",
+    "cpu_energy_high_j": "cpu_energy_source",
+    "energy_low_j": "energy_source",
+    "energy_high_j": "energy_source",
+    "eval_energy_j": "energy_source",
+    "compile_energy_j": "energy_source",
+    "memory_energy_j": "memory_energy_source",
 }
 
 
@@ -223,9 +230,21 @@ def join_sources(values: pd.Series) -> str:
     return ",".join(distinct)
 
 
+SAME_MEANING = ("run_id", "case_id", "case_label", "repeat", "machine")  # columns both sides may hold
+
+
 def attach_case_axes(table: pd.DataFrame, cases: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
-    """Join per-epoch or per-sample rows with the axes of their case (by run, case and repeat)."""
+    """Join per-epoch or per-sample rows with the axes of their case (by run, case and repeat).
+
+    A key that the rows hold too must mean the same thing on both sides (an identity
+    column); anything else would silently replace the row's own value with the case's
+    (as the case's initial ``learning_rate`` once replaced the epoch's rate in force).
+    """
     ident = ["run_id", "case_id", "repeat"]
+    clash = [k for k in keys if k in table.columns and k not in SAME_MEANING]
+    if clash:
+        raise ValueError(f"attach_case_axes: {clash} are columns of the rows and of the cases with different "
+                         "meanings; rename one side (see harness/schema.py)")
     wanted = list(dict.fromkeys([*ident, *keys]))
     right = cases[wanted].drop_duplicates(ident)
     left = table.drop(columns=[k for k in keys if k in table.columns and k not in ident])

@@ -9,7 +9,9 @@ Never imports TensorFlow. The public functions::
     describe_environment(config) -> dict for ``harness env``
 
 Order of preference for CPU energy: ``rapl`` (measured), then ``cpu_estimate``
-(``estimate_tdp``), then NaN with both reasons. See docs/collectors.md.
+(``estimate_tdp`` from a package TDP, else ``estimate_generic`` from a generic
+power per thread), then NaN with the reasons (``strict``: no estimates). See
+docs/collectors.md.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from harness.collectors import sources
+from harness.collectors import rapl, sources
 from harness.collectors.base import CollectorConfig, Session
 from harness.collectors.proc import ProcessGroup
 from harness.collectors.readings import Plan
@@ -39,7 +41,8 @@ __all__ = [
 KNOWN_COLLECTORS = sources.KNOWN
 _MEASURES = {
     "rapl": "CPU package / DRAM / psys energy from Linux powercap counters (measured)",
-    "cpu_estimate": "CPU energy from TDP x the benchmark's CPU time (estimate_tdp)",
+    "cpu_estimate": "CPU energy from the benchmark's CPU time x TDP per thread (estimate_tdp) "
+                    "or a generic W per thread (estimate_generic), with low/high bounds",
     "nvml": "GPU energy (counter or integrated power), utilisation, memory, temperature, clocks",
     "process": "process and system CPU utilisation, RSS, system memory (psutil)",
 }
@@ -58,28 +61,17 @@ def _names(config: CollectorConfig) -> tuple[str, ...]:
 
 def _plan(config: CollectorConfig) -> Plan:
     names = _names(config)
-    plan = Plan()
+    plan = Plan(uses_gpu=bool(config.gpus), sample_period_s=config.sample_period_s)
     if not names:
         off = "collectors disabled"
         plan.cpu_reason = plan.gpu_reason = plan.process_reason = off
         return plan
     group = ProcessGroup(config.pids)
-    reasons = []
-    if "rapl" in names:
-        ok, reason, device = sources.rapl_status()
-        if ok:
-            plan.cpu = sources.RaplSource(device)
-        reasons.append(f"rapl: {reason}")
-    if plan.cpu is None and "cpu_estimate" in names:
-        ok, reason, tdp = sources.estimate_status(config.tdp_w, config.tdp_origin)
-        if ok:
-            plan.cpu, plan.tdp = sources.EstimateSource(tdp, group), tdp
-            reasons.insert(0, f"estimated: {reason}")
-        else:
-            reasons.append(f"cpu_estimate: {reason}")
-    plan.cpu_reason = "" if isinstance(plan.cpu, sources.RaplSource) else "; ".join(reasons) or "not selected"
-    if "nvml" in names:
-        ok, reason, device = sources.nvml_status(_visible(config))
+    _plan_cpu(config, names, plan, group)
+    if config.gpus == ():
+        plan.gpu_reason = "the case uses no GPU"
+    elif "nvml" in names:
+        ok, reason, device = sources.nvml_status(_visible(config), config.gpus)
         plan.gpu_count = len(device.gpus) if device is not None else None
         if ok:
             plan.gpu = sources.NvmlSource(device)
@@ -89,7 +81,36 @@ def _plan(config: CollectorConfig) -> Plan:
         plan.gpu_reason = "nvml collector not selected"
     if "process" in names:
         plan.process = sources.ProcessSource(group)
+    plan.extra.append(sources.CpuTimeSource(group))
     return plan
+
+
+def _plan_cpu(config: CollectorConfig, names: tuple[str, ...], plan: Plan, group: ProcessGroup) -> None:
+    reasons = []
+    if "rapl" in names:
+        ok, reason, device = sources.rapl_status()
+        if ok:
+            period, note = rapl.safe_period(device, config.sample_period_s)
+            if period is None:
+                ok, reason = False, note
+            else:
+                plan.cpu, plan.sample_period_s = sources.RaplSource(device), period
+                if note:
+                    log.warning("%s", note)
+                    plan.notes.append(note)
+        reasons.append(f"rapl: {reason}")
+    if plan.cpu is None and "cpu_estimate" in names:
+        ok, reason, tdp = sources.estimate_status(config.tdp_w, config.tdp_origin, config.tdp_threads, config.strict)
+        if ok:
+            plan.cpu, plan.tdp = sources.EstimateSource(tdp, group), tdp
+            reasons.insert(0, f"estimated: {reason}")
+            if tdp.warning():
+                log.warning("%s", tdp.warning())
+                plan.notes.append(tdp.warning())
+        else:
+            reasons.append(f"cpu_estimate: {reason}")
+    rapl_used = isinstance(plan.cpu, sources.RaplSource)
+    plan.cpu_reason = "; ".join(plan.notes) if rapl_used else "; ".join(reasons) or "not selected"
 
 
 def _visible(config: CollectorConfig) -> str | None:
@@ -106,30 +127,27 @@ def open_session(
 
 
 def measure_idle(config: CollectorConfig, seconds: float) -> dict[str, float]:
-    """Mean power of each source over ``seconds`` of doing nothing, for ``CollectorConfig.idle``.
+    """Mean power of each measured source over ``seconds`` of doing nothing, for ``CollectorConfig.idle``.
 
-    Keys (present only when measured or estimated): ``cpu_power_w`` (with
-    ``cpu_power_estimated`` = 1.0 when it is a TDP estimate, so it is only
-    subtracted from figures of the same kind), ``dram_power_w``,
-    ``psys_power_w``, ``gpu_power_w``.
+    Keys (present only when measured): ``cpu_power_w``, ``dram_power_w``,
+    ``psys_power_w``, ``gpu_power_w``. An estimate has no idle power (it charges
+    only the benchmark's CPU-seconds), so an estimated CPU gives no ``cpu_power_w``.
     """
     if seconds <= 0:
         raise ConfigError(f"idle baseline must be > 0 s. Received: seconds={seconds}")
     session = open_session(dataclasses.replace(config, idle={}))
-    session.set_phase("idle")
-    session.start()
+    session.start("idle")
     time.sleep(seconds)
     session.stop()
-    cols = session.case_columns(0, 0, None)
+    cols = session.case_columns(0, 0, None, phase="idle")
     window = cols["energy_window_s"]
     out: dict[str, float] = {}
+    measured = cols["cpu_energy_source"] == "rapl"
     for col, key in (("cpu_energy_j", "cpu_power_w"), ("dram_energy_j", "dram_power_w"),
                      ("psys_energy_j", "psys_power_w"), ("gpu_energy_j", "gpu_power_w")):
         value = cols.get(col, math.nan)
-        if value is not None and not math.isnan(value):
+        if value is not None and not math.isnan(value) and (measured or col == "gpu_energy_j"):
             out[key] = value / window
-    if "cpu_power_w" in out:
-        out["cpu_power_estimated"] = 1.0 if cols["cpu_energy_source"] == "estimate_tdp" else 0.0
     log.info("idle baseline over %.1f s: %s", window, out)
     return out
 
@@ -138,8 +156,8 @@ def available_collectors(config: CollectorConfig | None = None) -> dict[str, tup
     """name -> (works on this host, why / what it will use)."""
     config = config or CollectorConfig()
     ok_rapl, why_rapl, _ = sources.rapl_status()
-    ok_est, why_est, _ = sources.estimate_status(config.tdp_w, config.tdp_origin)
-    ok_gpu, why_gpu, device = sources.nvml_status(_visible(config))
+    ok_est, why_est, _ = sources.estimate_status(config.tdp_w, config.tdp_origin, config.tdp_threads, config.strict)
+    ok_gpu, why_gpu, device = sources.nvml_status(_visible(config), config.gpus)
     if ok_gpu and device is not None:
         device.close()
     try:

@@ -5,8 +5,9 @@ process that supervises the case's processes) opens one :class:`Session` per
 case x repeat and calls, in order::
 
     session = open_session(config)          # harness.collectors.open_session
-    session.start()                         # right before the timed window
-    session.mark_epoch(epoch)               # after each epoch's training (optional)
+    session.start(phase)                    # "compile" before warm-up, or "train"
+    session.mark_phase(phase)               # "train", "eval", "host" as they begin
+    session.mark_epoch(epoch, phase)        # at the end of each epoch's training
     session.stop()                          # right after the timed window
     session.case_columns(samples_trained, epochs, target_epoch)  # -> cases row columns
     session.epoch_columns()                 # -> {epoch: {cpu_energy_j, ...}}
@@ -33,12 +34,19 @@ class CollectorConfig:
     tdp_origin: str | None = None
     idle: dict[str, float] = field(default_factory=dict)  # e.g. {"cpu_power_w": 3.1}
     cuda_visible_devices: str | None = None
+    # GPUs the case uses, as positions in the visible list (gpu:K -> (K,); R replicas -> 0..R-1);
+    # None: every visible GPU (a tool measuring the whole machine); (): the case uses no GPU.
+    gpus: tuple[int, ...] | None = None
+    tdp_threads: int | None = None  # hardware threads that share tdp_w (default: table, else machine)
+    strict: bool = False  # measured figures only: no estimate, NaN with the reason instead
 
 
 class Session(Protocol):
-    def start(self) -> None: ...
+    def start(self, phase: str = "train") -> None: ...
 
-    def mark_epoch(self, epoch: int) -> None: ...
+    def mark_epoch(self, epoch: int, phase: str | None = None, at: float | None = None) -> None: ...
+
+    def mark_phase(self, phase: str, at: float | None = None) -> None: ...
 
     def stop(self) -> None: ...
 

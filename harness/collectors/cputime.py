@@ -80,10 +80,38 @@ def read_machine(path: Path | None = None) -> MachineTimes:
     path = path or proc_stat_path()
     try:
         with open(path, "rb") as fh:
-            first = fh.readline().decode().split()
+            return parse_first_line(fh.readline(), path)
     except OSError as exc:
         log.debug("cannot read %s: %s", path, exc)
         return MachineTimes()
+
+
+class MachineReader:
+    """``/proc/stat`` kept open and re-read in place (a 10 Hz sampler's cheap path)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or proc_stat_path()
+        self.fd: int | None = None
+
+    def read(self) -> MachineTimes:
+        try:
+            if self.fd is None:
+                self.fd = os.open(self.path, os.O_RDONLY)
+            head = os.pread(self.fd, 512, 0)
+        except OSError as exc:
+            log.debug("cannot read %s: %s", self.path, exc)
+            return MachineTimes()
+        return parse_first_line(head.split(b"\n", 1)[0], self.path)
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def parse_first_line(line: bytes, path: Path) -> MachineTimes:
+    """The aggregate ``cpu`` line of /proc/stat as seconds."""
+    first = line.decode(errors="replace").split()
     if not first or first[0] != "cpu":
         log.warning("%s: first line is not the aggregate 'cpu' line: %r", path, " ".join(first))
         return MachineTimes()

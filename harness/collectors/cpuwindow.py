@@ -37,7 +37,7 @@ from harness.collectors.perf import PerfCounters, PerfReading
 NAN = math.nan
 OTHER_SHARE_LIMIT = 0.10  # other processes used >= 10 % of the machine's CPU capacity
 STEAL_SHARE_LIMIT = 0.02  # the hypervisor took >= 2 % of it
-PHASES = ("train", "eval")
+PHASES = ("compile", "train", "eval", "host")  # the engines' phases; train and eval are reported
 MEASUREMENT_THREADS = ("harness-sampler",)  # thread-name prefixes whose CPU time is not the workload's
 
 

@@ -1,13 +1,17 @@
-"""Columns derived from a stopped session's snapshots (cases, epochs, samples rows).
+"""Columns derived from a stopped session's snapshots (cases and epochs rows).
 
 Rules kept here, in one place:
 
-* missing is NaN plus a reason, never 0;
-* ``energy_j`` is CPU + GPU when the case had GPUs; on a machine without GPUs it
-  is the CPU figure alone (there is no GPU energy to add, rather than an unknown one);
+* the energy columns cover the ``train`` phase only (the timed training
+  updates); ``eval_energy_j`` and ``compile_energy_j`` are their own columns;
+* missing is NaN plus a reason, never 0; a counter that never advanced is missing;
+* ``energy_j`` is CPU + the GPUs the case used; when any device the case used
+  has unknown energy, ``energy_j`` is NaN and ``energy_reason`` says which (the
+  parts stay in their own columns); on a CPU case the GPUs are not charged;
+* estimates carry low/high bounds; an estimate has no idle/dynamic split;
 * powers in the time series are trailing averages over at least
-  ``max(10 x the source's update period, half the sample period)``, so a
-  reading taken right after another does not turn one counter tick into a spike.
+  ``max(10 x the source's update period, half the sample period)``
+  (:mod:`harness.collectors.samples`).
 """
 
 from __future__ import annotations
@@ -16,19 +20,16 @@ import json
 import math
 from typing import Any
 
-from harness.collectors import proc
-from harness.collectors.readings import Readings, Snapshot
+from harness.collectors import cpu_estimate, phases, proc
+from harness.collectors.readings import Readings
 
 NAN = math.nan
-GPU_KEYS = ("j", "power_j", "w", "util", "mem", "temp", "sm_mhz")
+SPLIT_ESTIMATE = ("no idle/dynamic split for an estimate: it charges only the benchmark's own "
+                  "CPU-seconds, so it has no idle part to subtract")
 
 
-def _finite(x: float) -> bool:
-    return x is not None and not math.isnan(x)
-
-
-def _diff(a: Snapshot, b: Snapshot, key: str) -> float:
-    return b.values.get(key, NAN) - a.values.get(key, NAN)
+def _finite(x: Any) -> bool:
+    return x is not None and not (isinstance(x, float) and math.isnan(x))
 
 
 def _nanmax(xs: list[float]) -> float:
@@ -41,49 +42,122 @@ def _nanmean(xs: list[float]) -> float:
     return sum(xs) / len(xs) if xs else NAN
 
 
-def _uuids(s: Readings) -> list[str]:
+def uuids(s: Readings) -> list[str]:
     return s.plan.gpu_uuids
 
 
-def _gpu_energy(s: Readings, a: Snapshot, b: Snapshot) -> float:
-    if s.plan.gpu is None or s.plan.gpu.failed:
-        return NAN
-    return sum(_diff(a, b, f"{u}|j") for u in _uuids(s))
+def cpu_kind(s: Readings) -> str:
+    label = getattr(s.plan.cpu, "label", "")
+    return "measured" if label == "rapl" else "estimated" if label.startswith("estimate") else ""
 
 
-def _gpu_sum(snap: Snapshot, uuids: list[str], key: str) -> float:
-    return sum(snap.values.get(f"{u}|{key}", NAN) for u in uuids) if uuids else NAN
+def cpu_stuck(s: Readings) -> str:
+    """Why the RAPL figure is void (a package or DRAM zone that never advanced), or ''."""
+    if getattr(s.plan.cpu, "name", "") != "rapl":
+        return ""
+    first = s.snapshots[s.start_index].values
+    for z in s.plan.cpu.device.zones:
+        if z.kind in ("package", "dram") and _finite(first.get(f"zone:{z.zone_id}", NAN)):
+            why = phases.stuck(s, f"zone:{z.zone_id}", "rapl")
+            if why:
+                return f"RAPL zone {z.zone_id} ({z.name}): {why}"
+    return ""
 
 
-def _combine(s: Readings, cpu_j: float, gpu_j: float) -> tuple[float, str]:
-    """energy_j and energy_source from the CPU and GPU parts."""
-    cpu_kind = {"rapl": "measured", "estimate_tdp": "estimated"}.get(getattr(s.plan.cpu, "label", ""), "")
-    if not _finite(cpu_j):
-        return NAN, "unavailable"
+def gpu_stuck(s: Readings) -> str:
     if s.plan.gpu is None:
-        return cpu_j, cpu_kind
+        return ""
+    for g in s.plan.gpu.device.gpus:
+        why = phases.stuck(s, f"{g.uuid}|j", "nvml_counter") if g.has_counter else ""
+        if why:
+            return f"GPU {g.index} ({g.uuid}) energy counter: {why}"
+    return ""
+
+
+def cpu_energy(s: Readings, pairs: list[phases.Pair]) -> float:
+    if s.plan.cpu is None or cpu_stuck(s):
+        return NAN
+    return phases.total(s, pairs, "cpu_j")
+
+
+def gpu_energy(s: Readings, pairs: list[phases.Pair]) -> float:
+    if s.plan.gpu is None or s.plan.gpu.failed or gpu_stuck(s):
+        return NAN
+    return sum(phases.total(s, pairs, f"{u}|j") for u in uuids(s))
+
+
+def combine(s: Readings, cpu_j: float, gpu_j: float) -> tuple[float, str, str]:
+    """(energy_j, energy_source, energy_reason) from the CPU and GPU parts."""
+    kind = cpu_kind(s)
+    if not _finite(cpu_j):
+        return NAN, "unavailable", "CPU energy unknown (see cpu_energy_reason)"
+    gpu_used = s.plan.gpu is not None or s.plan.uses_gpu
+    if not gpu_used:
+        return cpu_j, kind, ""
     if not _finite(gpu_j):
-        return NAN, "unavailable"
-    return cpu_j + gpu_j, "measured" if cpu_kind == "measured" else "mixed"
+        return NAN, "unavailable", "the case used GPUs whose energy is unknown (see gpu_energy_reason)"
+    return cpu_j + gpu_j, "measured" if kind == "measured" else "mixed", ""
 
 
-def _rates(snaps: list[Snapshot], key: str, min_dt: float, scale: float = 1.0) -> list[float]:
-    """Trailing rate of the cumulative ``key`` at each snapshot (NaN until ``min_dt`` has passed)."""
-    out, j = [], 0
-    for i, snap in enumerate(snaps):
-        while j + 1 < i and snap.t - snaps[j + 1].t >= min_dt:
-            j += 1
-        dt = snap.t - snaps[j].t
-        out.append(scale * _diff(snaps[j], snap, key) / dt if i > j and dt >= min_dt else NAN)
+def _bounds(s: Readings, energy: float) -> tuple[float, float]:
+    tdp = s.plan.tdp
+    if not _finite(energy):
+        return NAN, NAN
+    if tdp is None:  # measured
+        return energy, energy
+    return energy * tdp.low_factor, energy * tdp.high_factor
+
+
+def _rapl_columns(s: Readings, pairs: list[phases.Pair], energy: float) -> dict[str, Any]:
+    cpu = s.plan.cpu
+    a, b = s.snapshots[s.start_index], s.snapshots[s.stop_index]
+    detail = cpu.zones_detail(a.values, b.values)
+    for zone_id in detail:
+        detail[zone_id]["energy_j"] = _round(phases.total(s, pairs, f"zone:{zone_id}"))
+    out: dict[str, Any] = {"rapl_zones": json.dumps(detail, sort_keys=True)}
+    for kind, col in (("package", "cpu_package_energy_j"), ("dram", "dram_energy_j"), ("psys", "psys_energy_j")):
+        out[col] = phases.total(s, pairs, f"{kind}_j")
+    broken = [f"{z}: {d['error']}" for z, d in detail.items() if d["error"]]
+    stuck = cpu_stuck(s)
+    reasons = list(s.plan.notes)
+    if stuck:
+        reasons.insert(0, stuck)
+        out["cpu_package_energy_j"] = out["dram_energy_j"] = NAN
+    elif not _finite(energy):
+        reasons.insert(0, "; ".join(broken) or "RAPL counter unreadable during the window")
+    elif broken:
+        reasons.append("not included: " + "; ".join(broken))
+    out["cpu_energy_reason"] = "; ".join(reasons)
     return out
 
 
-def _window(s: Readings) -> list[Snapshot]:
-    return s.snapshots[s.start_index : s.stop_index + 1]
+def _round(x: float) -> float | None:
+    return round(x, 6) if _finite(x) else None
 
 
-def _min_dt(s: Readings, update_s: float) -> float:
-    return max(10 * update_s, 0.5 * s.config.sample_period_s)
+def cpu_columns(s: Readings, pairs: list[phases.Pair], window: float) -> dict[str, Any]:
+    cpu = s.plan.cpu
+    if cpu is None:
+        return {"cpu_energy_j": NAN, "cpu_energy_source": "unavailable", "cpu_energy_reason": s.plan.cpu_reason,
+                "cpu_dynamic_reason": "no CPU energy"}
+    energy = cpu_energy(s, pairs)
+    low, high = _bounds(s, energy)
+    out: dict[str, Any] = {"cpu_energy_j": energy, "cpu_energy_low_j": low, "cpu_energy_high_j": high,
+                           "cpu_energy_source": cpu.label, "cpu_energy_reason": s.plan.cpu_reason}
+    if cpu.name == "rapl":
+        out.update(_rapl_columns(s, pairs, energy))
+        idle = _idle(s, "cpu_power_w", False)
+        out["cpu_idle_power_w"] = idle
+        out["cpu_dynamic_energy_j"] = energy - idle * window
+        out["cpu_dynamic_reason"] = "" if _finite(idle) else "no idle baseline measured (idle_baseline_s)"
+    else:
+        tdp = s.plan.tdp
+        out["cpu_tdp_w"], out["cpu_tdp_origin"] = tdp.watts, tdp.origin
+        out["cpu_tdp_threads"], out["cpu_thread_power_w"] = tdp.threads, tdp.watts_per_thread
+        out["cpu_idle_power_w"], out["cpu_dynamic_energy_j"] = NAN, NAN
+        out["cpu_dynamic_reason"] = SPLIT_ESTIMATE
+    out["cpu_power_mean_w"] = energy / window if window > 0 else NAN
+    return out
 
 
 def _idle(s: Readings, key: str, estimated: bool) -> float:
@@ -93,158 +167,78 @@ def _idle(s: Readings, key: str, estimated: bool) -> float:
     return float(idle.get(key, NAN))
 
 
-def _cpu_columns(s: Readings, snaps: list[Snapshot], window: float) -> dict[str, Any]:
-    cpu = s.plan.cpu
-    if cpu is None:
-        return {"cpu_energy_j": NAN, "cpu_energy_source": "unavailable", "cpu_energy_reason": s.plan.cpu_reason}
-    a, b = snaps[0], snaps[-1]
-    energy = _diff(a, b, "cpu_j")
-    out: dict[str, Any] = {"cpu_energy_j": energy, "cpu_energy_source": cpu.label}
-    reason = s.plan.cpu_reason
-    if cpu.name == "rapl":
-        detail = cpu.zones_detail(a.values, b.values)
-        out["rapl_zones"] = json.dumps(detail, sort_keys=True)
-        for kind, col in (("package", "cpu_package_energy_j"), ("dram", "dram_energy_j"), ("psys", "psys_energy_j")):
-            out[col] = _diff(a, b, f"{kind}_j")
-        broken = [f"{z}: {d['error']}" for z, d in detail.items() if d["error"]]
-        if not _finite(energy):
-            reason = "; ".join(broken) or "RAPL counter unreadable during the window"
-        elif broken:
-            reason = "not included: " + "; ".join(broken)
-    else:
-        tdp = s.plan.tdp
-        out["cpu_tdp_w"], out["cpu_tdp_origin"] = tdp.watts, tdp.origin
-    out["cpu_energy_reason"] = reason
-    out["cpu_power_mean_w"] = energy / window if window > 0 else NAN
-    out["cpu_power_max_w"] = _nanmax(_rates(snaps, "cpu_j", _min_dt(s, cpu.update_s)))
-    idle = _idle(s, "cpu_power_w", cpu.label == "estimate_tdp")
-    out["cpu_idle_power_w"] = idle
-    out["cpu_dynamic_energy_j"] = energy - idle * window
-    return out
+def memory_columns(s: Readings, pairs: list[phases.Pair], window: float) -> dict[str, Any]:
+    """A labelled estimate of memory power (Green Algorithms: W per GiB resident), estimate mode only."""
+    if cpu_kind(s) != "estimated":
+        why = "measured by RAPL (dram zones, in cpu_energy_j)" if cpu_kind(s) == "measured" else "no CPU figure"
+        return {"memory_energy_j": NAN, "memory_energy_source": "unavailable: " + why}
+    if s.plan.process is None:
+        return {"memory_energy_j": NAN, "memory_energy_source": "unavailable: process collector not selected"}
+    rss = _nanmean([s.snapshots[k].values.get("rss", NAN) for k in phases.indices(s, pairs)])
+    energy = cpu_estimate.MEMORY_W_PER_GIB * rss / 2**30 * window
+    return {"memory_energy_j": energy, "memory_energy_source": "estimate_generic"}
 
 
-def _gpu_detail(s: Readings, snaps: list[Snapshot], uuid: str, window: float) -> dict[str, Any]:
-    gpu = s.plan.gpu_by_uuid(uuid)
-    series = {k: [sn.values.get(f"{uuid}|{k}", NAN) for sn in snaps] for k in GPU_KEYS}
-    energy = _diff(snaps[0], snaps[-1], f"{uuid}|j")
-    vals = {
-        "energy_j": energy, "power_integral_j": _diff(snaps[0], snaps[-1], f"{uuid}|power_j"), "power_mean_w": energy / window if window > 0 else NAN,
-        "power_max_w": _nanmax(series["w"]), "util_mean_pct": _nanmean(series["util"]),
-        "mem_used_peak_bytes": _nanmax(series["mem"]), "temp_max_c": _nanmax(series["temp"]),
-        "sm_clock_mean_mhz": _nanmean(series["sm_mhz"]),
-    }
-    clean = {k: (round(v, 6) if _finite(v) else None) for k, v in vals.items()}
-    source = "nvml_counter" if gpu.has_counter else "nvml_power"
-    return {"index": gpu.index, "name": gpu.name, "source": source, **clean}
-
-
-def _gpu_columns(s: Readings, snaps: list[Snapshot], window: float) -> dict[str, Any]:
+def gpu_columns(s: Readings, pairs: list[phases.Pair], window: float) -> dict[str, Any]:
     gpu = s.plan.gpu
     if gpu is None:
         return {"gpu_count": s.plan.gpu_count, "gpu_energy_j": NAN, "gpu_energy_source": "unavailable",
                 "gpu_energy_reason": s.plan.gpu_reason}
-    uuids = _uuids(s)
-    energy = _gpu_energy(s, snaps[0], snaps[-1])
+    ids = uuids(s)
+    energy = gpu_energy(s, pairs)
     idle = _idle(s, "gpu_power_w", False)
-    details = {u: _gpu_detail(s, snaps, u, window) for u in uuids}
+    snaps = [s.snapshots[k] for k in phases.indices(s, pairs)]
+    details = {u: _gpu_detail(s, pairs, u, window) for u in ids}
     return {
-        "gpu_count": len(uuids), "gpu_energy_j": energy,
-        "gpu_energy_source": "unavailable" if gpu.failed else gpu.label,
-        "gpu_energy_reason": gpu.failed or "",
+        "gpu_count": len(ids), "gpu_energy_j": energy,
+        "gpu_energy_source": "unavailable" if gpu.failed or gpu_stuck(s) else gpu.label,
+        "gpu_energy_reason": gpu.failed or gpu_stuck(s) or "",
         "gpu_power_mean_w": energy / window if window > 0 else NAN,
-        "gpu_power_max_w": _nanmax([_gpu_sum(sn, uuids, "w") for sn in snaps]),
+        "gpu_power_max_w": _nanmax([_gpu_sum(sn.values, ids, "w") for sn in snaps]),
         "gpu_idle_power_w": idle, "gpu_dynamic_energy_j": energy - idle * window,
-        "gpu_util_mean_pct": _nanmean([_nanmean([sn.values.get(f"{u}|util", NAN) for u in uuids]) for sn in snaps]),
-        "gpu_mem_used_peak_bytes": _nanmax([_gpu_sum(sn, uuids, "mem") for sn in snaps]),
-        "gpu_temp_max_c": _nanmax([sn.values.get(f"{u}|temp", NAN) for sn in snaps for u in uuids]),
-        "gpu_sm_clock_mean_mhz": _nanmean([sn.values.get(f"{u}|sm_mhz", NAN) for sn in snaps for u in uuids]),
+        "gpu_util_mean_pct": _nanmean([_nanmean([sn.values.get(f"{u}|util", NAN) for u in ids]) for sn in snaps]),
+        "gpu_mem_used_peak_bytes": _nanmax([_gpu_sum(sn.values, ids, "mem") for sn in snaps]),
+        "gpu_temp_max_c": _nanmax([sn.values.get(f"{u}|temp", NAN) for sn in snaps for u in ids]),
+        "gpu_sm_clock_mean_mhz": _nanmean([sn.values.get(f"{u}|sm_mhz", NAN) for sn in snaps for u in ids]),
         "gpu_details": json.dumps(details, sort_keys=True),
     }
 
 
-def _flags(s: Readings, window: float) -> str | None:
-    flags = []
-    for part, src in (("cpu", s.plan.cpu), ("gpu", s.plan.gpu)):
-        if src is not None and window < 10 * src.update_s * (1 - 1e-9):
-            flags.append(f"{part} {src.label} needs >= {10 * src.update_s:g} s")
-    return "short_window: " + ", ".join(flags) if flags else None
+def _gpu_sum(values: dict[str, float], ids: list[str], key: str) -> float:
+    return sum(values.get(f"{u}|{key}", NAN) for u in ids) if ids else NAN
 
 
-def _process_columns(s: Readings, snaps: list[Snapshot], window: float) -> dict[str, Any]:
-    if s.plan.process is None:
-        return {}
-    a, b = snaps[0], snaps[-1]
-    total = _diff(a, b, "sys_total_s")
-    return {
-        "process_cpu_util_pct": 100.0 * _diff(a, b, "proc_cpu_s") / (window * proc.logical_cpus()) if window > 0 else NAN,
-        "system_cpu_util_pct": 100.0 * _diff(a, b, "sys_busy_s") / total if total > 0 else NAN,
-        "system_mem_used_peak_bytes": _nanmax([sn.values.get("sys_mem", NAN) for sn in snaps]),
-        "peak_rss_bytes": s.peak_rss,
+def _gpu_detail(s: Readings, pairs: list[phases.Pair], uuid: str, window: float) -> dict[str, Any]:
+    gpu = s.plan.gpu_by_uuid(uuid)
+    snaps = [s.snapshots[k] for k in phases.indices(s, pairs)]
+    series = {k: [sn.values.get(f"{uuid}|{k}", NAN) for sn in snaps] for k in ("w", "util", "mem", "temp", "sm_mhz")}
+    energy = phases.total(s, pairs, f"{uuid}|j")
+    vals = {
+        "energy_j": energy, "power_integral_j": phases.total(s, pairs, f"{uuid}|power_j"),
+        "power_mean_w": energy / window if window > 0 else NAN,
+        "power_max_w": _nanmax(series["w"]), "util_mean_pct": _nanmean(series["util"]),
+        "mem_used_peak_bytes": _nanmax(series["mem"]), "temp_max_c": _nanmax(series["temp"]),
+        "sm_clock_mean_mhz": _nanmean(series["sm_mhz"]),
     }
+    source = "nvml_counter" if gpu.has_counter else "nvml_power"
+    return {"index": gpu.index, "name": gpu.name, "source": source, **{k: _round(v) for k, v in vals.items()}}
 
 
-def case_columns(s: Readings, samples_trained: int, epochs: int, target_epoch: int | None) -> dict[str, Any]:
-    snaps = _window(s)
-    window = snaps[-1].t - snaps[0].t
-    out: dict[str, Any] = {"collectors": ",".join(src.name for src in s.plan.sources), "energy_window_s": window}
-    out.update(_cpu_columns(s, snaps, window))
-    out.update(_gpu_columns(s, snaps, window))
-    energy, source = _combine(s, out["cpu_energy_j"], out["gpu_energy_j"])
-    out["energy_j"], out["energy_source"] = energy, source
-    out["energy_per_sample_j"] = energy / samples_trained if samples_trained and samples_trained > 0 else NAN
-    out["energy_per_epoch_j"] = energy / epochs if epochs and epochs > 0 else NAN
-    out["energy_to_target_j"] = NAN
-    if target_epoch is not None and target_epoch in s.marks:
-        end = s.snapshots[s.marks[target_epoch]]
-        out["energy_to_target_j"] = _combine(s, _diff(snaps[0], end, "cpu_j"), _gpu_energy(s, snaps[0], end))[0]
-    out["energy_window_flag"] = _flags(s, window)
-    out.update(_process_columns(s, snaps, window))
-    return out
-
-
-def epoch_columns(s: Readings) -> dict[int, dict[str, Any]]:
-    start = s.snapshots[s.start_index]
-    out: dict[int, dict[str, Any]] = {}
-    prev = start
-    for epoch in sorted(s.marks):
-        cur = s.snapshots[s.marks[epoch]]
-        cpu = _diff(prev, cur, "cpu_j") if s.plan.cpu else NAN
-        out[epoch] = {
-            "cpu_energy_j": cpu,
-            "gpu_energy_j": _gpu_energy(s, prev, cur),
-            "cum_energy_j": _combine(s, _diff(start, cur, "cpu_j") if s.plan.cpu else NAN,
-                                     _gpu_energy(s, start, cur))[0],
-        }
-        prev = cur
-    return out
-
-
-def sample_rows(s: Readings) -> list[dict[str, Any]]:
+def process_columns(s: Readings, pairs: list[phases.Pair], window: float) -> dict[str, Any]:
+    """CPU utilisation and whose energy: the benchmark's share of the machine's busy CPU time."""
     if not s.plan.sources:
-        return []  # collectors disabled: no time series
-    snaps = _window(s)
-    t0 = snaps[0].t
-    n = len(snaps)
-    cpu, uuids = s.plan.cpu, _uuids(s)
-    nan_list = [NAN] * n
-    cpu_w = _rates(snaps, "cpu_j", _min_dt(s, cpu.update_s)) if cpu else nan_list
-    dram_w = _rates(snaps, "dram_j", _min_dt(s, cpu.update_s)) if cpu and cpu.name == "rapl" else nan_list
-    proc_pct = _rates(snaps, "proc_cpu_s", _min_dt(s, 0.01), 100.0) if s.plan.process else nan_list
-    busy = _rates(snaps, "sys_busy_s", _min_dt(s, 0.01)) if s.plan.process else nan_list
-    total = _rates(snaps, "sys_total_s", _min_dt(s, 0.01)) if s.plan.process else nan_list
-    rows = []
-    for i, sn in enumerate(snaps):
-        v = sn.values
-        rows.append({
-            "t_s": sn.t - t0, "phase": sn.phase,
-            "cpu_power_w": cpu_w[i], "cpu_power_source": cpu.label if cpu else "unavailable",
-            "dram_power_w": dram_w[i],
-            "gpu_power_w": _gpu_sum(sn, uuids, "w"),
-            "gpu_util_pct": _nanmean([v.get(f"{u}|util", NAN) for u in uuids]),
-            "gpu_mem_used_bytes": _gpu_sum(sn, uuids, "mem"),
-            "gpu_temp_c": _nanmax([v.get(f"{u}|temp", NAN) for u in uuids]),
-            "process_cpu_pct": proc_pct[i],
-            "system_cpu_pct": 100.0 * busy[i] / total[i] if _finite(total[i]) and total[i] > 0 else NAN,
-            "rss_bytes": v.get("rss", NAN), "system_mem_used_bytes": v.get("sys_mem", NAN),
-        })
-    return rows
+        return {}
+    proc_s = phases.total(s, pairs, "proc_cpu_s")
+    busy = phases.total(s, pairs, "sys_busy_s")
+    total = phases.total(s, pairs, "sys_total_s")
+    share = min(1.0, proc_s / busy) if _finite(busy) and busy > 0 and _finite(proc_s) else NAN
+    out = {
+        "benchmark_cpu_share": share,
+        "process_cpu_util_pct": 100.0 * proc_s / (window * proc.logical_cpus()) if window > 0 else NAN,
+        "system_cpu_util_pct": 100.0 * busy / total if _finite(total) and total > 0 else NAN,
+    }
+    if s.plan.process is not None:
+        snaps = [s.snapshots[k] for k in phases.indices(s, pairs)]
+        out["system_mem_used_peak_bytes"] = _nanmax([sn.values.get("sys_mem", NAN) for sn in snaps])
+        out["peak_rss_bytes"] = s.peak_rss
+    return out

@@ -28,7 +28,10 @@ def describe(config: CollectorConfig) -> dict[str, Any]:
     facts = machine_info()
     model = cpu_estimate.cpu_model()
     logical = facts["cpu_count_logical"]
-    tdp, tdp_reason = cpu_estimate.resolve_tdp(config.tdp_w, config.tdp_origin, logical or 1, model)
+    per_package = cpu_estimate.threads_per_package()
+    tdp, tdp_reason = cpu_estimate.resolve_tdp(config.tdp_w, config.tdp_origin, per_package, model,
+                                               config.tdp_threads)
+    used = tdp or (cpu_estimate.GENERIC if config.tdp_w is None and config.tdp_threads is None else None)
     visible = config.cuda_visible_devices if config.cuda_visible_devices is not None else os.environ.get("CUDA_VISIBLE_DEVICES")
     return {
         "host": facts["host"],
@@ -39,8 +42,12 @@ def describe(config: CollectorConfig) -> dict[str, Any]:
             "model": model or None, "machine": facts["arch"],
             "logical_cpus": logical, "physical_cores": facts["cpu_count_physical"],
             "affinity": facts["cpu_affinity"],
+            "threads_per_package": per_package,
             "tdp_w": tdp.watts if tdp else None, "tdp_origin": tdp.origin if tdp else None,
-            "tdp_reason": tdp_reason or None,
+            "tdp_threads": tdp.threads if tdp else None, "tdp_reason": tdp_reason or None,
+            "estimate": (f"{used.label}: {used.describe()}" if used else f"none: {tdp_reason}"),
+            "w_per_thread": used.watts_per_thread if used else float("nan"),
+            "estimate_warning": (used.warning() or None) if used else None,
         },
         "memory_total_bytes": facts["memory_bytes"],
         "powercap": _rapl(),

@@ -106,6 +106,9 @@ def select(count: int, uuids: list[str], visible: str | None) -> tuple[list[int]
         return list(range(count)), ""
     chosen: list[int] = []
     for entry in (e.strip() for e in visible.split(",")):
+        if entry.startswith("MIG-"):  # measured nowhere: the device layer says why (mig_reason)
+            chosen.append(-1)
+            break
         if entry.isdigit() and int(entry) < count:
             chosen.append(int(entry))
         elif entry.startswith("GPU-") and (hits := [i for i, u in enumerate(uuids) if u.startswith(entry)]):
@@ -114,6 +117,10 @@ def select(count: int, uuids: list[str], visible: str | None) -> tuple[list[int]
             if entry:
                 log.warning("CUDA_VISIBLE_DEVICES entry %r matches no GPU (MIG not measured)", entry)
             break
+    if chosen == [-1]:
+        return [], (f"unavailable: CUDA_VISIBLE_DEVICES={visible!r} names MIG instances: NVML gives no "
+                    "energy per MIG instance, only the whole GPU's, which other instances share")
+    chosen = [c for c in chosen if c >= 0]
     if not chosen:
         return [], f"unavailable: CUDA_VISIBLE_DEVICES={visible!r} leaves no GPU visible"
     if len(chosen) > 1 and os.environ.get("CUDA_DEVICE_ORDER") != "PCI_BUS_ID":
@@ -122,10 +129,37 @@ def select(count: int, uuids: list[str], visible: str | None) -> tuple[list[int]
     return list(dict.fromkeys(chosen)), ""
 
 
-class NvmlDevice:
-    """The visible GPUs; raises :class:`NvmlError` subclasses, never raw NVML errors."""
+def used(indices: list[int], positions: tuple[int, ...] | None, visible: str | None) -> tuple[list[int], str]:
+    """The NVML indices of the GPUs a case uses: ``positions`` in the visible list (None: all)."""
+    if positions is None:
+        return indices, ""
+    missing = [p for p in positions if p >= len(indices)]
+    if missing:
+        shown = "all" if visible is None else f"CUDA_VISIBLE_DEVICES={visible!r}"
+        return [], (f"unavailable: the case uses visible GPU(s) {missing} but only {len(indices)} "
+                    f"GPU(s) are visible ({shown})")
+    return [indices[p] for p in positions], ""
 
-    def __init__(self, nvml: ModuleType, visible: str | None) -> None:
+
+def mig_reason(nvml: ModuleType, gpu: Gpu, visible: str | None) -> str:
+    """Why a GPU's energy cannot be charged to the case under MIG ('' when MIG is off)."""
+    if visible and any(e.strip().startswith("MIG-") for e in visible.split(",")):
+        return (f"unavailable: CUDA_VISIBLE_DEVICES={visible!r} names MIG instances: NVML gives no "
+                "energy per MIG instance, only the whole GPU's, which other instances share")
+    try:
+        current, _pending = nvml.nvmlDeviceGetMigMode(gpu.handle)
+    except (AttributeError, nvml.NVMLError):
+        return ""  # no MIG support on this GPU or driver
+    if current == getattr(nvml, "NVML_DEVICE_MIG_ENABLE", 1):
+        return (f"unavailable: GPU {gpu.index} ({gpu.name}, {gpu.uuid}) is in MIG mode: its energy "
+                "counter covers the whole GPU, shared by its MIG instances, so it is not charged to one case")
+    return ""
+
+
+class NvmlDevice:
+    """The GPUs a case uses; raises :class:`NvmlError` subclasses, never raw NVML errors."""
+
+    def __init__(self, nvml: ModuleType, visible: str | None, positions: tuple[int, ...] | None = None) -> None:
         self.nvml = nvml
         self.gpus: list[Gpu] = []
         self.reason = ""
@@ -134,6 +168,8 @@ class NvmlDevice:
             handles = [nvml.nvmlDeviceGetHandleByIndex(i) for i in range(count)]
             uuids = [_decode(nvml.nvmlDeviceGetUUID(h)) for h in handles]
             indices, self.reason = select(count, uuids, visible)
+            if not self.reason:
+                indices, self.reason = used(indices, positions, visible)
             for i in indices:
                 name = _decode(nvml.nvmlDeviceGetName(handles[i]))
                 self.gpus.append(Gpu(i, uuids[i], name, handles[i]))
@@ -141,6 +177,7 @@ class NvmlDevice:
             raise map_error(nvml, exc, "listing GPUs") from None
         if count == 0:
             self.reason = "unavailable: NVML sees no GPU"
+        self.mig = next((r for g in self.gpus if (r := mig_reason(nvml, g, visible))), "")
 
     def _call(self, gpu: Gpu, fn: str, *args: Any) -> Any:
         """Call ``nvml.<fn>(handle, *args)``; NaN when unsupported (remembered)."""

@@ -78,12 +78,9 @@ def _vm_hwm(pid: int) -> float:
     return math.nan
 
 
-def system_read() -> tuple[float, float, float]:
-    """(busy CPU seconds, total CPU seconds, memory used bytes) of the whole system."""
-    times = psutil.cpu_times()
-    total = sum(times)
-    busy = total - times.idle - getattr(times, "iowait", 0.0)
-    return busy, total, float(psutil.virtual_memory().used)
+def system_memory_used() -> float:
+    """Memory used by the whole system, bytes."""
+    return float(psutil.virtual_memory().used)
 
 
 def logical_cpus() -> int:

@@ -33,6 +33,10 @@ PERMISSION_HINT = (
     "energy_uj is root-only on this kernel; run as root, or grant read access once with "
     "`sudo chmod a+r /sys/class/powercap/*/energy_uj` (resets at reboot)"
 )
+# Highest power a zone plausibly draws (W), to bound how fast its counter can wrap:
+# above the largest server packages' TDP (EPYC 9654: 360 W) and their boost limits.
+PLAUSIBLE_MAX_W = {"package": 500.0, "dram": 150.0, "psys": 1000.0, "other": 500.0}
+MIN_PERIOD_S = 0.002  # polling faster than this would itself load the CPU being measured
 _ZONE_RE = re.compile(r"^(?P<prefix>[a-z][a-z0-9-]*):(?P<ids>\d+(?::\d+)*)$")
 
 
@@ -228,3 +232,30 @@ def discover(root: Path | None = None) -> RaplDevice:
     elif not device.readable:
         device.reason = device.zones[0].error
     return device
+
+
+def safe_period(device: RaplDevice, period_s: float) -> tuple[float | None, str]:
+    """The sampling period that keeps every readable zone at most one wrap between polls.
+
+    A zone of range R joules at its plausible maximum power P wraps every R/P
+    seconds; polling at half that leaves a margin. Returns ``(period, note)``:
+    ``period_s`` unchanged and ``""`` when it is safe; a shorter period and a
+    note saying so when not (also when ``period_s`` is 0, no background sampler);
+    ``(None, reason)`` when the safe period would be under :data:`MIN_PERIOD_S`.
+    """
+    limits = []
+    for z in device.readable:
+        if z.max_range_uj:
+            wrap_s = z.max_range_uj / 1e6 / PLAUSIBLE_MAX_W[z.kind]
+            limits.append((wrap_s / 2, wrap_s, z.zone_id, z))
+    if not limits:
+        return period_s, ""
+    limit, wrap_s, _, zone = min(limits)
+    if 0 < period_s <= limit:
+        return period_s, ""
+    what = (f"zone {zone.zone_id} ({zone.name}, range {zone.max_range_uj / 1e6:g} J) can wrap every "
+            f"{wrap_s:.3g} s at {PLAUSIBLE_MAX_W[zone.kind]:g} W")
+    if limit < MIN_PERIOD_S:
+        return None, f"RAPL refused: {what}; it cannot be polled safely (a poll every < {MIN_PERIOD_S * 1e3:g} ms)"
+    was = f"from {period_s:g} s" if period_s > 0 else "from none (no sampler)"
+    return limit, f"sample period shortened {was} to {limit:.3g} s: {what}"

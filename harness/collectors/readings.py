@@ -26,7 +26,10 @@ class Plan:
     process: ProcessSource | None = None
     process_reason: str = ""
     tdp: Any = None  # cpu_estimate.Tdp when the estimate is used
-    extra: list[Source] = field(default_factory=list)
+    uses_gpu: bool = False  # the case ran on GPUs: unknown GPU energy makes energy_j unknown
+    sample_period_s: float = 0.1  # after the check against the RAPL counters' range
+    notes: list[str] = field(default_factory=list)  # e.g. the sampling period was shortened
+    extra: list[Source] = field(default_factory=list)  # read but not listed in `collectors`
 
     @property
     def sources(self) -> list[Source]:
@@ -45,7 +48,7 @@ class Plan:
 @dataclass
 class Snapshot:
     t: float
-    phase: str
+    phase: str  # the phase of the interval this snapshot closes (the first: the phase it opens)
     values: dict[str, float]
 
 
@@ -56,6 +59,8 @@ class Readings(Protocol):
     plan: Plan
     snapshots: list[Snapshot]
     marks: dict[int, int]
+    bounds: list[tuple[int, str]]  # (snapshot index, phase that begins there)
+    background: bool
     start_index: int | None
     stop_index: int | None
     peak_rss: float

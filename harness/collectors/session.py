@@ -1,11 +1,19 @@
 """The measurement layer: one session per case x repeat, one background sampler thread.
 
-Every source is read at the same instants: ``start()``, each ``mark_epoch()``,
-each sampler tick (``sample_period_s``, default 0.1 s) and ``stop()``. A
-reading is a snapshot of cumulative figures, so a window's energy is the
-difference of two snapshots, and RAPL counters are polled often enough that at
-most one wrap happens between two polls (every wrap is counted). The derived
-columns are computed in :mod:`harness.collectors.derive`.
+Every source is read at the same instants: ``start()``, each phase boundary
+(``mark_phase()``, ``mark_epoch()``), each sampler tick (``sample_period_s``,
+default 0.1 s, shortened when a RAPL counter could wrap twice between ticks)
+and ``stop()``. A reading is a snapshot of cumulative figures, so an
+interval's energy is the difference of two snapshots, and RAPL counters are
+polled often enough that at most one wrap happens between two polls (every
+wrap is counted).
+
+Phases: the engine marks where warm-up/compilation (``compile``), training
+updates (``train``), evaluation (``eval``) and host work in between (``host``)
+begin. The case's energy columns cover the ``train`` intervals only; each
+snapshot is labelled with the phase of the interval it closes (its trailing
+power belongs to that interval). The derived columns are computed in
+:mod:`harness.collectors.derive`.
 """
 
 from __future__ import annotations
@@ -16,11 +24,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from harness.collectors import derive
+from harness.collectors import rows
 from harness.collectors.base import CollectorConfig
 from harness.collectors.readings import Plan, Snapshot
 
 log = logging.getLogger(__name__)
+
+
+PHASES = ("compile", "train", "eval", "host", "idle")
 
 
 class MeasurementSession:
@@ -34,9 +45,10 @@ class MeasurementSession:
         background: bool = True,
     ) -> None:
         self.config, self.plan, self.clock = config, plan, clock
-        self.background = background and bool(plan.sources) and config.sample_period_s > 0
+        self.background = background and bool(plan.sources) and plan.sample_period_s > 0
         self.snapshots: list[Snapshot] = []
         self.marks: dict[int, int] = {}
+        self.bounds: list[tuple[int, str]] = []  # (snapshot index, phase that begins there)
         self.start_index: int | None = None
         self.stop_index: int | None = None
         self.phase = "train"
@@ -46,21 +58,34 @@ class MeasurementSession:
         self._thread: threading.Thread | None = None
 
     # -- the contract -------------------------------------------------------
-    def start(self) -> None:
+    def start(self, phase: str = "train") -> None:
+        """Open the sources; ``phase`` is the phase that begins now (``compile`` when warm-up is measured)."""
         if self.start_index is not None:
             raise RuntimeError("session already started")
+        _check_phase(phase)
         t = self.clock()
         for source in self.plan.sources:
             source.start(t)
+        self.phase = phase
         self.start_index = self._take()
+        self.bounds.append((self.start_index, phase))
         if self.background:
             self._thread = threading.Thread(target=self._run, name="harness-sampler", daemon=True)
             self._thread.start()
 
-    def mark_epoch(self, epoch: int) -> None:
-        """Record the end of ``epoch`` (1-based); its energy is from the previous mark."""
+    def mark_epoch(self, epoch: int, phase: str | None = None, at: float | None = None) -> None:
+        """Record the end of ``epoch``'s training (1-based); with ``phase``, that phase begins here.
+
+        The epoch's energy is that of the ``train`` intervals since the previous mark.
+        """
         self._require_started()
-        self.marks[int(epoch)] = self._take()
+        self.marks[int(epoch)] = self._boundary(phase, at)
+
+    def mark_phase(self, phase: str, at: float | None = None) -> None:
+        """``phase`` begins now (or at ``at``, a time of this session's clock, when the event
+        was seen late: a multi-process case's supervisor forwards its training process's events)."""
+        self._require_started()
+        self._boundary(phase, at)
 
     def stop(self) -> None:
         self._require_started()
@@ -79,23 +104,28 @@ class MeasurementSession:
                 log.exception("closing collector %s", source.name)
 
     def case_columns(
-        self, samples_trained: int, epochs: int, target_epoch: int | None
+        self, samples_trained: int, epochs: int, target_epoch: int | None, phase: str = "train"
     ) -> dict[str, Any]:
+        """The cases-row columns; energy figures cover ``phase`` (the timed training updates)."""
         self._require_stopped()
-        return derive.case_columns(self, samples_trained, epochs, target_epoch)
+        return rows.case_columns(self, samples_trained, epochs, target_epoch, phase)
 
     def epoch_columns(self) -> dict[int, dict[str, Any]]:
         self._require_stopped()
-        return derive.epoch_columns(self)
+        return rows.epoch_columns(self)
 
     def samples(self) -> list[dict[str, Any]]:
         self._require_stopped()
-        return derive.sample_rows(self)
+        return rows.sample_rows(self)
 
     # -- extensions ---------------------------------------------------------
     def set_phase(self, phase: str) -> None:
-        """Label the following samples (``train``, ``eval`` or ``idle``); energy is unaffected."""
-        self.phase = phase
+        """Before ``start()``: the phase the session starts in; after: :meth:`mark_phase`."""
+        if self.start_index is None:
+            _check_phase(phase)
+            self.phase = phase
+        else:
+            self.mark_phase(phase)
 
     def sample_now(self) -> None:
         """Take one sample (what the sampler thread does each period)."""
@@ -109,17 +139,36 @@ class MeasurementSession:
         self.stop()
 
     # -- internals ----------------------------------------------------------
-    def _take(self) -> int:
+    def _boundary(self, phase: str | None, at: float | None) -> int:
+        if phase is not None:
+            _check_phase(phase)
+        if self.stop_index is not None:
+            raise RuntimeError("session already stopped")
+        index = self._take(phase, at)
+        if phase is not None:
+            self.bounds.append((index, phase))
+        return index
+
+    def _take(self, next_phase: str | None = None, at: float | None = None) -> int:
+        asked = self.clock()  # before waiting for a sampler tick in progress
         with self._lock:
             t = self.clock()
             values: dict[str, float] = {}
             for source in self.plan.sources:
                 values.update(source.read(t))
+            if next_phase == "train" and self.phase != "train":
+                t = self.clock()  # a train interval opens after this reading: its cost stays outside
+            elif next_phase is not None and self.phase == "train" and self.snapshots:
+                t = max(asked, self.snapshots[-1].t)  # it closed when asked, not when the lock was free
+            if at is not None and self.snapshots:  # never before the previous snapshot
+                t = max(min(at, t), self.snapshots[-1].t)
             self.snapshots.append(Snapshot(t, self.phase, values))
+            if next_phase is not None:
+                self.phase = next_phase
             return len(self.snapshots) - 1
 
     def _run(self) -> None:
-        period = self.config.sample_period_s
+        period = self.plan.sample_period_s
         while not self._stop_event.wait(period):
             try:
                 self._take()
@@ -134,3 +183,8 @@ class MeasurementSession:
     def _require_stopped(self) -> None:
         if self.stop_index is None:
             raise RuntimeError("session not stopped: call stop() first")
+
+
+def _check_phase(phase: str) -> None:
+    if phase not in PHASES:
+        raise ValueError(f"unknown phase {phase!r}; known: {', '.join(PHASES)}")

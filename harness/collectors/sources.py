@@ -12,7 +12,7 @@ import logging
 import math
 from typing import Any
 
-from harness.collectors import cpu_estimate, nvml, proc, rapl
+from harness.collectors import cpu_estimate, cputime, nvml, proc, rapl
 
 log = logging.getLogger(__name__)
 
@@ -80,14 +80,43 @@ def _has(zones: list[rapl.Zone], kind: str) -> bool:
 
 
 class EstimateSource(Source):
-    name, label, update_s = "cpu_estimate", "estimate_tdp", 0.01  # CPU times tick at 10 ms
+    """``estimate_tdp`` (a package TDP) or ``estimate_generic`` (a generic W per thread)."""
+
+    name, update_s = "cpu_estimate", 0.01  # CPU times tick at 10 ms
 
     def __init__(self, tdp: cpu_estimate.Tdp, group: proc.ProcessGroup) -> None:
         self.tdp, self.group = tdp, group
 
+    @property
+    def label(self) -> str:  # type: ignore[override]
+        return self.tdp.label
+
     def read(self, t: float) -> dict[str, float]:
         cpu_s, _ = self.group.read(t)
         return {"cpu_j": cpu_estimate.estimate_j(self.tdp, cpu_s)}
+
+
+class CpuTimeSource(Source):
+    """The benchmark processes' and the machine's cumulative CPU seconds (:mod:`cputime`).
+
+    Read with every snapshot whenever anything is measured: the share of the
+    machine's busy CPU time that was the benchmark's says whose energy a
+    package-wide RAPL counter measured.
+    """
+
+    name, label, update_s = "cputime", "proc_stat", 0.01
+
+    def __init__(self, group: proc.ProcessGroup) -> None:
+        self.group = group
+        self.machine = cputime.MachineReader()
+
+    def read(self, t: float) -> dict[str, float]:
+        cpu_s, _ = self.group.read(t)
+        m = self.machine.read()
+        return {"proc_cpu_s": cpu_s, "sys_busy_s": m.busy_s, "sys_total_s": m.total_s, "sys_steal_s": m.steal_s}
+
+    def close(self) -> None:
+        self.machine.close()
 
 
 class ProcessSource(Source):
@@ -97,9 +126,8 @@ class ProcessSource(Source):
         self.group = group
 
     def read(self, t: float) -> dict[str, float]:
-        cpu_s, rss = self.group.read(t)
-        busy, total, mem = proc.system_read()
-        return {"proc_cpu_s": cpu_s, "rss": rss, "sys_busy_s": busy, "sys_total_s": total, "sys_mem": mem}
+        _, rss = self.group.read(t)
+        return {"rss": rss, "sys_mem": proc.system_memory_used()}
 
 
 class NvmlSource(Source):
@@ -147,26 +175,35 @@ def rapl_status(device: rapl.RaplDevice | None = None) -> tuple[bool, str, rapl.
     return ok, reason, device
 
 
-def estimate_status(tdp_w: float | None, tdp_origin: str | None) -> tuple[bool, str, cpu_estimate.Tdp | None]:
-    tdp, reason = cpu_estimate.resolve_tdp(tdp_w, tdp_origin, proc.logical_cpus())
+def estimate_status(tdp_w: float | None, tdp_origin: str | None, tdp_threads: int | None = None,
+                    strict: bool = False) -> tuple[bool, str, cpu_estimate.Tdp | None]:
+    """The estimate that will be used (a TDP, else the generic one), or why none (strict)."""
+    if strict:
+        return False, "strict energy: estimates disabled (only measured figures are kept)", None
+    tdp, reason = cpu_estimate.resolve_tdp(tdp_w, tdp_origin, cpu_estimate.threads_per_package(),
+                                           tdp_threads=tdp_threads)
     if tdp is None:
-        return False, reason, None
-    return True, f"TDP {tdp.watts:g} W ({tdp.origin}) x process CPU share", tdp
+        if tdp_w is not None or tdp_threads is not None:  # a bad user value is an error, not a fallback
+            return False, reason, None
+        tdp = cpu_estimate.GENERIC
+        return True, f"{reason}; generic estimate {tdp.describe()} x the benchmark's CPU time", tdp
+    return True, f"TDP {tdp.describe()} x the benchmark's CPU time", tdp
 
 
-def nvml_status(visible: str | None) -> tuple[bool, str, nvml.NvmlDevice | None]:
-    """Open NVML and the visible GPUs; the caller closes the device."""
+def nvml_status(visible: str | None, positions: tuple[int, ...] | None = None,
+                ) -> tuple[bool, str, nvml.NvmlDevice | None]:
+    """Open NVML and the GPUs used (``positions`` in the visible list; None: all); the caller closes it."""
     try:
         module = nvml.load()
     except nvml.NvmlError as exc:
         return False, str(exc), None
     try:
-        device = nvml.NvmlDevice(module, visible)
+        device = nvml.NvmlDevice(module, visible, positions)
     except nvml.NvmlError as exc:
         _shutdown(module)
         return False, str(exc), None
-    if not device.gpus:
-        reason = device.reason or "unavailable: no GPU visible"
+    if not device.gpus or device.mig:
+        reason = device.mig or device.reason or "unavailable: no GPU visible"
         device.close()
         return False, reason, device
     names = ", ".join(f"{g.index}:{g.name}" for g in device.gpus)

@@ -13,12 +13,16 @@ from harness.errors import EXIT_OK
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("env", help="show the machine and its measurement capabilities")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
-    p.add_argument("--tdp-w", type=float, default=None, help="CPU TDP in W for the estimate (overrides the table)")
+    p.add_argument("--tdp-w", type=float, default=None,
+                   help="the CPU package's TDP in W for the estimate (overrides the table)")
+    p.add_argument("--tdp-threads", type=int, default=None,
+                   help="hardware threads per package sharing --tdp-w (default: table, else this machine)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    config = CollectorConfig(tdp_w=args.tdp_w, tdp_origin="cli" if args.tdp_w is not None else None)
+    config = CollectorConfig(tdp_w=args.tdp_w, tdp_origin="cli" if args.tdp_w is not None else None,
+                             tdp_threads=args.tdp_threads)
     env = describe_environment(config)
     print(json.dumps(env, indent=2, default=str) if args.json else render(env))
     return EXIT_OK
@@ -26,11 +30,15 @@ def run(args: argparse.Namespace) -> int:
 
 def render(env: dict[str, Any]) -> str:
     cpu, pc, gpu = env["cpu"], env["powercap"], env["nvml"]
-    tdp = f"{cpu['tdp_w']:g} W ({cpu['tdp_origin']})" if cpu["tdp_w"] else cpu["tdp_reason"]
     lines = [
         f"host      {env['host']}  ({env['os']}, Python {env['python']})",
-        f"cpu       {cpu['model'] or 'unknown'}: {cpu['logical_cpus']} logical / {cpu['physical_cores']} physical",
-        f"cpu tdp   {tdp}",
+        f"cpu       {cpu['model'] or 'unknown'}: {cpu['logical_cpus']} logical / {cpu['physical_cores']} physical, "
+        f"{cpu['threads_per_package']} threads per package",
+        f"cpu tdp   {cpu['tdp_w']:g} W ({cpu['tdp_origin']})" if cpu["tdp_w"] else f"cpu tdp   {cpu['tdp_reason']}",
+        f"estimate  {cpu['estimate']}",
+        f"          estimate_j = W per thread x CPU-seconds of the benchmark's processes "
+        f"({cpu['w_per_thread']:.3g} W per thread)",
+        *([f"warning   {cpu['estimate_warning']}"] if cpu.get("estimate_warning") else []),
         f"memory    {env['memory_total_bytes'] / 2**30:.1f} GiB",
         f"powercap  {pc['root']}: " + (pc["reason"] or f"{len(pc['zones'])} zone(s)"),
     ]

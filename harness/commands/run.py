@@ -36,9 +36,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--time-limit", type=float, metavar="S", help="per-case time limit in seconds")
     p.add_argument("--collectors", help="comma-separated collectors ('' for none); default: the suite's")
     p.add_argument("--tdp-w", "--tdp", dest="tdp", type=float, metavar="W",
-                   help="CPU TDP in watts for the estimate_tdp energy estimate (origin: cli)")
+                   help="the CPU package's TDP in watts (the part's spec) for the estimate_tdp energy estimate; "
+                        "shared by --tdp-threads threads (origin: cli)")
+    p.add_argument("--tdp-threads", type=int, metavar="N",
+                   help="hardware threads per package sharing --tdp-w (default: the TDP table's entry for this "
+                        "CPU, else the threads per package this machine reports; on a VM give the part's count)")
+    p.add_argument("--strict-energy", action="store_true",
+                   help="measured energy only: no estimate; NaN with the reason where there is no counter")
     p.add_argument("--idle-baseline", type=float, metavar="S", help="seconds of idle power measurement")
     p.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue an interrupted run")
+    p.add_argument("--worker-max-cases", type=int, default=50, metavar="N",
+                   help="replace a reused worker after N cases (0: never; default 50; see docs/reliability.md)")
+    p.add_argument("--worker-max-rss-mb", type=float, default=4096.0, metavar="MB",
+                   help="replace a worker whose resident set after a case exceeds MB (0: never; default 4096)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--report", action="store_true", help="also write the HTML report (under reports/)")
     p.add_argument("--interleave-with", metavar="REF",
@@ -68,7 +78,11 @@ def validate_cli_options(args: argparse.Namespace) -> None:
         raise UsageError("--repeats", str(args.repeats), "must be >= 1")
     positive("--time-limit", args.time_limit)
     positive("--tdp", args.tdp)
+    if args.tdp_threads is not None and args.tdp_threads < 1:
+        raise UsageError("--tdp-threads", str(args.tdp_threads), "must be an integer >= 1")
     positive("--idle-baseline", args.idle_baseline, strict=False)
+    positive("--worker-max-cases", getattr(args, "worker_max_cases", None), strict=False)
+    positive("--worker-max-rss-mb", getattr(args, "worker_max_rss_mb", None), strict=False)
     if args.resume:
         given = [flag for flag, v in (("SUITE", args.suite), ("--filter", args.filter), ("--shard", args.shard),
                                       ("--repeats", args.repeats is not None),
@@ -116,9 +130,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     opts = RunOptions(results_dir=args.results_dir, repeats=args.repeats, filters=args.filter,
                       shard=args.shard, time_limit_s=args.time_limit, progress=not args.no_progress,
                       collectors=collectors, tdp_w=args.tdp, idle_baseline_s=args.idle_baseline,
+                      tdp_threads=args.tdp_threads, strict_energy=args.strict_energy,
                       resume=args.resume, profile_steps=profile_steps,
                       profile_skip_steps=args.profile_skip, balance_from=args.balance_from,
                       shard_source=shard.source if shard else "cli",
+                      worker_max_cases=args.worker_max_cases, worker_max_rss_mb=args.worker_max_rss_mb,
                       shard_variables=dict(shard.variables) if shard else {})
     summary = run_suite(suite, opts)
     counts = ", ".join(f"{n} {s}" for s, n in sorted(summary.counts.items()))
@@ -191,8 +207,8 @@ def cmd_interleave(args: argparse.Namespace, suite) -> int:
 
 def check_gate_reachable(args: argparse.Namespace, suite, repeats: int) -> bool:
     """Say whether `harness compare` can reach a verdict with these repeats; False: stop (exit 5)."""
-    from harness.analysis.gates import DEFAULT_THRESHOLD, parse_threshold
     from harness.analysis.power import detection_estimate, reachability
+    from harness.gates import DEFAULT_THRESHOLD, parse_threshold
     from harness.runner.plan import make_tasks
 
     gate = suite.settings.get("gate", {})

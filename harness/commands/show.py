@@ -53,4 +53,13 @@ def cmd_show(args: argparse.Namespace) -> int:
                 continue
             table = run.cases if args.all_columns else format_cases(run.cases)
             print(table.to_string(index=False))
+            for line in _drift_lines(run.cases):
+                print(line)
     return EXIT_OK
+
+
+def _drift_lines(cases: pd.DataFrame) -> list[str]:
+    """Flags for repeats whose figures trend with their worker's age (harness.analysis.drift)."""
+    from harness.analysis import drift
+
+    return drift.describe(drift.repeat_trends(cases))

@@ -37,7 +37,18 @@ class TrainSpec:
 
 
 class Hooks(Protocol):
-    """Called by the engine; implemented by the worker (collectors live behind it)."""
+    """Called by the engine; implemented by the worker (collectors live behind it).
+
+    The engine marks its phases, in this order: ``on_phase("compile")`` before
+    warm-up (engines that compile nothing skip it), ``on_window_start()`` once
+    the timed window begins (host work until the first update), then per epoch
+    ``on_phase("train")`` right before its timed updates and ``on_epoch_end``
+    right after them (evaluation follows: :class:`EpochLoop` marks ``eval`` and
+    then ``host``), and ``on_window_end()``. Energy figures cover ``train`` only.
+    """
+
+    def on_phase(self, phase: str) -> None:
+        """``phase`` (compile, train, eval, host) begins now."""
 
     def on_window_start(self) -> None: ...
 
@@ -46,13 +57,13 @@ class Hooks(Protocol):
     def after_steps(self, total_steps: int) -> None:
         """After each host call (a chunk, a step, a Keras batch): updates done so far in the window."""
 
-    def on_phase(self, phase: str) -> None:
-        """Inside the window: ``eval`` right before an evaluation pass, ``train`` right after it."""
-
     def on_window_end(self) -> None: ...
 
 
 class NoHooks:
+    def on_phase(self, phase: str) -> None:
+        pass
+
     def on_window_start(self) -> None:
         pass
 
@@ -60,9 +71,6 @@ class NoHooks:
         pass
 
     def after_steps(self, total_steps: int) -> None:
-        pass
-
-    def on_phase(self, phase: str) -> None:
         pass
 
     def on_window_end(self) -> None:
@@ -99,25 +107,22 @@ class EpochLoop:
 
     def end_epoch(self, epoch: int, loss: float, accuracy: float, steps: int, epoch_s: float) -> bool:
         """Record the epoch; returns True when training must stop (diverged)."""
+        self.hooks.on_epoch_end(epoch)  # first: the epoch's training ended when epoch_s was read
         r = self.result
         r.train_s += epoch_s
         r.steps += steps
         r.examples += steps * self.spec.batch_size
         lr = learning_rate_at(self.optimizer, r.steps - 1)
-        self.hooks.on_epoch_end(epoch)
-        phase = getattr(self.hooks, "on_phase", None)  # hooks written before phases existed lack it
-        if phase:
-            phase("eval")
+        self.hooks.on_phase("eval")
         t0 = time.perf_counter_ns()
         test_loss, test_acc = self.evaluate()
         r.eval_s += (time.perf_counter_ns() - t0) / 1e9
         r.eval_passes += 1
-        if phase:
-            phase("train")
+        self.hooks.on_phase("host")
         r.epochs.append({
             "epoch": epoch, "loss": loss, "train_accuracy": accuracy, "test_loss": test_loss,
-            "test_accuracy": test_acc, "learning_rate": lr, "epoch_s": epoch_s,
-            "cum_train_s": r.train_s, "steps": steps,
+            "test_accuracy": test_acc, "learning_rate_in_force": lr, "epoch_s": epoch_s,
+            "cum_train_s": r.train_s, "epoch_steps": steps,
         })
         if r.target_epoch is None and test_acc >= self.spec.target_accuracy:
             r.target_epoch = epoch

@@ -34,6 +34,7 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
 
     hooks.on_window_start()
     for epoch in range(1, spec.epochs + 1):
+        hooks.on_phase("train")
         e0 = time.perf_counter_ns()
         perm = epoch_permutation(len(spec.x_train), spec.seed, epoch)
         loss_sum = correct = 0.0

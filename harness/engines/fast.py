@@ -53,6 +53,7 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
     res.initial_loss = float(evaluate(x, y)[0])
 
     state = snapshot(model, optimizer)
+    hooks.on_phase("compile")
     t0 = time.perf_counter_ns()
     chunk(tf.constant(epoch_permutation(len(spec.x_train), spec.seed, 0)), tf.constant(0), tf.constant(1))[0].numpy()
     evaluate(xt, yt)[0].numpy()
@@ -62,6 +63,7 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
 
     hooks.on_window_start()
     for epoch in range(1, spec.epochs + 1):
+        hooks.on_phase("train")
         e0 = time.perf_counter_ns()
         perm = tf.constant(epoch_permutation(len(spec.x_train), spec.seed, epoch))
         loss_sum = correct = 0.0
@@ -94,8 +96,11 @@ def _local_chunk(model: Any, optimizer: Any, x: Any, y: Any, B: int, K: int, jit
 
     step = make_train_step(model, optimizer, B)
 
+    # the data are arguments, not captures: a captured tensor lives as long as the
+    # traced graph, and TensorFlow keeps traced graphs after their function is gone
+    # (tensorflow/tensorflow#62854), so captures would leak a copy of the data per case
     @tf.function(jit_compile=jit)
-    def xla_chunk(idxs, count):
+    def xla_chunk(x, y, idxs, count):
         def body(i, loss_sum, correct):
             idx = tf.slice(idxs, [i * B], [B])
             loss, corr = step(tf.gather(x, idx), tf.gather(y, idx))
@@ -110,7 +115,7 @@ def _local_chunk(model: Any, optimizer: Any, x: Any, y: Any, B: int, K: int, jit
         idxs = perm[s * B:(s + k) * B]
         if k < K:
             idxs = tf.concat([idxs, tf.zeros([(K - k) * B], tf.int32)], 0)
-        return xla_chunk(idxs, tf.constant(k))
+        return xla_chunk(x, y, idxs, tf.constant(k))
 
     chunk.experimental_get_tracing_count = xla_chunk.experimental_get_tracing_count
     return chunk

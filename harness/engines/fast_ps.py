@@ -65,6 +65,7 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
     res.initial_loss = float(evaluate(tf.constant(x_np), tf.constant(y_np))[0])
 
     state = snapshot(model, optimizer)
+    hooks.on_phase("compile")
     t0 = time.perf_counter_ns()
     coordinator.schedule(chunk, args=(iterator, tf.constant(1)))
     coordinator.join()
@@ -74,6 +75,7 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
 
     hooks.on_window_start()
     for epoch in range(1, spec.epochs + 1):
+        hooks.on_phase("train")
         e0 = time.perf_counter_ns()
         futures = [coordinator.schedule(chunk, args=(iterator, tf.constant(min(K, spe - s))))
                    for s in range(0, spe, K)]

@@ -56,6 +56,7 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
     with st.scope() if st is not None else contextlib.nullcontext():
         optimizer.build(model.trainable_variables)
     state = snapshot(model, optimizer)
+    hooks.on_phase("compile")
     t0 = time.perf_counter_ns()
     warm = min(n, 2 * K * B)
     model.fit(x[:warm], y[:warm], batch_size=B, epochs=1, verbose=0, shuffle=False)
@@ -65,6 +66,7 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
 
     class Timing(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
+            hooks.on_phase("train")
             self.e0 = self.last = time.perf_counter_ns()
 
         def on_train_batch_end(self, batch, logs=None):
@@ -77,6 +79,7 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
             epoch_s = (time.perf_counter_ns() - self.e0) / 1e9
             loss, acc = float(logs["loss"]), float(logs["accuracy"])
             if central:  # Keras' metrics are wrong under CentralStorageStrategy (see module doc)
+                hooks.on_phase("eval")  # a measuring pass, not training: outside the energy window
                 loss, acc = (float(v) for v in evaluate(x_all, y_all))
             if loop.end_epoch(epoch + 1, loss, acc, spe, epoch_s):
                 self.model.stop_training = True

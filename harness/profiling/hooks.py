@@ -46,6 +46,9 @@ class ProfilerHooks:
         self._tf: Any = None
 
     # ---------------------------------------------------------------- hooks
+    def on_phase(self, phase: str) -> None:
+        self.inner.on_phase(phase)
+
     def on_window_start(self) -> None:
         self.inner.on_window_start()
         if self.skip_steps <= 0:
@@ -86,9 +89,6 @@ class ProfilerHooks:
     def on_epoch_end(self, epoch: int) -> None:
         self._close_step()
         self.inner.on_epoch_end(epoch)
-
-    def on_phase(self, phase: str) -> None:
-        self.inner.on_phase(phase)
 
     def on_window_end(self) -> None:
         self._stop()

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from harness.analysis import EnergyFactors
+from harness.analysis.energy import energy_statement
 from harness.report.format import BEST, EST, cells
 from harness.report.sections import SECTIONS, Section, colours, has_content, notes
 
@@ -24,7 +25,8 @@ CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:1.5em auto;max-width:1200px;
 color:#222;padding:0 1em;line-height:1.4}
 h1{font-size:1.5em;margin-bottom:.2em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}
-table{border-collapse:collapse;font-size:12px;margin:.6em 0;display:block;overflow-x:auto}
+table{border-collapse:collapse;font-size:12px;margin:.6em 0}.scroll{overflow-x:auto;max-width:100%}
+p.statement{background:#f6f8ff;border-left:4px solid #4a6fd0;padding:.4em .8em}
 th,td{border:1px solid #ddd;padding:2px 6px;white-space:nowrap}th{background:#f3f3f3;text-align:left}
 td.num{text-align:right;font-variant-numeric:tabular-nums}td.best{font-weight:bold;background:#e6f4e6}
 td.est{font-style:italic;color:#7a4b00;background:#fff6e0}tr.baseline td{background:#eef3ff}
@@ -41,7 +43,7 @@ def esc(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def table_html(df: pd.DataFrame, name: str, currency: str = "") -> str:
+def table_html(df: pd.DataFrame, name: str, currency: str = "", fold: bool = False) -> str:
     """A table with units in the headers, ★ on best cells and ≈ on estimated ones."""
     if df.empty:
         return f'<p class="muted">No rows in <code>{esc(name)}</code>.</p>'
@@ -64,7 +66,8 @@ def table_html(df: pd.DataFrame, name: str, currency: str = "") -> str:
         out.append("</tr>")
     out.append("</tbody></table>")
     body = "".join(out)
-    if len(df) > LONG_TABLE:
+    body = f'<div class="scroll">{body}</div>'
+    if fold or len(df) > LONG_TABLE:
         return f"<details><summary>Table <code>{esc(name)}</code> ({len(df)} rows)</summary>{body}</details>"
     return body
 
@@ -126,6 +129,7 @@ def _section(section: Section, tables: Mapping[str, pd.DataFrame], palette: Mapp
     parts = [f'<section id="{esc(section.key)}"><h2>{esc(section.title)}</h2>', f"<p>{esc(section.text)}</p>"]
     parts += notes_html(tables, section.key)
     if section.key == "energy":
+        parts.append(f'<p class="statement">{esc(energy_statement(tables["energy_sources"]))}</p>')
         parts.append(_factors_html(factors))
     for figure in section.figures:
         png = figure(tables, palette)
@@ -134,7 +138,7 @@ def _section(section: Section, tables: Mapping[str, pd.DataFrame], palette: Mapp
         else:
             parts.append(img_html(png, section.title))
     for name in section.tables:
-        parts.append(table_html(tables[name], name, factors.currency))
+        parts.append(table_html(tables[name], name, factors.currency, fold=section.per_epoch))
     parts.append("</section>")
     return "\n".join(parts)
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from harness.analysis import EnergyFactors
+from harness.analysis.energy import energy_statement
 from harness.report.format import cells, plain
 from harness.report.html import default_title
 from harness.report.sections import MARKDOWN_COLUMNS, SECTIONS, has_content, notes
@@ -77,6 +78,7 @@ def render_markdown(
         out.append(f"### {section.title}\n")
         out += _notes(tables, section.key)
         if section.key == "energy":
+            out.append(md_text(energy_statement(tables["energy_sources"])) + "\n")
             out.append(
                 f"Factors: {factors.carbon_intensity_g_per_kwh:g} gCO2e/kWh, PUE {factors.pue:g}, "
                 f"{factors.price_per_kwh:g} {md_text(factors.currency)}/kWh.\n"

@@ -53,12 +53,12 @@ def learning_rate_figure(lr: pd.DataFrame) -> bytes | None:
     looks = styles(lr["series"].astype(str))  # colour means optimizer elsewhere: schedules get styles
     for series, group in lr.groupby("series", sort=True):
         ls, marker = looks[str(series)]
-        ax.plot(group["epoch"], group["learning_rate_median"], marker=marker, linestyle=ls, color=NEUTRAL,
+        ax.plot(group["epoch"], group["learning_rate_in_force_median"], marker=marker, linestyle=ls, color=NEUTRAL,
                 markersize=4, label=str(series))
-        ax.fill_between(group["epoch"], group["learning_rate_min"], group["learning_rate_max"], color=NEUTRAL,
+        ax.fill_between(group["epoch"], group["learning_rate_in_force_min"], group["learning_rate_in_force_max"], color=NEUTRAL,
                         alpha=0.1)
-    positive = lr["learning_rate_median"] > 0
-    if positive.all() and lr["learning_rate_median"].max() > 10 * lr["learning_rate_median"].min():
+    positive = lr["learning_rate_in_force_median"] > 0
+    if positive.all() and lr["learning_rate_in_force_median"].max() > 10 * lr["learning_rate_in_force_median"].min():
         ax.set_yscale("log")
     ax.set(xlabel="epoch", ylabel="learning rate in force (dimensionless)")
     _legend(ax, lr["series"].nunique())

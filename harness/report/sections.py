@@ -24,6 +24,7 @@ class Section:
     tables: tuple[str, ...]
     figures: tuple[Figure, ...] = ()
     in_markdown: bool = True
+    per_epoch: bool = False  # its tables have a row per epoch: folded under the figure in HTML
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -48,14 +49,16 @@ SECTIONS: tuple[Section, ...] = (
         (lambda t, c: plots_config.curves_figure(t["learning_curves"], c),
          lambda t, c: plots_config.wall_curves_figure(t["learning_curves"], c)),
         in_markdown=False,
+        per_epoch=True,
     ),
     Section(
         "learning_rates", "Learning rate per epoch",
-        "The learning rate in force at each epoch's last update, per schedule (median over "
-        "cases; the band and the min/max columns show where cases of one schedule differ).",
+        "The learning rate in force at each epoch's last update (learning_rate_in_force), per "
+        "schedule (median over cases; the band and the min/max columns show where cases of one "
+        "schedule differ). learning_rate, where shown, is the case's initial rate.",
         ("learning_rates",),
         (lambda t, c: plots.learning_rate_figure(t["learning_rates"]),),
-        in_markdown=False,
+        per_epoch=True,
     ),
     Section(
         "lr_sensitivity", "Learning-rate sensitivity",
@@ -106,10 +109,13 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "energy", "Energy",
-        "Energy in the training window per case by source (CPU package, DRAM, GPU), J per "
-        "example, mean and peak power, idle versus dynamic energy, energy to the target, and "
-        "carbon and cost from the factors below. ≈ marks estimated values (hatched in the "
-        "figures); the source table states which source produced each figure and why.",
+        "Energy of the timed training updates per case (evaluation and compilation excluded; "
+        "eval_energy_j is the evaluations' own) by source (CPU package, DRAM, GPU), with low/high "
+        "bounds, J per example, mean and peak power, idle versus dynamic energy (measured only), "
+        "energy to the target, and carbon and cost from the factors below. ≈ marks estimated "
+        "values (hatched in the figures); the source table states which source produced each "
+        "figure and why. benchmark_cpu_share is the benchmark's share of the machine's busy CPU "
+        "time; energy_flag says when other processes ran.",
         ("energy_sources", "energy"),
         (lambda t, c: plots.energy_figure(t["energy"]),),
     ),
@@ -149,8 +155,9 @@ MARKDOWN_COLUMNS: dict[str, tuple[str, ...]] = {
     "tradeoffs": ("series", "test_accuracy_median", "wall_to_target_s_median", "energy_to_target_j_median",
                   "energy_source", "pareto_energy", "pareto_time"),
     "energy": ("machine", "case_label", "cpu_energy_j", "cpu_energy_source", "gpu_energy_j",
-               "gpu_energy_source", "energy_j", "energy_source", "energy_per_sample_j",
-               "energy_to_target_j", "carbon_g", "cost"),
+               "gpu_energy_source", "energy_j", "energy_low_j", "energy_high_j", "energy_source",
+               "energy_per_sample_j", "energy_to_target_j", "carbon_g", "cost", "energy_flag"),
+    "learning_rates": ("series", "epoch", "cases", "learning_rate_in_force_median"),
     "profile_ratios": ("problem", "solver", "repeats", "time_to_target_s", "ratio"),
 }
 

@@ -66,6 +66,11 @@ log = logging.getLogger(__name__)
 RUN_JSON = "run.json"
 TABLE_FILES = {name: f"{name}.parquet" for name in schema.TABLES}
 _META_KEY = b"harness.schema_version"
+# Older schema versions still read, and how their columns were renamed since (one name, one meaning).
+RENAMED: dict[int, dict[str, dict[str, str]]] = {
+    1: {"epochs": {"learning_rate": "learning_rate_in_force", "steps": "epoch_steps",
+                   "cpu_energy_j": "epoch_cpu_energy_j", "gpu_energy_j": "epoch_gpu_energy_j"}},
+}
 
 
 def write_table(path: Path, table: str, df: pd.DataFrame) -> None:
@@ -90,6 +95,7 @@ def read_table(path: Path, table: str | None = None) -> pd.DataFrame:
     except Exception as exc:
         raise ResultsError(f"{path}: truncated or corrupt parquet file ({exc})") from exc
     name = table or meta.get(b"harness.table", b"").decode()
+    df = upgrade(df, name, int(meta[_META_KEY]))
     return schema.conform(name, df) if name in schema.TABLES else df
 
 
@@ -106,12 +112,25 @@ def read_table_schema(path: Path) -> tuple[pq.ParquetFile, dict[bytes, bytes]]:
         version = int(meta[_META_KEY])
     except ValueError:
         raise ResultsError(f"{path}: not a harness results file (schema version {meta[_META_KEY]!r})") from None
-    if version != schema.SCHEMA_VERSION:
+    if version != schema.SCHEMA_VERSION and version not in RENAMED:
         raise ResultsError(
             f"{path}: results schema version {version} is not supported by this harness "
-            f"(it reads version {schema.SCHEMA_VERSION}); use a matching harness version"
+            f"(it reads versions {_readable()}); use a matching harness version"
         )
     return pf, meta
+
+
+def _readable() -> str:
+    return ", ".join(str(v) for v in sorted({*RENAMED, schema.SCHEMA_VERSION}))
+
+
+def upgrade(df: pd.DataFrame, table: str, version: int) -> pd.DataFrame:
+    """Rename the columns of an older version's ``table`` to today's names."""
+    for v in sorted(RENAMED):
+        if v >= version:
+            renames = {old: new for old, new in RENAMED[v].get(table, {}).items() if old in df.columns}
+            df = df.drop(columns=[new for new in renames.values() if new in df.columns]).rename(columns=renames)
+    return df
 
 
 # ---------------------------------------------------------------- one run
@@ -144,10 +163,10 @@ def read_run_json(run_dir: Path) -> dict[str, Any]:
         raise ResultsError(f"{path}: truncated or invalid JSON ({exc})") from exc
     if not isinstance(meta, dict) or "schema_version" not in meta:
         raise ResultsError(f"{path}: not a harness run.json (no schema_version)")
-    if meta["schema_version"] != schema.SCHEMA_VERSION:
+    if meta["schema_version"] != schema.SCHEMA_VERSION and meta["schema_version"] not in RENAMED:
         raise ResultsError(
             f"{path}: results schema version {meta['schema_version']!r} is not supported "
-            f"(this harness reads version {schema.SCHEMA_VERSION})"
+            f"(this harness reads versions {_readable()})"
         )
     return meta
 

@@ -162,8 +162,9 @@ def run_cluster_case(task: Any, run_dir: Path, limit: float, cfg: Any) -> CaseRe
     try:
         for t in tasks:
             procs.append(_start(case, task.repeat, run_dir.name, cluster, t, folder, t == reporter))
+        # each loopback process places its replica on its first visible GPU: GPU 0 is the one charged
         collect = CollectorHooks(replace(cfg, pids=tuple(p.popen.pid for p in procs)) if cfg is not None else None,
-                                 case.device, case.collectors)
+                                 case.device, case.collectors, replicas=1)
         hooks = MeteredHooks(collect, ClusterMeters({p.name: p.popen.pid for p in procs}))
         outcome = _supervise(procs, folder / "events.jsonl", hooks, limit)
     except OSError as exc:
@@ -209,19 +210,20 @@ def _forward_events(path: Path, offset: int, hooks: MeteredHooks, window: dict) 
         return offset
     for line in lines:
         ev = json.loads(line)
-        if ev["event"] == "window_start" and not window["started"]:
+        at = time.perf_counter() - max(0.0, time.time() - float(ev["t"]))  # when it happened, on our clock
+        if ev["event"] == "phase" and not window["ended"]:
+            hooks.on_phase(ev["phase"], at=at)
+        elif ev["event"] == "window_start" and not window["started"]:
             window["started"] = True
-            hooks.on_window_start()
+            hooks.on_window_start(at=at)
         elif ev["event"] == "epoch_end" and window["started"] and not window["ended"]:
-            hooks.on_epoch_end(int(ev["epoch"]))
-        elif ev["event"] == "phase" and window["started"] and not window["ended"]:
-            hooks.on_phase(str(ev["phase"]))
+            hooks.on_epoch_end(int(ev["epoch"]), at=at)
         elif ev["event"] == "window_end":
             _close_window(hooks, window)
     return offset
 
 
 def _close_window(hooks: MeteredHooks, window: dict) -> None:
-    if window["started"] and not window["ended"]:
+    if not window["ended"]:
         window["ended"] = True
-        hooks.on_window_end()
+        hooks.on_window_end()  # also stops a session opened by a compile phase that never reached the window

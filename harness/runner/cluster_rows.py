@@ -126,7 +126,7 @@ def _collector_columns(row: dict, result: CaseResult, hooks: Any, window: dict) 
     reason = "collectors disabled (collectors = [])" if hooks is not None and hooks.disabled else NO_WINDOW
     for k in ("cpu", "gpu"):
         row.update({f"{k}_energy_j": math.nan, f"{k}_energy_source": "unavailable", f"{k}_energy_reason": reason})
-    row.update(energy_j=math.nan, energy_source="unavailable")
+    row.update(energy_j=math.nan, energy_source="unavailable", energy_reason=reason)
 
 
 def _worker_row(case_row: dict, p: Any, res: CaseResult | None, outcome: dict, workers: int) -> dict:

@@ -8,7 +8,7 @@ the ``parameter_server`` coordinator, task type ``chief``) through the same
 parameter-server cluster) until it is killed.
 
 The training process that reports for the case appends its window events
-(``window_start``, ``epoch_end``, ``phase``, ``window_end``) as JSON lines to a file that
+(``phase``, ``window_start``, ``epoch_end``, ``window_end``, each with its wall-clock time) as JSON lines to a file that
 the supervisor tails, so the collectors run once, in the supervisor.
 
 ``python -m harness.runner.cluster_task --serve`` runs this host's server of a
@@ -46,6 +46,9 @@ class EventHooks:
             with open(self.path, "a") as fh:
                 fh.write(json.dumps({"event": event, "t": time.time(), **extra}) + "\n")
 
+    def on_phase(self, phase: str) -> None:
+        self._emit("phase", phase=phase)
+
     def on_window_start(self) -> None:
         self._emit("window_start")
 
@@ -54,9 +57,6 @@ class EventHooks:
 
     def after_steps(self, total_steps: int) -> None:
         pass
-
-    def on_phase(self, phase: str) -> None:
-        self._emit("phase", phase=phase)
 
     def on_window_end(self) -> None:
         self._emit("window_end")

@@ -16,9 +16,11 @@ def collector_config(suite: Suite, opts: RunOptions, idle: dict[str, float]) -> 
     names = opts.collectors if opts.collectors is not None else suite.settings.get("collectors")
     tdp = opts.tdp_w or suite.settings.get("tdp_w")
     origin = "cli" if opts.tdp_w else "suite" if suite.settings.get("tdp_w") else None
+    threads = opts.tdp_threads or suite.settings.get("tdp_threads")
+    strict = bool(opts.strict_energy or suite.settings.get("strict_energy", False))
     return CollectorConfig(names=None if names is None else tuple(names),
                            sample_period_s=suite.settings.get("sample_period_s", 0.1),
-                           tdp_w=tdp, tdp_origin=origin, idle=idle,
+                           tdp_w=tdp, tdp_origin=origin, idle=idle, tdp_threads=threads, strict=strict,
                            cuda_visible_devices=os.environ.get("CUDA_VISIBLE_DEVICES"))
 
 

@@ -25,6 +25,7 @@ from harness.components import datasets
 from harness.errors import SkipCase
 from harness.profiling import memory
 from harness.results.store import CaseResult
+from harness.runner.case_memory import CaseMemory
 from harness.runner.hooks import CollectorHooks, MeteredHooks
 from harness.suite import Case
 
@@ -79,6 +80,7 @@ def execute(case: Case, repeat: int, state: WorkerState) -> CaseResult:
     row.update(worker_pid=os.getpid(), worker_case_index=state.cases_done,
                started_utc=datetime.now(UTC).isoformat(timespec="seconds"))
     state.cases_done += 1
+    mem = CaseMemory().start()
     t0 = time.perf_counter_ns()
     result = CaseResult(case=row)
     try:
@@ -90,7 +92,8 @@ def execute(case: Case, repeat: int, state: WorkerState) -> CaseResult:
         row.update(status="failed", error=f"{type(exc).__name__}: {exc}",
                    stderr_tail="".join(traceback.format_exception(exc)[-6:])[-4000:])
     row["wall_s"] = (time.perf_counter_ns() - t0) / 1e9
-    row["peak_rss_bytes"] = _peak_rss()
+    sampled = row.get("peak_rss_bytes")  # the collectors' sampled peak, when they ran
+    row.update(mem.columns(float(sampled) if sampled is not None else math.nan))
     return result
 
 
@@ -123,7 +126,7 @@ def _train(case: Case, repeat: int, state: WorkerState, row: dict, result: CaseR
             opt = keras.optimizers.LossScaleOptimizer(opt)
     row["setup_s"] = (time.perf_counter_ns() - s0) / 1e9
 
-    hooks = (state.hooks_factory or CollectorHooks)(state.collector_config, case.device, case.collectors)
+    hooks = (state.hooks_factory or CollectorHooks)(state.collector_config, case.device, case.collectors, replicas)
     if case.profile:
         from harness.profiling.worker import profiler_hooks
 
@@ -149,12 +152,3 @@ def _train(case: Case, repeat: int, state: WorkerState, row: dict, result: CaseR
     ident = {k: row[k] for k in ("run_id", "case_id", "case_label", "repeat")}
     result.epochs = [{**ident, **e} for e in res.epochs]
     hooks.finish(row, result, res.examples, len(res.epochs), res.target_epoch)
-
-
-def _peak_rss() -> int | None:
-    try:
-        import resource
-
-        return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024  # Linux: KiB
-    except (ImportError, OSError):
-        return None

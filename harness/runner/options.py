@@ -19,6 +19,8 @@ class RunOptions:
     progress: bool = True
     collectors: list[str] | None = None  # overrides the suite's list
     tdp_w: float | None = None
+    tdp_threads: int | None = None  # threads sharing tdp_w (default: the TDP table, else this machine)
+    strict_energy: bool = False  # measured energy only: NaN with a reason where there is no counter
     idle_baseline_s: float | None = None
     resume: Path | None = None
     profile_steps: int | None = None  # updates to capture per profiled case (CLI or suite)
@@ -27,6 +29,8 @@ class RunOptions:
     shard_variables: dict[str, str] = field(default_factory=dict)  # the scheduler variables read
     balance_from: Path | None = None  # a previous run whose durations balance the shards
     shard_cases: set[str] | None = None  # on --resume: the shard's recorded cases
+    worker_max_cases: int | None = 50  # recycle a worker after this many cases (None: never)
+    worker_max_rss_mb: float | None = 4096.0  # ... or once its RSS after a case exceeds this (None: never)
 
 
 def restore_options(opts: RunOptions, meta: dict[str, Any]) -> None:
@@ -44,3 +48,6 @@ def restore_options(opts: RunOptions, meta: dict[str, Any]) -> None:
         opts.time_limit_s = o.get("time_limit_s")
     if opts.collectors is None:
         opts.collectors = o.get("collectors")
+    policy = meta.get("worker_policy") or {}
+    if "max_cases" in policy:  # a resumed run keeps its recycling policy
+        opts.worker_max_cases, opts.worker_max_rss_mb = policy["max_cases"], policy.get("max_rss_mib")

@@ -124,13 +124,52 @@ class Worker:
         self.conn.close()
 
 
-class WorkerPool:
-    """At most one live worker; replaced when a case needs another device configuration."""
+@dataclass(frozen=True)
+class RecyclePolicy:
+    """When a reused worker is replaced by a fresh one, between two cases.
 
-    def __init__(self, log_dir: Path, run_id: str, cfg: CollectorConfig | None) -> None:
+    TensorFlow keeps part of what every case builds (its traced functions'
+    graphs and their function-library entries stay alive after the model, the
+    optimizer and the functions are gone: tensorflow/tensorflow#62854), so a
+    worker's memory grows with every case. A worker therefore serves at most
+    ``max_cases`` cases, and is replaced once its resident set after a case
+    exceeds ``max_rss_bytes``. ``None`` switches a limit off. The defaults were
+    chosen by measurement (docs/reliability.md, ``scripts/bench_worker_drift.py``):
+    a fresh worker costs a few seconds of start-up, and the memory a worker
+    may gain stays a small part of the machine's.
+    """
+
+    max_cases: int | None = 50
+    max_rss_bytes: int | None = 4 * 1024**3
+
+    def reason(self, served: int, rss_bytes: float | None) -> str | None:
+        """Why a worker that served ``served`` cases and holds ``rss_bytes`` must go (None: keep it)."""
+        if self.max_cases is not None and served >= self.max_cases:
+            return f"served {served} cases (limit {self.max_cases})"
+        if self.max_rss_bytes is not None and rss_bytes is not None and rss_bytes > self.max_rss_bytes:
+            return (f"resident set {rss_bytes / 2**20:.0f} MiB after its last case "
+                    f"(limit {self.max_rss_bytes / 2**20:.0f} MiB)")
+        return None
+
+    def describe(self) -> dict[str, Any]:
+        """What ``run.json`` records of the policy."""
+        return {"max_cases": self.max_cases,
+                "max_rss_mib": None if self.max_rss_bytes is None else self.max_rss_bytes / 2**20}
+
+
+class WorkerPool:
+    """At most one live worker; replaced when a case needs another device configuration,
+    or when the :class:`RecyclePolicy` says it has served enough."""
+
+    def __init__(self, log_dir: Path, run_id: str, cfg: CollectorConfig | None,
+                 policy: RecyclePolicy | None = None) -> None:
         self.log_dir, self.run_id, self.cfg = log_dir, run_id, cfg
+        self.policy = policy or RecyclePolicy()
         self.current: Worker | None = None
         self.info: dict[str, Any] = {}
+        self.served = 0  # cases the current worker has run
+        self.started = 0  # workers started by this pool
+        self.recycled: list[str] = []  # why each recycled worker was replaced
 
     def retarget(self, log_dir: Path, run_id: str, cfg: CollectorConfig | None) -> None:
         """New settings for the run, passed on to the live (preflight) worker so it is reused."""
@@ -144,7 +183,26 @@ class WorkerPool:
             self.close()
         if self.current is None:
             self.current = Worker(key, self.log_dir, self.run_id, self.cfg)
+            self.served = 0
+            self.started += 1
         return self.current
+
+    def case_done(self, row: dict[str, Any]) -> None:
+        """Count a finished case; replace the worker now if the policy says so (outside any timing)."""
+        if self.current is None:
+            return
+        self.served += 1
+        rss = row.get("worker_rss_after_bytes")
+        why = self.policy.reason(self.served, float(rss) if rss is not None and rss == rss else None)
+        if why:
+            log.info("recycling worker %s: %s", self.current.pid, why)
+            self.recycled.append(why)
+            self.close()
+
+    def describe(self) -> dict[str, Any]:
+        """The policy and what it did, for ``run.json``."""
+        return {**self.policy.describe(), "started": self.started, "recycled": len(self.recycled),
+                "recycle_reasons": self.recycled[-20:]}
 
     def discard(self, worker: Worker) -> None:
         worker.stop(kill=True)

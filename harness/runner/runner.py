@@ -34,7 +34,7 @@ from harness.runner.execute import base_row
 from harness.runner.exits import signal_name
 from harness.runner.options import RunOptions, restore_options
 from harness.runner.plan import Task, make_tasks, time_limit_s, worker_key
-from harness.runner.pool import WorkerPool
+from harness.runner.pool import RecyclePolicy, WorkerPool
 from harness.runner.run_folder import new_run_dir
 from harness.runner.run_record import run_metadata
 from harness.suite import Suite, parse_suite
@@ -90,7 +90,7 @@ def _run_suite(suite: Suite | None, opts: RunOptions) -> RunSummary:
         log.warning("shard %s has no case to run (more shards than cases?); it records an empty run",
                     opts.shard)
     scratch = Path(tempfile.mkdtemp(prefix="harness-preflight-"))
-    workers = WorkerPool(scratch, "", collector_config(suite, opts, {}))
+    workers = WorkerPool(scratch, "", collector_config(suite, opts, {}), recycle_policy(opts))
     lock: store.RunLock | None = None
     run_dir: Path | None = None
     try:
@@ -149,6 +149,13 @@ def _shard(suite: Suite, opts: RunOptions) -> dict[str, Any]:
     return shard_record(suite.cases, spec, filters=opts.filters, repeats=opts.repeats, estimator=est)
 
 
+def recycle_policy(opts: RunOptions) -> RecyclePolicy:
+    """The workers' recycling limits from the run's options (``None`` or 0 switches a limit off)."""
+    rss = opts.worker_max_rss_mb
+    return RecyclePolicy(max_cases=opts.worker_max_cases or None,
+                         max_rss_bytes=int(rss * 2**20) if rss else None)
+
+
 def _keep_logs(scratch: Path, run_dir: Path | None) -> None:
     """Move the preflight worker's log into the run (or drop it: a failed validation writes nothing)."""
     if run_dir is not None and (run_dir / store.RUN_JSON).exists():
@@ -177,6 +184,7 @@ def _execute(suite: Suite, todo: list[Task], done: list[store.CaseResult], run_d
     results = _run_tasks(todo, done, run_dir, workers, opts)
     workers.close()
     meta["worker_runtime"] = workers.info or meta.get("worker_runtime")
+    meta["worker_policy"] = workers.describe()
     _close_run(run_dir, meta, "complete", results=results)
     counts: dict[str, int] = {}
     for r in results:
@@ -290,6 +298,7 @@ def _run_one(task: Task, run_dir: Path, workers: WorkerPool, opts: RunOptions) -
     if out.kind == "result":
         result: store.CaseResult = out.payload
         result.case["overhead_s"] = max(0.0, elapsed - (result.case.get("wall_s") or 0.0))
+        workers.case_done(result.case)  # may recycle the worker, between cases
         return result
     workers.discard(worker)  # kills its process group: the worker and anything it started
     row = base_row(task.case, task.repeat, run_dir.name)

@@ -67,6 +67,7 @@ class FakeGpu:
         self.uuid, self.name, self.power_w, self.energy_j = uuid, name, power_w, energy_j
         self.fail: dict[str, int] = {}  # function name -> NVML error code
         self.util, self.mem_used, self.temp, self.sm_mhz = 80, 2 * 2**30, 60, 1500
+        self.mig = False  # MIG mode enabled (nvmlDeviceGetMigMode's current mode)
 
 
 def make_fake_nvml(gpus: list[FakeGpu], clock: FakeClock, init_error: int | None = None) -> types.ModuleType:
@@ -77,6 +78,7 @@ def make_fake_nvml(gpus: list[FakeGpu], clock: FakeClock, init_error: int | None
     for k, v in codes.items():
         setattr(m, f"NVML_ERROR_{k}", v)
     m.NVML_TEMPERATURE_GPU, m.NVML_CLOCK_SM = 0, 1
+    m.NVML_DEVICE_MIG_DISABLE, m.NVML_DEVICE_MIG_ENABLE = 0, 1
 
     class NVMLError(Exception):
         def __init__(self, value: int) -> None:
@@ -117,6 +119,7 @@ def make_fake_nvml(gpus: list[FakeGpu], clock: FakeClock, init_error: int | None
     m.nvmlDeviceGetMemoryInfo = lambda h: types.SimpleNamespace(used=guard("nvmlDeviceGetMemoryInfo", h).mem_used, total=80 * 2**30)
     m.nvmlDeviceGetTemperature = lambda h, sensor: guard("nvmlDeviceGetTemperature", h).temp
     m.nvmlDeviceGetClockInfo = lambda h, kind: guard("nvmlDeviceGetClockInfo", h).sm_mhz
+    m.nvmlDeviceGetMigMode = lambda h: (int(guard("nvmlDeviceGetMigMode", h).mig),) * 2
     return m
 
 

@@ -170,7 +170,7 @@ def test_per_epoch_energy_and_energy_to_target(powercap, clock):
         s.mark_epoch(epoch)
     s.stop()
     epochs = s.epoch_columns()
-    assert [round(epochs[e]["cpu_energy_j"], 6) for e in (1, 2, 3)] == [10.0, 20.0, 30.0]
+    assert [round(epochs[e]["epoch_cpu_energy_j"], 6) for e in (1, 2, 3)] == [10.0, 20.0, 30.0]
     assert epochs[3]["cum_energy_j"] == pytest.approx(60.0)
     cols = s.case_columns(600, 3, target_epoch=2)
     assert cols["energy_to_target_j"] == pytest.approx(30.0)

@@ -58,7 +58,7 @@ def test_estimate_with_a_user_tdp(bare):
     assert cols["energy_j"] == cols["cpu_energy_j"]
     assert cols["gpu_energy_source"] == "unavailable" and math.isnan(cols["gpu_energy_j"])
     epochs = s.epoch_columns()
-    assert sum(e["cpu_energy_j"] for e in epochs.values()) == pytest.approx(epochs[2]["cum_energy_j"])
+    assert sum(e["epoch_cpu_energy_j"] for e in epochs.values()) == pytest.approx(epochs[2]["cum_energy_j"])
     assert epochs[2]["cum_energy_j"] <= cols["cpu_energy_j"]  # stop() comes after the last mark
     assert cols["energy_to_target_j"] == pytest.approx(epochs[1]["cum_energy_j"])
     assert cols["energy_window_flag"] is None
@@ -68,13 +68,21 @@ def test_estimate_with_a_user_tdp(bare):
     schema.frame("samples", rows)
 
 
-def test_no_tdp_and_no_counter_is_nan_with_reason(bare, monkeypatch):
-    monkeypatch.setattr(cpu_estimate, "cpu_model", lambda *a: "Imaginary CPU 9000")
+def test_no_tdp_and_no_counter_gives_a_generic_estimate_or_nan_when_strict(bare, monkeypatch):
+    monkeypatch.setattr(cpu_estimate, "cpu_model", lambda *a: "Intel(R) Xeon(R) Processor")
     cols = _measure(CollectorConfig()).case_columns(1000, 2, None)
-    assert math.isnan(cols["cpu_energy_j"]) and cols["cpu_energy_source"] == "unavailable"
-    assert "Imaginary CPU 9000" in cols["cpu_energy_reason"] and "no powercap" in cols["cpu_energy_reason"]
-    assert math.isnan(cols["energy_j"]) and math.isnan(cols["energy_per_sample_j"])
-    assert cols["energy_source"] == "unavailable"
+    assert cols["cpu_energy_source"] == "estimate_generic" and cols["energy_source"] == "estimated"
+    assert "Xeon(R) Processor" in cols["cpu_energy_reason"] and "no powercap" in cols["cpu_energy_reason"]
+    assert cols["cpu_thread_power_w"] == 4.0 and cols["cpu_energy_j"] > 0
+    assert cols["cpu_energy_low_j"] == pytest.approx(cols["cpu_energy_j"] / 2)
+    assert cols["cpu_energy_high_j"] == pytest.approx(cols["cpu_energy_j"] * 3)
+    assert math.isnan(cols["cpu_dynamic_energy_j"]) and "no idle/dynamic split" in cols["cpu_dynamic_reason"]
+    assert cols["memory_energy_source"] == "estimate_generic" and cols["memory_energy_j"] > 0
+    strict = _measure(CollectorConfig(strict=True), seconds=0.1).case_columns(1000, 2, None)
+    assert math.isnan(strict["cpu_energy_j"]) and strict["cpu_energy_source"] == "unavailable"
+    assert "strict energy" in strict["cpu_energy_reason"]
+    assert math.isnan(strict["energy_j"]) and math.isnan(strict["energy_per_sample_j"])
+    assert strict["energy_source"] == "unavailable" and strict["energy_reason"]
 
 
 def test_tdp_from_the_table(bare, monkeypatch):
@@ -119,7 +127,7 @@ def test_nothing_is_zero_unless_measured(bare):
             if math.isnan(value):
                 assert source == "unavailable" and cols[f"{part}_energy_reason"]
             else:
-                assert source in ("rapl", "estimate_tdp", "nvml_counter", "nvml_power")
+                assert source in ("rapl", "estimate_tdp", "estimate_generic", "nvml_counter", "nvml_power")
 
 
 def test_on_this_host_whatever_it_has():
@@ -130,13 +138,14 @@ def test_on_this_host_whatever_it_has():
 
 
 def test_measure_idle(bare):
+    # an estimate charges only the benchmark's CPU-seconds: it has no idle power to measure
     idle = measure_idle(CollectorConfig(tdp_w=40.0, tdp_origin="cli"), 0.3)
-    assert idle["cpu_power_estimated"] == 1.0 and 0.0 <= idle["cpu_power_w"] < 40.0
-    assert "gpu_power_w" not in idle
-    # an estimated idle is not subtracted from a measured figure
-    s = _measure(CollectorConfig(tdp_w=40.0, tdp_origin="cli", idle=idle), seconds=0.1)
+    assert "cpu_power_w" not in idle and "gpu_power_w" not in idle
+    # and in estimate mode the idle/dynamic split is NaN with its reason, even with an idle given
+    s = _measure(CollectorConfig(tdp_w=40.0, tdp_origin="cli", idle={"cpu_power_w": 3.0}), seconds=0.1)
     cols = s.case_columns(1, 1, None)
-    assert cols["cpu_dynamic_energy_j"] == pytest.approx(cols["cpu_energy_j"] - idle["cpu_power_w"] * cols["energy_window_s"])
+    assert math.isnan(cols["cpu_dynamic_energy_j"]) and math.isnan(cols["cpu_idle_power_w"])
+    assert "estimate" in cols["cpu_dynamic_reason"]
     with pytest.raises(ConfigError):
         measure_idle(CollectorConfig(), 0)
 

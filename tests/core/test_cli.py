@@ -74,7 +74,7 @@ def test_run_end_to_end(capsys, tmp_path):
     skipped = run.cases[run.cases.status == "skipped"].set_index("device")
     assert "no GPU" in skipped.loc["gpu", "error"]
     assert "mixed_float16" in run.cases.set_index("precision").loc["mixed_float16", "error"]
-    assert len(run.epochs) == 4 and run.epochs.learning_rate.notna().all()
+    assert len(run.epochs) == 4 and run.epochs.learning_rate_in_force.notna().all()
     # collectors = []: energy is NaN with a reason, never 0
     assert ok.cpu_energy_j.isna().all() and (ok.cpu_energy_source == "unavailable").all()
     # one worker served every CPU case (TensorFlow imported once); the GPU case needed its own

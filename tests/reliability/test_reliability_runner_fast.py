@@ -62,9 +62,10 @@ class FakePool:
     problems: list = []
     on_run = None
 
-    def __init__(self, log_dir, run_id, cfg) -> None:
-        self.log_dir, self.run_id, self.cfg = log_dir, run_id, cfg
+    def __init__(self, log_dir, run_id, cfg, policy=None) -> None:
+        self.log_dir, self.run_id, self.cfg, self.policy = log_dir, run_id, cfg, policy
         self.info: dict = {}
+        self.done: list = []
         self.requests: list[str] = []
         self.ran: list = []
         FakePool.last = self
@@ -77,6 +78,12 @@ class FakePool:
 
     def discard(self, worker) -> None:
         pass
+
+    def case_done(self, row) -> None:
+        self.done.append(row)
+
+    def describe(self) -> dict:
+        return {"max_cases": self.policy.max_cases, "cases_done": len(self.done)}
 
     def close(self, kill=False) -> None:
         pass

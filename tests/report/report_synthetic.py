@@ -62,7 +62,7 @@ def _case_row(run_id: str, spec: tuple) -> tuple[dict, list[dict]]:
             ttt, e2t, ept = cum_t, cum_e, i
         epochs.append({
             "run_id": run_id, "case_id": case_id, "case_label": case_label, "repeat": rep, "epoch": i,
-            "loss": 1.0 / i, "test_accuracy": acc, "learning_rate": 0.001 / (1 + 0.5 * (i - 1)) if sched != "constant" else 0.001,
+            "loss": 1.0 / i, "test_accuracy": acc, "learning_rate_in_force": 0.001 / (1 + 0.5 * (i - 1)) if sched != "constant" else 0.001,
             "epoch_s": s, "cum_train_s": cum_t, "cum_energy_j": cum_e,
         })
     if status == "ok":

@@ -153,7 +153,7 @@ def test_learning_curves_and_rates(tables):
     assert adam3["cum_wall_s_median"] == pytest.approx(0.5 + 3.5 + 0.3)
     assert adam3["series"] == "adam / constant"
     lr = tables["learning_rates"]
-    assert _row(lr, schedule_label="inverse_power", epoch=3)["learning_rate_median"] == pytest.approx(0.0005)
+    assert _row(lr, schedule_label="inverse_power", epoch=3)["learning_rate_in_force_median"] == pytest.approx(0.0005)
 
 
 def test_units():

@@ -39,16 +39,19 @@ def _cluster_processes() -> list[psutil.Process]:
     return procs
 
 
-def _run(tmp_path: Path, strategies: str, epochs: int = 2, limit: int = 240, include: str = ""):
+def _run(tmp_path: Path, strategies: str, epochs: int = 2, limit: int = 240, include: str = "",
+         collectors: list[str] | None = None):
     text = SUITE.format(strategies=strategies, epochs=epochs, limit=limit) + include
-    summary = run_suite(parse_suite(text), RunOptions(results_dir=tmp_path, progress=False, collectors=[]))
+    summary = run_suite(parse_suite(text), RunOptions(results_dir=tmp_path, progress=False,
+                                                      collectors=collectors or []))
     return summary, load_run(summary.run_dir)
 
 
 def test_mwm_and_parameter_server_clusters_train_and_leave_nothing_behind(tmp_path):
     before = {p.pid for p in _cluster_processes()}
     _, run = _run(tmp_path, '[{name = "multi_worker_mirrored", workers = 2}, '
-                            '{name = "parameter_server", workers = 2, ps = 1}]')
+                            '{name = "parameter_server", workers = 2, ps = 1}]',
+                  collectors=["cpu_estimate", "process"])
     cases = run.cases.set_index("strategy")
     assert list(cases.status) == ["ok", "ok"], cases.error.tolist()
     mwm, ps = cases.loc["multi_worker_mirrored"], cases.loc["parameter_server"]
@@ -57,6 +60,10 @@ def test_mwm_and_parameter_server_clusters_train_and_leave_nothing_behind(tmp_pa
     for row in (mwm, ps):
         assert row.steps == 2 * (2048 // 128) and row.samples_per_s > 0
         assert row.initial_loss > 0 and row.final_loss < row.initial_loss + 1.0
+        # the supervisor's energy window is the training process's train phase (events carry their time)
+        assert abs(row.energy_window_s - row.train_s) <= 0.01 * row.train_s + 0.010, (row.energy_window_s, row.train_s)
+        assert row.cpu_energy_source.startswith("estimate") and row.eval_energy_j > 0
+    assert {"compile", "train", "eval"} <= set(run.samples.phase)
     w = run.workers
     assert sorted(w[w.case_id == mwm.case_id].task_type) == ["worker", "worker"]
     assert sorted(w[w.case_id == ps.case_id].task_type) == ["chief", "ps", "worker", "worker"]
