@@ -16,7 +16,6 @@ from typing import Any
 
 import pandas as pd
 
-from harness.analysis.frames import machine_label
 from harness.tensorboard.specs import (
     ENERGY_PREFIX,
     EPOCH_SCALARS,
@@ -96,7 +95,8 @@ def machine_of(row: Mapping[str, Any], meta: Mapping[str, Any]) -> str:
     for key in ("machine", "host"):
         if present(row.get(key)) and str(row[key]):
             return str(row[key])
-    return machine_label(meta, fallback="?")
+    machine = meta.get("machine") or {}  # a RunMeta, or run.json's JSON object
+    return str(machine.get("host") or machine.get("cpu_model") or "?")  # RunMeta's Machine.label
 
 
 def hparams_of(row: Mapping[str, Any], meta: Mapping[str, Any], run_name: str) -> dict[str, HParamValue]:
