@@ -97,6 +97,9 @@ def report(cases: pd.DataFrame, skip: int) -> None:
     print("RSS after each case (MiB):", " ".join(f"{v:.0f}" for v in rss))
     print(f"RSS: first {rss.iloc[0]:.0f}, max {rss.max():.0f}, last {rss.iloc[-1]:.0f} MiB; "
           f"case's own peak over the worker (case_mem_bytes) median {cases['case_mem_bytes'].median() / 2**20:.1f} MiB")
+    first = cases["worker_case_index"] == 0
+    print(f"harness overhead per case (overhead_s, median): {cases.loc[first, 'overhead_s'].median():.2f} s "
+          f"for a worker's first case (start-up included), {cases.loc[~first, 'overhead_s'].median():.2f} s after")
     slopes = growth_per_case(cases, skip)
     shown = ", ".join(f"{s:.1f}" for s in slopes) or "n/a (workers too short)"
     print(f"growth within each worker (MiB/case, after its first {skip} cases): {shown}")
