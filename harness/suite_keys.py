@@ -228,7 +228,7 @@ def _settings(f: str, raw: dict) -> dict[str, Any]:
 
 def check_gate(f: str, raw: object) -> dict[str, Any]:
     """The suite's ``[gate]`` table (what ``harness compare`` gates on), validated before anything runs."""
-    from harness.analysis.gates import (  # lazy: the suite layer stays light
+    from harness.gates import (  # lazy: the suite layer stays light
         GateError,
         check_gate_table,
     )

@@ -39,7 +39,7 @@ import harness  # noqa: E402
 from harness.analysis import stats  # noqa: E402
 from harness.analysis.compare import Side, compare_sides  # noqa: E402
 from harness.analysis.decide import Settings  # noqa: E402
-from harness.analysis.gates import METRICS, GateSet  # noqa: E402
+from harness.gates import METRICS, GateSet  # noqa: E402
 
 METRIC_NAMES = ("train_s", "samples_per_s", "step_ms_p50", "train_cpu_s", "cpu_ms_per_update",
                 "instructions_per_update")

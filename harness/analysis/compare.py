@@ -29,7 +29,6 @@ from harness.analysis.decide import (
     REGRESSION,
     Settings,
 )  # fmt: skip
-from harness.analysis.gates import IMPLICIT_METRICS, METRICS, GateSet
 from harness.analysis.identity import (
     IDENTITY,
     MATCH_AXES,
@@ -52,6 +51,7 @@ from harness.errors import (
     EXIT_REGRESSION,
     EXIT_UNREACHABLE,
 )
+from harness.gates import IMPLICIT_METRICS, METRICS, GateSet
 
 __all__ = ["IDENTITY", "MATCH_AXES", "Comparison", "Problem", "Relax", "Side", "case_key", "compare_sides",
            "environment"]  # fmt: skip

@@ -28,8 +28,8 @@ from pathlib import Path
 import pandas as pd
 
 from harness.analysis.compare import Side, environment
-from harness.analysis.gates import check_gate_table
 from harness.errors import HarnessError, MixedPoolError
+from harness.gates import check_gate_table
 from harness.results import baselines, store
 from harness.results.pytest_benchmark import is_pytest_benchmark, pytest_benchmark_to_cases
 

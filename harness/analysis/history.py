@@ -29,9 +29,9 @@ import pandas as pd
 import ruptures
 
 from harness.analysis.decide import IMPROVEMENT, REGRESSION, Item, Settings, decide_family
-from harness.analysis.gates import METRICS, GateSet
 from harness.analysis.identity import display_names, env_differences, environment, group_cases
 from harness.analysis.stats import MAD_TO_SD
+from harness.gates import METRICS, GateSet
 
 
 @dataclass

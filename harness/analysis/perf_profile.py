@@ -89,7 +89,10 @@ def profile_notes(cases: pd.DataFrame, *, include_profiled: bool = False) -> lis
         return []
     solvers = rows.groupby("_p")["solver"].unique()
     alone = solvers[solvers.map(len) == 1]
-    notes = [("info", f"left out: problem {p!r} (only {s[0]!r} ran on it)") for p, s in alone.items()]
+    left = [f"{p!r} (only {s[0]!r} ran on it)" for p, s in alone.items()]
+    notes = [("info", f"left out: problem {text}") for text in left]
+    if len(left) > 3:
+        notes = [("info", f"left out: {len(left)} problems a single optimizer ran on, e.g. {'; '.join(left[:3])}")]
     ratios = performance_ratios(cases, include_profiled=include_profiled)
     single = int((ratios["repeats"] == 1).sum()) if not ratios.empty else 0
     if single:

@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.analysis.gates import METRICS, PRIMARY_METRIC, GateSet
 from harness.errors import EXIT_BAD_INPUT, EXIT_OK, HarnessError
+from harness.gates import METRICS, PRIMARY_METRIC, GateSet
 
 if TYPE_CHECKING:
     from harness.analysis.compare import Side

@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.analysis.gates import METRICS, PRIMARY_METRIC, GateSet
 from harness.errors import EXIT_OK, EXIT_REGRESSION, HarnessError
+from harness.gates import METRICS, PRIMARY_METRIC, GateSet
 
 if TYPE_CHECKING:
     from harness.analysis.decide import Settings

@@ -207,8 +207,8 @@ def cmd_interleave(args: argparse.Namespace, suite) -> int:
 
 def check_gate_reachable(args: argparse.Namespace, suite, repeats: int) -> bool:
     """Say whether `harness compare` can reach a verdict with these repeats; False: stop (exit 5)."""
-    from harness.analysis.gates import DEFAULT_THRESHOLD, parse_threshold
     from harness.analysis.power import detection_estimate, reachability
+    from harness.gates import DEFAULT_THRESHOLD, parse_threshold
     from harness.runner.plan import make_tasks
 
     gate = suite.settings.get("gate", {})

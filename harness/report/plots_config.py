@@ -104,7 +104,7 @@ def leaderboard_figure(board: pd.DataFrame, colors: Mapping[str, object]) -> byt
     axes[0].set_yticks(y, ticks, fontsize=7)
     axes[0].invert_yaxis()
     fig.suptitle("median over repeats; whiskers min–max; = tied (intervals overlap)", fontsize=8)
-    fig.tight_layout()
+    style.tidy(fig)
     return _png(fig)
 
 
@@ -130,7 +130,7 @@ def curves_figure(curves: pd.DataFrame, colors: Mapping[str, object]) -> bytes |
         if log_loss:
             style.log_axis(ax_loss, "y")
         _legend(ax_acc)
-    fig.tight_layout()
+    style.tidy(fig)
     return _png(fig)
 
 
@@ -140,8 +140,8 @@ def wall_curves_figure(curves: pd.DataFrame, colors: Mapping[str, object]) -> by
     if curves.empty:
         return None
     panels = style.facets(curves, _keys(curves))
-    rows, cols = style.grid(len(panels), 2)
-    fig, axes = plt.subplots(rows, cols, figsize=(7 * cols, 3.4 * rows), squeeze=False)
+    rows, cols = style.grid(len(panels), 1)  # legends sit to the right: one column
+    fig, axes = plt.subplots(rows, cols, figsize=(8, 3.2 * rows), squeeze=False)
     kw = _encoder(curves, colors)
     for (title, df), ax in zip(panels, axes.flat, strict=False):
         for series, g in df.groupby("series", sort=True):
@@ -152,7 +152,7 @@ def wall_curves_figure(curves: pd.DataFrame, colors: Mapping[str, object]) -> by
         _legend(ax)
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
-    fig.tight_layout()
+    style.tidy(fig)
     return _png(fig)
 
 
@@ -195,7 +195,7 @@ def throughput_figure(table: pd.DataFrame, colors: Mapping[str, object]) -> byte
     axes[0].invert_yaxis()
     for ax in axes:
         ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
+    style.tidy(fig)
     return _png(fig)
 
 
@@ -235,5 +235,5 @@ def scaling_figure(table: pd.DataFrame, colors: Mapping[str, object]) -> bytes |
             ax.grid(alpha=0.3)
         ax_e.legend(*ax_t.get_legend_handles_labels(), fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0),
                     frameon=False)
-    fig.tight_layout()
+    style.tidy(fig)
     return _png(fig)

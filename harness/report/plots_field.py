@@ -45,7 +45,7 @@ def profile_figure(profile: pd.DataFrame, scores: pd.DataFrame, colors: Mapping[
                ylabel="fraction of problems ρ(τ)", ylim=(-0.02, 1.02), title=title)
         ax.grid(alpha=0.3, which="both")
         _legend(ax)
-    fig.tight_layout()
+    style.tidy(fig)
     return _png(fig)
 
 
@@ -90,7 +90,7 @@ def pareto_figure(trade: pd.DataFrame, colors: Mapping[str, object]) -> bytes | 
     for a in axes[0]:
         a.grid(alpha=0.3, which="both")
     _legend(axes[0][-1])
-    fig.tight_layout()
+    style.tidy(fig)
     return _png(fig)
 
 
@@ -102,8 +102,8 @@ def lr_sensitivity_figure(table: pd.DataFrame, colors: Mapping[str, object]) -> 
     lines = table.assign(series=table["line"])
     kw = _encoder(lines, colors)
     panels = style.facets(lines, _keys(lines))
-    rows, cols = style.grid(len(panels), 2)
-    fig, axes = plt.subplots(rows, cols, figsize=(7 * cols, 3.4 * rows), squeeze=False)
+    rows, cols = style.grid(len(panels), 1)  # legends sit to the right: one column
+    fig, axes = plt.subplots(rows, cols, figsize=(8, 3.2 * rows), squeeze=False)
     for (title, df), ax in zip(panels, axes.flat, strict=False):
         for line, g in df.groupby("line", sort=True):
             g = g.sort_values("learning_rate")
@@ -116,5 +116,5 @@ def lr_sensitivity_figure(table: pd.DataFrame, colors: Mapping[str, object]) -> 
         _legend(ax)
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
-    fig.tight_layout()
+    style.tidy(fig)
     return _png(fig)

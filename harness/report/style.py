@@ -129,3 +129,13 @@ def thousands(ax, which: str = "x") -> None:
     axis = ax.xaxis if which == "x" else ax.yaxis
     axis.set_major_locator(MaxNLocator(6))
     axis.set_major_formatter(FuncFormatter(text))
+
+
+def tidy(fig) -> None:
+    """``tight_layout`` where it can be applied; long legends outside the axes may defeat it, and the
+    PNG is cropped to its content anyway (``bbox_inches="tight"``), so its warning is noise."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Tight layout not applied")
+        fig.tight_layout()

@@ -10,7 +10,7 @@ from harness.components.devices import DeviceConfig, device_config
 from harness.components.strategies import replicas_needed
 from harness.runner.estimate import Estimator
 from harness.runner.shards import Assignment, ShardSpec, assign, parse_shard_text
-from harness.suite import KNOWN_DATASET_SIZES, Case
+from harness.suite import KNOWN_DATASET_SIZES, Case, parse_suite
 
 # pessimistic examples/s per engine on a small CPU, for default time limits only
 _RATE_GUESS = {"fast": 30_000, "keras_fit": 10_000, "eager": 3_000}
@@ -97,8 +97,6 @@ def time_limit_s(case: Case, override: float | None = None) -> float:
 
 def expected_tasks(meta: dict[str, Any]) -> list[tuple[str, str]]:
     """(case_id-repeat, label) of every task of the unsharded plan a shard's run.json was cut from."""
-    from harness.suite import parse_suite
-
     suite = parse_suite(meta["suite"]["text"], meta["suite"].get("path") or "<suite>")
     opts = meta.get("options") or {}
     tasks = make_tasks(suite.cases, filters=opts.get("filters") or [], repeats=opts.get("repeats"))

@@ -48,11 +48,12 @@ def test_energy_window_is_the_training_window(rows, engine):
     assert abs(row["energy_window_s"] - row["train_s"]) <= 0.01 * row["train_s"] + 0.010, (
         row["energy_window_s"], row["train_s"], row["eval_s"])
     assert row["cpu_energy_source"] == "estimate_generic" and row["energy_source"] == "estimated"
-    assert row["energy_j"] > 0 and row["eval_energy_j"] > 0  # the evaluations are measured apart
+    # the evaluations are measured apart (the estimate counts CPU time in 10 ms ticks: a short pass may be 0)
+    assert row["energy_j"] > 0 and row["eval_energy_j"] >= 0 and not math.isnan(row["compile_energy_j"] if engine != "eager" else 0.0)
     assert row["cpu_energy_low_j"] < row["energy_j"] < row["cpu_energy_high_j"]
     assert 0 < row["benchmark_cpu_share"] <= 1
     phases = {s["phase"] for s in res.samples}
     assert {"train", "eval", "host"} <= phases and ("compile" in phases) == (engine != "eager")
     cum = [e["cum_energy_j"] for e in res.epochs]
     assert cum == sorted(cum) and cum[-1] == pytest.approx(row["energy_j"], rel=1e-9)
-    assert all(e["eval_energy_j"] > 0 and not math.isnan(e["epoch_energy_j"]) for e in res.epochs)
+    assert all(e["eval_energy_j"] >= 0 and e["epoch_energy_j"] > 0 for e in res.epochs)

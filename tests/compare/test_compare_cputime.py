@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 
 from harness import schema
-from harness.analysis.gates import METRICS
 from harness.cli import main
 from harness.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_REGRESSION
+from harness.gates import METRICS
 from harness.results import store
 
 from .conftest import META, case_rows
@@ -70,7 +70,7 @@ def test_a_metric_the_rows_do_not_have_is_exit_2_naming_it(tmp_path, capsys):
 
 
 def test_absent_column_is_exit_2_too():
-    from harness.analysis.gates import GateError, GateSet
+    from harness.gates import GateError, GateSet
 
     gates = GateSet.from_strings(["train_cpu_s"])
     try:

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from harness.analysis.decide import Settings
-from harness.analysis.gates import GateSet
 from harness.analysis.history import RunInfo, analyse
 from harness.cli import main
 from harness.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_REGRESSION
+from harness.gates import GateSet
 
 
 def commit(i: int) -> str:

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2] / "harness"
 
 # Lower layers never import higher ones (function-level imports included). Same rank: allowed.
 RANK = {
-    "errors": 0, "schema": 0, "keyvalue": 0, "run_meta": 0,
+    "errors": 0, "schema": 0, "keyvalue": 0, "run_meta": 0, "gates": 0,
     "components": 1, "results": 1,
     "suite_keys": 2, "suite": 2, "suite_size": 2, "case_filters": 2,
     "engines": 3, "collectors": 3,
