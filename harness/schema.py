@@ -214,6 +214,9 @@ CPU_TIME = _cols(
 DISTRIBUTED = _cols(
     ("cluster", STR, "", "loopback, external (TF_CONFIG / suite) or empty"),
     ("strategy_notes", STR, "", "how the engine adapted to the strategy (XLA scope, metric sources)"),
+    ("engine_driver", STR, "", "path that drove the loop: xla_loop, graph_loop+xla_gradients, graph_loop, "
+                               "coordinator, keras_fit, eager"),
+    ("xla_scope", STR, "", "what XLA compiled: loop (whole K-update loop), gradients, train_step (Keras), none"),
 )
 
 # Columns added by profiling (issue 8): filled only for profiled cases, except gpu_mem_peak_source.

@@ -143,6 +143,8 @@ def _strategy(f: str, key: str, v: Any) -> dict[str, Any]:
     for p in ("replicas", "workers", "ps"):
         if p in comp["params"]:
             _int(f, f"{key}.{p}", comp["params"][p], 1)
+    if "driver" in comp["params"]:
+        _choice(f, f"{key}.driver", comp["params"]["driver"], list(catalog.FAST_DRIVER_NAMES))
     return {"name": comp["name"], "label": comp["label"], "params": comp["params"]}
 
 

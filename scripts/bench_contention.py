@@ -91,12 +91,12 @@ def resample(df: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
 def simulate(a: Side, b: Side, metric: str, factor: float, trials: int, seed: int) -> dict[str, float]:
     """Share of simulated builds with a regression verdict per case (nothing planted if factor == 1)."""
     rng = np.random.default_rng(seed)
-    gates, settings = GateSet.from_strings([metric]), Settings(n_resamples=500)
+    gates, settings = GateSet.from_strings(primary=metric, report=False), Settings()
     hits: dict[str, int] = {}
     for _ in range(trials):
         cur = planted(resample(b.cases, rng), metric, factor)
         cmp = compare_sides(Side("a", resample(a.cases, rng), a.meta), Side("b", cur, b.meta), gates, settings)
-        for _, r in cmp.rows.iterrows():
+        for _, r in cmp.rows[cmp.rows["metric"] == metric].iterrows():
             hits[r["case"]] = hits.get(r["case"], 0) + int(r["verdict"] == "regression")
     return {case: n / trials for case, n in hits.items()}
 
@@ -104,8 +104,9 @@ def simulate(a: Side, b: Side, metric: str, factor: float, trials: int, seed: in
 def report(a: Side, b: Side, metrics: list[str], args: argparse.Namespace) -> list[dict]:
     out = []
     for metric in metrics:
-        aa = compare_sides(a, b, GateSet.from_strings([metric]), Settings())
-        verdicts = {r["case"]: (r["verdict"], r.get("reason", "")) for _, r in aa.rows.iterrows()}
+        aa = compare_sides(a, b, GateSet.from_strings(primary=metric, report=False), Settings())
+        verdicts = {r["case"]: (r["verdict"], r.get("reason", "")) for _, r in aa.rows.iterrows()
+                    if r["metric"] == metric}
         false = simulate(a, b, metric, 1.0, args.trials, 1)
         found = simulate(a, b, metric, 1.0 + args.slowdown, args.trials, 2)
         for case_id, ga in a.cases.groupby("case_id", sort=False):
@@ -147,9 +148,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--hog", type=int, default=1, help="busy-loop processes beside the runs (1: one core)")
     p.add_argument("--hog-max-s", type=float, default=1200.0, help="each hog ends by itself after this")
     p.add_argument("--slowdown", type=float, default=0.10, help="planted slowdown (0.10 = 10 %%)")
-    p.add_argument("--trials", type=int, default=200)
+    p.add_argument("--trials", type=int, default=100)
     p.add_argument("--out", type=Path, default=Path("results/bench-contention"))
     p.add_argument("--runs", nargs=2, type=Path, metavar="RUN", help="analyse two existing runs instead")
+    p.add_argument("--metrics", nargs="+", default=list(METRIC_NAMES), help="metrics to analyse")
     p.add_argument("--json", type=Path, help="write the table as JSON")
     args = p.parse_args(argv)
     if args.runs:
@@ -166,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     a, b = side(paths[0]), side(paths[1])
     for name, s in (("A", a), ("B", b)):
         print(f"run {name}: {contention(s)}")
-    metrics = [m for m in METRIC_NAMES if m in a.cases and pd.to_numeric(a.cases[m], errors="coerce").notna().any()]
+    metrics = [m for m in args.metrics if m in a.cases and pd.to_numeric(a.cases[m], errors="coerce").notna().any()]
     rows = report(a, b, metrics, args)
     print_table(rows, args.slowdown, args.trials)
     if args.json:

@@ -201,6 +201,7 @@ def judge(series: Sequence[Series], runs: list[RunInfo], settings: Settings) -> 
 
 def analyse(runs: list[RunInfo], cases: pd.DataFrame, gates: GateSet, settings: Settings) -> History:
     """The history of ``cases`` (every run's rows, ``run_id`` naming ``runs``) under ``gates``."""
+    gates.require_columns(cases)  # a metric named with --metric that no run has: exit 2, named
     index = {r.run_id: i for i, r in enumerate(runs)}
     series = build_series(cases, index, gates)
     return History(runs, series, judge(series, runs, settings), settings)

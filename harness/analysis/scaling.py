@@ -28,7 +28,9 @@ def strategy_scaling(cases: pd.DataFrame, *, include_profiled: bool = False) -> 
     over the ok repeats; ``speedup_vs_default`` (x) and ``default_series`` (the
     configuration it is relative to: strategy ``default``, same other axes,
     epochs and learning rate aside); ``efficiency`` (fraction);
-    ``scaling_vs_1_unit`` (x; NaN where the strategy did not run at one unit).
+    ``scaling_vs_1_unit`` (x; NaN where the strategy did not run at one unit);
+    ``engine_driver``: the path(s) that drove the loop (harness.components.strategies.FAST_DRIVERS),
+    so a reader sees why a strategy costs what it costs.
     """
     cases = labelled(cases)
     keys = [SERIES, *series_keys(cases)]
@@ -36,6 +38,8 @@ def strategy_scaling(cases: pd.DataFrame, *, include_profiled: bool = False) -> 
     if rows.empty or not ({"strategy", *UNITS} & set(keys)):
         return pd.DataFrame(columns=[*keys, *COLUMNS])
     extra = {} if RUN in keys else {RUN: (RUN, "first")}
+    if "engine_driver" in rows.columns:
+        extra["engine_driver"] = ("engine_driver", lambda v: ", ".join(sorted(set(v.dropna().astype(str)))))
     table = (
         rows.groupby(keys, dropna=False, sort=False)
         .agg(rows=("status", "size"), samples_per_s_median=("samples_per_s", "median"),
@@ -57,5 +61,6 @@ def strategy_scaling(cases: pd.DataFrame, *, include_profiled: bool = False) -> 
     one = match_rows(table, keys, table["parallel_units"] == 1, {*UNITS, *IGNORED})
     table["scaling_vs_1_unit"] = ratio_to(table, one)
     table = table.sort_values(["strategy", "parallel_units"], kind="stable").reset_index(drop=True)
-    out = [*keys, *[c for c in ("strategy",) if c not in keys], *COLUMNS]
+    out = [*keys, *[c for c in ("strategy",) if c not in keys], *COLUMNS,
+           *[c for c in ("engine_driver",) if c in table.columns]]
     return table[out]

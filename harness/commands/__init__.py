@@ -16,7 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("compare", "compare results with a baseline; exit 1 on a regression"),
     "energy": ("report", "the energy report of runs (Markdown to stdout by default)"),
     "env": ("env", "show the machine and its measurement capabilities"),
-    "export": ("export", "export a run to other formats (pytest-benchmark JSON)"),
+    "export": ("export", "export runs to other tools (pytest-benchmark JSON, a TensorBoard logdir)"),
     "history": ("history", "change points of every case across commits; exit 1 if the newest step is a regression"),
     "list": ("list", "what can be named in a suite"),
     "merge": ("merge", "combine the shard runs of one sweep into one run folder"),

@@ -51,6 +51,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="replace a worker whose resident set after a case exceeds MB (0: never; default 4096)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--report", action="store_true", help="also write the HTML report (under reports/)")
+    p.add_argument("--tensorboard", type=Path, metavar="LOGDIR",
+                   help="also write scalars, the HParams experiment and profiles into this TensorBoard "
+                        "logdir as cases finish (watch with: tensorboard --logdir LOGDIR)")
     p.add_argument("--interleave-with", metavar="REF",
                    help="also run the suite with the code of git REF, alternating (ABBA) with this checkout; "
                         "then compare them (see docs/regression.md)")
@@ -107,6 +110,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.profile_skip < 0:
         raise UsageError("--profile-skip", str(args.profile_skip), "must be >= 0")
     if args.interleave_with:
+        if args.tensorboard:
+            raise UsageError("--tensorboard", str(args.tensorboard), "cannot be combined with --interleave-with; "
+                             "export each side afterwards with: harness export RUN --tensorboard LOGDIR")
         return cmd_interleave(args, suite)
     if args.dry_run or not (args.yes or args.resume):
         est = _estimator(args, suite.cases)
@@ -124,6 +130,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             return EXIT_OK
     from harness.runner.runner import RunOptions, run_suite
 
+    live = None
+    if args.tensorboard:
+        from harness.tensorboard import LiveTensorBoard
+
+        live = LiveTensorBoard(args.tensorboard)  # an unusable logdir fails here, before anything runs
     collectors = None
     if args.collectors is not None:
         collectors = [c for c in args.collectors.split(",") if c]
@@ -135,14 +146,27 @@ def cmd_run(args: argparse.Namespace) -> int:
                       profile_skip_steps=args.profile_skip, balance_from=args.balance_from,
                       shard_source=shard.source if shard else "cli",
                       worker_max_cases=args.worker_max_cases, worker_max_rss_mb=args.worker_max_rss_mb,
-                      shard_variables=dict(shard.variables) if shard else {})
+                      shard_variables=dict(shard.variables) if shard else {},
+                      observers=[live] if live else [])
     summary = run_suite(suite, opts)
     counts = ", ".join(f"{n} {s}" for s, n in sorted(summary.counts.items()))
     print(f"results: {summary.run_dir}  ({counts})")
     print(f"show with: harness show {summary.run_dir}")
+    if live:
+        print_live(live, summary.run_dir)
     if args.report:
         print(f"report: {write_report(summary.run_dir)}")
     return EXIT_OK
+
+
+def print_live(live, run_dir: Path) -> None:
+    if live.errors:
+        print(f"tensorboard: {live.path} is incomplete ({live.errors[-1]}); rebuild it with: "
+              f"harness export {run_dir} --tensorboard {live.path}")
+    else:
+        print(f"tensorboard: {live.run_folder} ({live.sessions_written} runs; written between cases in "
+              f"{live.write_s:.1f} s, plus {live.import_s:.1f} s importing TensorFlow once); "
+              f"view with: tensorboard --logdir {live.path}")
 
 
 def _load(args: argparse.Namespace):

@@ -112,12 +112,16 @@ PRECISIONS = {
     "mixed_float16": "float16 compute, float32 variables, dynamic loss scaling",
 }
 
+# A synchronous strategy may force the fast engine's driver (param ``driver``), to measure the choices
+# against each other; unset, harness.components.strategies.FAST_DRIVERS decides.
+FAST_DRIVER_NAMES = ("xla_loop", "graph_loop+xla_gradients", "graph_loop")
 STRATEGIES: dict[str, dict[str, Any]] = {
-    "default": {"params": set(), "description": "no tf.distribute strategy"},
-    "one_device": {"params": set(), "description": "tf.distribute.OneDeviceStrategy on the case's device"},
-    "mirrored": {"params": {"replicas"}, "description": "MirroredStrategy, N replicas (logical CPUs on a CPU host)"},
-    "central_storage": {"params": {"replicas"}, "description": "CentralStorageStrategy, N replicas"},
-    "multi_worker_mirrored": {"params": {"workers"},
+    "default": {"params": {"driver"}, "description": "no tf.distribute strategy"},
+    "one_device": {"params": {"driver"}, "description": "tf.distribute.OneDeviceStrategy on the case's device"},
+    "mirrored": {"params": {"replicas", "driver"},
+                 "description": "MirroredStrategy, N replicas (logical CPUs on a CPU host)"},
+    "central_storage": {"params": {"replicas", "driver"}, "description": "CentralStorageStrategy, N replicas"},
+    "multi_worker_mirrored": {"params": {"workers", "driver"},
                               "description": "MultiWorkerMirroredStrategy, N worker processes (loopback or a cluster)"},
     "parameter_server": {"params": {"workers", "ps"},
                          "description": "ParameterServerStrategy: W workers, P servers, a coordinator"},

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from typing import Any
 
 from harness.errors import SkipCase
@@ -41,6 +42,93 @@ def unsupported_engine(case: Any, workers: int) -> str | None:
     if case.engine == "keras_fit" and case.strategy["name"] == "multi_worker_mirrored" and workers > 1:
         return KERAS_FIT_MWM_REASON
     return None
+
+
+@dataclass(frozen=True)
+class Driver:
+    """How the ``fast`` engine drives the K-update loop under a strategy (row columns ``engine_driver``,
+    ``xla_scope``; ``note`` goes to ``strategy_notes``)."""
+
+    name: str  # xla_loop | graph_loop+xla_gradients | graph_loop | coordinator
+    xla_scope: str  # loop | gradients | none
+    note: str
+
+
+XLA_LOOP = Driver("xla_loop", "loop", "the whole K-update loop is one XLA computation"
+                  " (strategy.run inside it: the replica's variables and compute share one device)")
+XLA_GRADIENTS = Driver("graph_loop+xla_gradients", "gradients",
+                       "graph loop around strategy.run; XLA compiles the forward/backward pass, all-reduce"
+                       " and update run outside XLA (a cross-device merge_call cannot run inside XLA)")
+GRAPH_LOOP = Driver("graph_loop", "none", "graph loop around strategy.run, no XLA")
+COORDINATOR = Driver("coordinator", "none", "asynchronous updates via ClusterCoordinator; no XLA: " + NO_XLA_REASON)
+
+# The fast engine's driver per (strategy, placement, device kind): the one table. "one_device": every
+# replica's variables and compute on one device (1 replica, and under central_storage the parameter
+# device is the compute device); "several_devices" otherwise. Multi-device choices were measured side
+# by side by scripts/bench_strategies.py (see docs/distributed.md); GPU rows are not measured here.
+FAST_DRIVERS: dict[tuple[str, str, str], tuple[Driver, str]] = {
+    **{(s, "one_device", k): (XLA_LOOP, "") for s in ("default", "one_device", "mirrored", "central_storage",
+                                                     "multi_worker_mirrored") for k in ("cpu", "gpu")},
+    ("mirrored", "several_devices", "cpu"): (GRAPH_LOOP, "measured: no XLA beats XLA on the gradients on"
+                                             " logical CPUs (the XLA launches per replica and step cost more"
+                                             " than they save)"),
+    ("mirrored", "several_devices", "gpu"): (XLA_GRADIENTS, "not measured on this machine (no GPU)"),
+    ("central_storage", "several_devices", "cpu"): (GRAPH_LOOP, "no XLA: " + NO_XLA_REASON),
+    ("central_storage", "several_devices", "gpu"): (GRAPH_LOOP, "no XLA: " + NO_XLA_REASON),
+    ("multi_worker_mirrored", "several_devices", "cpu"): (XLA_GRADIENTS, "measured: XLA on the gradients"
+                                                          " 1.08x no XLA with 2 worker processes"),
+    ("multi_worker_mirrored", "several_devices", "gpu"): (XLA_GRADIENTS, "not measured on this machine (no GPU)"),
+    ("tpu", "several_devices", "tpu"): (GRAPH_LOOP, "TPUStrategy compiles the replica function itself"),
+    ("tpu", "one_device", "tpu"): (GRAPH_LOOP, "TPUStrategy compiles the replica function itself"),
+}
+JIT_OFF = "jit_compile = false: no XLA"
+DRIVERS = {d.name: d for d in (XLA_LOOP, XLA_GRADIENTS, GRAPH_LOOP, COORDINATOR)}
+
+
+def fast_driver(name: str, strategy: Any, jit_compile: bool | None, forced: str | None = None) -> tuple[Driver, str]:
+    """The ``fast`` engine's driver for the built ``strategy`` (registry ``name``), and why.
+    ``forced``: the strategy's ``driver`` parameter, set to measure the drivers against each other."""
+    if name == "parameter_server":
+        return COORDINATOR, ""
+    if forced:
+        if forced not in DRIVERS or forced == COORDINATOR.name:
+            raise ValueError(f"strategy driver={forced!r}: not a synchronous driver; "
+                             f"known: {', '.join(n for n in DRIVERS if n != COORDINATOR.name)}")
+        return DRIVERS[forced], "driver set by the strategy's driver parameter"
+    if jit_compile is False:
+        return GRAPH_LOOP, JIT_OFF
+    key = (name, placement(strategy), device_kind(strategy))
+    if key not in FAST_DRIVERS:
+        return GRAPH_LOOP, f"no driver measured for {key}; the plain graph loop is the safe choice"
+    return FAST_DRIVERS[key]
+
+
+def placement(strategy: Any) -> str:
+    """"one_device" when every replica's variables and compute live on one device, else "several_devices"."""
+    if strategy is None:
+        return "one_device"
+    if strategy.num_replicas_in_sync != 1:
+        return "several_devices"
+    devices = set(strategy.extended.worker_devices)
+    devices |= set(getattr(strategy.extended, "parameter_devices", ()) or ())  # central_storage's variables
+    return "one_device" if len({_device_id(d) for d in devices}) == 1 else "several_devices"
+
+
+def _device_id(name: str) -> tuple[str, int]:
+    import tensorflow as tf
+
+    spec = tf.DeviceSpec.from_string(name)
+    return (spec.device_type or "CPU").upper(), spec.device_index or 0
+
+
+def device_kind(strategy: Any) -> str:
+    """cpu, gpu or tpu: the kind of the replicas' devices."""
+    import tensorflow as tf
+
+    if strategy is None:
+        return "gpu" if tf.config.list_logical_devices("GPU") else "cpu"
+    kinds = {tf.DeviceSpec.from_string(d).device_type for d in strategy.extended.worker_devices}
+    return (kinds.pop() if len(kinds) == 1 else "several").lower()
 
 
 def replicas_needed(strategy: dict[str, Any]) -> int:

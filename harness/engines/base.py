@@ -30,6 +30,8 @@ class TrainSpec:
     steps_per_execution: int | None = None
     jit_compile: bool | None = None
     strategy: Any = None  # a tf.distribute.Strategy, or None
+    strategy_name: str = "default"  # its registry name (harness.components.strategies)
+    driver: str | None = None  # the strategy's ``driver`` parameter: forces the fast engine's driver
 
     @property
     def steps_per_epoch(self) -> int:
@@ -94,6 +96,8 @@ class EngineResult:
     epochs: list[dict[str, Any]] = field(default_factory=list)
     target_epoch: int | None = None
     notes: str = ""  # how the engine adapted to the strategy (XLA scope, metric sources)
+    driver: str = ""  # the path that drove the loop (harness.components.strategies.Driver, or keras_fit's)
+    xla_scope: str = ""  # what XLA compiled: loop, gradients, train_step or none
 
 
 class EpochLoop:

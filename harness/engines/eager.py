@@ -31,6 +31,7 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
     res = loop.result
     res.initial_loss = float(evaluate(x, y)[0])
     res.compile_s = 0.0  # nothing is traced or compiled
+    res.driver, res.xla_scope = "eager", "none"
 
     hooks.on_window_start()
     for epoch in range(1, spec.epochs + 1):

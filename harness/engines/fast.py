@@ -1,100 +1,158 @@
 """``fast``: data resident as tensors, a chunk of K train steps compiled by XLA as one loop.
 
-Host work per K updates is one call and one scalar fetch; batch shapes are fixed
+Host work per K updates is one call and one fetch; K is a whole epoch unless
+``steps_per_execution`` sets it (each host call costs a synchronisation, and
+on a loaded machine a thread wake-up: measured 0.46x the throughput of one call
+per epoch with K = 100 on the 2 busy cores of this workplace, see
+docs/distributed.md); batch shapes are fixed
 (the remainder of an epoch is dropped), every epoch reshuffles with a seeded
 permutation, and the first call (trace + XLA compile) happens before the timed
 window, its updates undone. Per-update times are chunk times divided by the
 updates in the chunk (``step_time_basis = per_chunk/K``).
 
-Under a synchronous tf.distribute strategy (``one_device``, ``mirrored``,
-``central_storage``, ``multi_worker_mirrored``) the same loop calls
-``strategy.run`` once per update inside the graph loop; replica *r* trains on
-its slice ``[r*b, (r+1)*b)`` of the global batch (b = global batch / replicas),
-so the updates equal the single-device ones. ``parameter_server`` is driven by
+Under a synchronous tf.distribute strategy the driver comes from one table
+(:data:`harness.components.strategies.FAST_DRIVERS`, recorded in the row's
+``engine_driver``, ``xla_scope`` and ``strategy_notes``): when the one replica's
+variables and compute share a device (``one_device``; ``mirrored``,
+``central_storage``, ``multi_worker_mirrored`` with one replica there) the same
+whole-loop XLA computation runs, with ``strategy.run`` inside it; across several
+devices a graph loop calls ``strategy.run`` once per update (XLA on the
+gradients, or none, as measured) and replica *r* trains on its slice
+``[r*b, (r+1)*b)`` of the global batch (b = global batch / replicas), so the
+updates equal the single-device ones. ``parameter_server`` is driven by
 :mod:`harness.engines.fast_ps`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Callable
 from typing import Any
 
-from harness.components.strategies import NO_XLA_REASON
+import numpy as np
+
+from harness.components.strategies import fast_driver
 from harness.engines.base import EpochLoop, Hooks, TrainSpec, epoch_permutation, restore, snapshot
 from harness.engines.step import make_evaluate, make_train_step
 
-DEFAULT_STEPS_PER_CALL = 100
-
 
 def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: Any = None) -> Any:
-    import tensorflow as tf
-
     if spec.strategy is not None and is_parameter_server(spec.strategy):
         from harness.engines.fast_ps import run as run_ps
 
         return run_ps(model, optimizer, spec, hooks, controller)
-    x, y = tf.constant(spec.x_train), tf.constant(spec.y_train)
-    xt, yt = tf.constant(spec.x_test), tf.constant(spec.y_test)
-    B, spe = spec.batch_size, spec.steps_per_epoch
-    K = min(spe, spec.steps_per_execution or DEFAULT_STEPS_PER_CALL)
-    jit = True if spec.jit_compile is None else spec.jit_compile
-    if spec.strategy is None:
-        optimizer.build(model.trainable_variables)
-        chunk = _local_chunk(model, optimizer, x, y, B, K, jit)
-    else:
-        chunk, jit_used = replicated_chunk(spec.strategy, model, optimizer, x, y, B, jit)
-        notes = ("XLA compiles the forward/backward pass; all-reduce and update run outside XLA"
-                 if jit_used else "no XLA: " + NO_XLA_REASON if jit else "")
-
-    evaluate = make_evaluate(model, jit and spec.strategy is None)
-    loop = EpochLoop(spec, optimizer, lambda: tuple(float(v) for v in evaluate(xt, yt)), hooks, controller)
+    t = Trainer(model, optimizer, spec)
+    loop = EpochLoop(spec, optimizer, t.evaluate_test, hooks, controller)
     res = loop.result
-    res.notes = notes if spec.strategy is not None else ""
-    res.initial_loss = float(evaluate(x, y)[0])
-
-    state = snapshot(model, optimizer)
+    res.driver, res.xla_scope, res.notes = t.driver.name, t.driver.xla_scope, t.notes
+    res.initial_loss = t.initial_loss()
     hooks.on_phase("compile")
-    t0 = time.perf_counter_ns()
-    chunk(tf.constant(epoch_permutation(len(spec.x_train), spec.seed, 0)), tf.constant(0), tf.constant(1))[0].numpy()
-    evaluate(xt, yt)[0].numpy()
-    res.compile_s = (time.perf_counter_ns() - t0) / 1e9
-    restore(model, optimizer, state)
-    traces = chunk.experimental_get_tracing_count()
+    res.compile_s = t.warm_up()
+    traces = t.tracing_count()
+
+    def on_chunk(done: int, ms_per_update: float, count: int) -> None:
+        res.step_ms.extend([ms_per_update] * count)
+        hooks.after_steps(res.steps + done)
 
     hooks.on_window_start()
     for epoch in range(1, spec.epochs + 1):
         hooks.on_phase("train")
         e0 = time.perf_counter_ns()
-        perm = tf.constant(epoch_permutation(len(spec.x_train), spec.seed, epoch))
+        loss_sum, correct = t.train_epoch(epoch, on_chunk)
+        epoch_s = (time.perf_counter_ns() - e0) / 1e9
+        spe = spec.steps_per_epoch
+        if loop.end_epoch(epoch, loss_sum / spe, correct / (spe * spec.batch_size), spe, epoch_s):
+            break
+    hooks.on_window_end()
+    res.retraces = t.tracing_count() - traces
+    res.step_time_basis = f"per_chunk/{t.K}" if t.K > 1 else "per_step"
+    return res
+
+
+class Trainer:
+    """The fast engine's compiled pieces for one case, driven by :func:`run` (and, epoch by
+    epoch, by ``scripts/bench_strategies.py``): the driver from the strategy table, the chunk
+    of K updates, the evaluation."""
+
+    def __init__(self, model: Any, optimizer: Any, spec: TrainSpec) -> None:
+        import tensorflow as tf
+
+        self.spec, self.model, self.optimizer = spec, model, optimizer
+        self.x, self.y = tf.constant(spec.x_train), tf.constant(spec.y_train)
+        self.xt, self.yt = tf.constant(spec.x_test), tf.constant(spec.y_test)
+        B, st = spec.batch_size, spec.strategy
+        self.K = min(spec.steps_per_epoch, spec.steps_per_execution or spec.steps_per_epoch)
+        self.driver, why = fast_driver(spec.strategy_name, st, spec.jit_compile, spec.driver)
+        self.notes = "; ".join(n for n in (self.driver.note, why) if n) if st is not None else why
+        if st is not None:
+            _check_divisible(B, st.num_replicas_in_sync)
+        with st.scope() if st is not None else contextlib.nullcontext():
+            optimizer.build(model.trainable_variables)
+        if st is None or self.driver.name == "xla_loop":
+            self.chunk = loop_chunk(model, optimizer, self.x, self.y, B, self.K, self.driver.xla_scope == "loop", st)
+        else:
+            self.chunk = replicated_chunk(st, model, optimizer, self.x, self.y, B, self.driver.xla_scope == "gradients")
+        self.evaluate = make_evaluate(model, self.driver.xla_scope == "loop")
+
+    def evaluate_test(self) -> tuple[float, float]:
+        return tuple(float(v) for v in self.evaluate(self.xt, self.yt))
+
+    def initial_loss(self) -> float:
+        return float(self.evaluate(self.x, self.y)[0])
+
+    def tracing_count(self) -> int:
+        return self.chunk.experimental_get_tracing_count()
+
+    def warm_up(self) -> float:
+        """Trace and compile (one update and one evaluation), then undo the update; returns seconds."""
+
+        state = snapshot(self.model, self.optimizer)
+        t0 = time.perf_counter_ns()
+        perm = epoch_permutation(len(self.spec.x_train), self.spec.seed, 0)
+        self.chunk(perm, 0, 1)
+        self.evaluate(self.xt, self.yt)[0].numpy()
+        compile_s = (time.perf_counter_ns() - t0) / 1e9
+        restore(self.model, self.optimizer, state)
+        return compile_s
+
+    def train_epoch(self, epoch: int, on_chunk: Callable[[int, float, int], None] | None = None) -> tuple[float, float]:
+        """One epoch's updates in chunks of K; returns (loss sum, correct examples).
+        ``on_chunk(updates done in the epoch, ms per update, updates in the chunk)`` after each chunk."""
+        spe, K = self.spec.steps_per_epoch, self.K
+        perm = epoch_permutation(len(self.spec.x_train), self.spec.seed, epoch)
         loss_sum = correct = 0.0
         for start in range(0, spe, K):
             count = min(K, spe - start)
             c0 = time.perf_counter_ns()
-            ls, cr = chunk(perm, tf.constant(start), tf.constant(count))
-            loss_sum += float(ls)  # fetching the value synchronises
+            ls, cr = self.chunk(perm, start, count)  # one fetch, which synchronises
+            loss_sum += float(ls)
             correct += float(cr)
-            res.step_ms.extend([(time.perf_counter_ns() - c0) / 1e6 / count] * count)
-            hooks.after_steps(res.steps + start + count)
-        epoch_s = (time.perf_counter_ns() - e0) / 1e9
-        if loop.end_epoch(epoch, loss_sum / spe, correct / (spe * B), spe, epoch_s):
-            break
-    hooks.on_window_end()
-    res.retraces = chunk.experimental_get_tracing_count() - traces
-    res.step_time_basis = f"per_chunk/{K}" if K > 1 else "per_step"
-    return res
+            if on_chunk is not None:
+                on_chunk(start + count, (time.perf_counter_ns() - c0) / 1e6 / count, count)
+        return loss_sum, correct
 
 
-def _local_chunk(model: Any, optimizer: Any, x: Any, y: Any, B: int, K: int, jit: bool) -> Any:
-    """``chunk(perm, start, count) -> (loss sum, correct)``: ``count`` <= K updates in one XLA call.
+def loop_chunk(model: Any, optimizer: Any, x: Any, y: Any, B: int, K: int, jit: bool, strategy: Any = None) -> Any:
+    """``chunk(perm, start, count) -> [loss sum, correct]`` (NumPy): ``count`` <= K updates in one call.
 
-    The whole loop is one XLA computation. It receives the chunk's example
-    indices, always K*B of them (a short last chunk is padded and ``count``
-    stops the loop early), so XLA compiles once: passing the loop's start as a
-    scalar would make XLA treat it as a constant and recompile for every chunk.
+    With ``jit`` the whole loop is one XLA computation. It receives the chunk's
+    example indices, always K*B of them (a short last chunk is padded and
+    ``count`` stops the loop early), so XLA compiles once: passing the loop's
+    start as a scalar would make XLA treat it as a constant and recompile for
+    every chunk. Under a strategy whose one replica holds its variables on its
+    own device, each update is ``strategy.run`` of the same step inside the
+    loop: the strategy's (trivial) all-reduce compiles into the same program.
     """
     import tensorflow as tf
 
     step = make_train_step(model, optimizer, B)
+
+    def update(x, y, idx):
+        if strategy is None:
+            return step(tf.gather(x, idx), tf.gather(y, idx))
+        loss, corr = strategy.run(lambda i: step(tf.gather(x, i), tf.gather(y, i)), args=(idx,))
+        return strategy.reduce("SUM", loss, axis=None), strategy.reduce("SUM", corr, axis=None)
 
     # the data are arguments, not captures: a captured tensor lives as long as the
     # traced graph, and TensorFlow keeps traced graphs after their function is gone
@@ -102,65 +160,76 @@ def _local_chunk(model: Any, optimizer: Any, x: Any, y: Any, B: int, K: int, jit
     @tf.function(jit_compile=jit)
     def xla_chunk(x, y, idxs, count):
         def body(i, loss_sum, correct):
-            idx = tf.slice(idxs, [i * B], [B])
-            loss, corr = step(tf.gather(x, idx), tf.gather(y, idx))
+            loss, corr = update(x, y, tf.slice(idxs, [i * B], [B]))
             return i + 1, loss_sum + loss, correct + corr
 
         _, loss_sum, correct = tf.while_loop(
             lambda i, *_: i < count, body, (tf.constant(0), tf.constant(0.0), tf.constant(0.0)))
-        return loss_sum, correct
+        return tf.stack([loss_sum, correct])  # one fetch per chunk
 
     def chunk(perm, start, count):
-        s, k = int(start), int(count)
-        idxs = perm[s * B:(s + k) * B]
-        if k < K:
-            idxs = tf.concat([idxs, tf.zeros([(K - k) * B], tf.int32)], 0)
-        return xla_chunk(x, y, idxs, tf.constant(k))
+        idxs = perm[start * B:(start + count) * B]  # NumPy: no eager op on the host path
+        if count < K:
+            idxs = np.concatenate([idxs, np.zeros((K - count) * B, np.int32)])
+        return xla_chunk(x, y, idxs, np.asarray(count, np.int32)).numpy()
 
     chunk.experimental_get_tracing_count = xla_chunk.experimental_get_tracing_count
     return chunk
+
+
+def _check_divisible(B: int, R: int) -> None:
+    if B % R:
+        raise ValueError(f"batch_size={B} is not divisible by the {R} replicas in sync")
 
 
 def is_parameter_server(strategy: Any) -> bool:
     return type(strategy).__name__.startswith("ParameterServerStrategy")
 
 
-def replicated_chunk(strategy: Any, model: Any, optimizer: Any, x: Any, y: Any, B: int, jit: bool) -> tuple[Any, bool]:
-    """The chunk under a synchronous strategy, and whether XLA compiles the gradients.
+def replicated_chunk(strategy: Any, model: Any, optimizer: Any, x: Any, y: Any, B: int, jit: bool) -> Any:
+    """The chunk under a synchronous strategy spanning several devices.
 
     The graph loop sits outside ``strategy.run`` (a gradient all-reduce inside a
-    loop inside the replica function is refused by tf.distribute); XLA compiles
-    only the forward/backward pass (:func:`make_replica_step`), and not at all
-    under ``central_storage``, whose variables live on another device than the replicas.
+    loop inside the replica function is refused by tf.distribute); with ``jit``
+    XLA compiles only the forward/backward pass (:func:`make_replica_step`).
+    Replica *r* gathers its slice ``[r*b, (r+1)*b)`` of the global batch. The
+    loss and correct count are summed on each replica and reduced once per chunk
+    (two reductions per update cost two extra all-reduces per update, across
+    processes under ``multi_worker_mirrored``).
     """
     import tensorflow as tf
 
     from harness.engines.step import make_replica_step
 
-    R = strategy.num_replicas_in_sync
-    if B % R:
-        raise ValueError(f"batch_size={B} is not divisible by the {R} replicas in sync")
-    b = B // R
-    if type(strategy).__name__ == "CentralStorageStrategy":
-        jit = False
-    with strategy.scope():
-        optimizer.build(model.trainable_variables)
+    b = B // strategy.num_replicas_in_sync
     step = make_replica_step(model, optimizer, B, jit)
+    with strategy.scope():  # each replica sums its own loss and correct count: no traffic per update
+        totals = tf.Variable(tf.zeros([2]), trainable=False, synchronization=tf.VariableSynchronization.ON_READ,
+                             aggregation=tf.VariableAggregation.SUM)
 
     def replica(perm, pos):
         rid = tf.distribute.get_replica_context().replica_id_in_sync_group
         idx = tf.slice(perm, [pos * B + rid * b], [b])
-        return step(tf.gather(x, idx), tf.gather(y, idx))
+        loss, correct = step(tf.gather(x, idx), tf.gather(y, idx))
+        totals.assign_add(tf.stack([loss, correct]))
 
     @tf.function
+    def graph_chunk(perm, start, count):
+        strategy.run(lambda: totals.assign(tf.zeros([2])))
+
+        def body(i):
+            strategy.run(replica, args=(perm, start + i))
+            return i + 1
+
+        tf.while_loop(lambda i: i < count, body, [tf.constant(0)])
+        return totals.read_value()  # read across replicas: one sum over them per chunk
+
+    cache: list = [None, None]  # the epoch's permutation, converted once
+
     def chunk(perm, start, count):
-        def body(i, loss_sum, correct):
-            loss, corr = strategy.run(replica, args=(perm, start + i))
-            return (i + 1, loss_sum + strategy.reduce("SUM", loss, axis=None),
-                    correct + strategy.reduce("SUM", corr, axis=None))
+        if cache[0] is not perm:
+            cache[:] = [perm, tf.constant(perm)]
+        return graph_chunk(cache[1], np.asarray(start, np.int32), np.asarray(count, np.int32)).numpy()
 
-        _, loss_sum, correct = tf.while_loop(
-            lambda i, *_: i < count, body, (tf.constant(0), tf.constant(0.0), tf.constant(0.0)))
-        return loss_sum, correct
-
-    return chunk, jit
+    chunk.experimental_get_tracing_count = graph_chunk.experimental_get_tracing_count
+    return chunk

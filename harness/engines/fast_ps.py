@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from harness.components.strategies import NO_XLA_REASON
+from harness.components.strategies import COORDINATOR
 from harness.engines.base import EpochLoop, Hooks, TrainSpec, restore, snapshot
 from harness.engines.step import make_evaluate, make_replica_step
 
@@ -61,7 +61,7 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
     evaluate = make_evaluate(model, jit_compile=False)
     loop = EpochLoop(spec, optimizer, lambda: tuple(float(v) for v in evaluate(xt, yt)), hooks, controller)
     res = loop.result
-    res.notes = f"asynchronous updates via ClusterCoordinator; no XLA: {NO_XLA_REASON}"
+    res.driver, res.xla_scope, res.notes = COORDINATOR.name, COORDINATOR.xla_scope, COORDINATOR.note
     res.initial_loss = float(evaluate(tf.constant(x_np), tf.constant(y_np))[0])
 
     state = snapshot(model, optimizer)

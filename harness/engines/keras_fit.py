@@ -16,6 +16,10 @@ cannot reach variables on another device); under ``central_storage`` Keras'
 loss/accuracy metrics come out wrong (loss inflated by about the replica count,
 accuracy not a multiple of 1/N), so the epoch's training loss and accuracy are
 measured by a full pass over the training set after the epoch instead.
+Each row records whether Keras actually compiled its train step with XLA
+(``xla_scope`` = ``train_step`` or ``none``, the reason in ``strategy_notes``):
+Keras' ``jit_compile="auto"`` means no XLA on a CPU-only host and under any
+tf.distribute strategy, which is most of why it trails ``fast`` there.
 """
 
 from __future__ import annotations
@@ -48,7 +52,8 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
     evaluate = make_evaluate(model, jit_compile=spec.jit_compile is not False and st is None)
     loop = EpochLoop(spec, optimizer, lambda: tuple(float(v) for v in evaluate(xt, yt)), hooks, controller)
     res = loop.result
-    res.notes = notes
+    res.driver, res.xla_scope = "keras_fit", "train_step" if model.jit_compile else "none"
+    res.notes = "; ".join(n for n in (notes, keras_xla_note(model.jit_compile, jit_fit, st)) if n)
     x_all, y_all = (tf.constant(x), tf.constant(y)) if central else (None, None)
     res.initial_loss = float(evaluate(tf.constant(spec.x_train), tf.constant(spec.y_train))[0])
     keras.utils.set_random_seed(spec.seed)
@@ -89,6 +94,23 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
     hooks.on_window_end()
     res.step_time_basis = f"per_chunk/{K}" if K > 1 else "per_step"
     return res
+
+
+def keras_xla_note(compiled: bool, asked: Any, strategy: Any) -> str:
+    """Whether Keras actually compiled its train step with XLA, and why (Keras 3.15's
+    ``Trainer._resolve_auto_jit_compile``: ``"auto"`` means no XLA on a CPU-only host and
+    no XLA under any tf.distribute strategy)."""
+    import tensorflow as tf
+
+    if compiled:
+        return "Keras compiled its train step with XLA (strategy.run inside the compiled function)"
+    if asked is False:
+        return "no XLA: jit_compile = false"
+    if not [d for d in tf.config.list_physical_devices() if d.device_type != "CPU"]:
+        return "no XLA: Keras' jit_compile=\"auto\" turns XLA off on a CPU-only host"
+    if strategy is not None:
+        return "no XLA: Keras' jit_compile=\"auto\" turns XLA off under tf.distribute"
+    return "no XLA: Keras found a layer that does not support XLA"
 
 
 def _strategy_check(spec: TrainSpec) -> str:

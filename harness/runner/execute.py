@@ -115,7 +115,8 @@ def _train(case: Case, repeat: int, state: WorkerState, row: dict, result: CaseR
     row.update(num_replicas=replicas, per_replica_batch_size=batch // replicas)
     seed = case.seed + 1000 * repeat
     spec = TrainSpec(ds.x_train, ds.y_train, ds.x_test, ds.y_test, batch, case.epochs, seed,
-                     case.target_accuracy, case.steps_per_execution, case.jit_compile, strategy)
+                     case.target_accuracy, case.steps_per_execution, case.jit_compile, strategy,
+                     case.strategy["name"], case.strategy["params"].get("driver"))
     with strategy.scope() if strategy is not None else nullcontext():
         net = model.build_model(seed, case.precision)
         lr, controller = schedules.build(case.schedule, case.learning_rate, spec.steps_per_epoch, case.epochs)
@@ -139,7 +140,7 @@ def _train(case: Case, repeat: int, state: WorkerState, row: dict, result: CaseR
     row.update(
         status=res.status, error=res.error or None, compile_s=res.compile_s, train_s=res.train_s,
         eval_s=res.eval_s, steps=res.steps, step_time_basis=res.step_time_basis, retraces=res.retraces,
-        strategy_notes=res.notes or None,
+        strategy_notes=res.notes or None, engine_driver=res.driver or None, xla_scope=res.xla_scope or None,
         samples_per_s=res.examples / res.train_s if res.train_s > 0 else math.nan,
         steps_per_s=res.steps / res.train_s if res.train_s > 0 else math.nan,
         initial_loss=res.initial_loss, final_loss=final.get("loss"), train_accuracy=final.get("train_accuracy"),

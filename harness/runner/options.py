@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.runner.observers import RunObserver
 
 
 @dataclass
@@ -31,6 +32,7 @@ class RunOptions:
     shard_cases: set[str] | None = None  # on --resume: the shard's recorded cases
     worker_max_cases: int | None = 50  # recycle a worker after this many cases (None: never)
     worker_max_rss_mb: float | None = 4096.0  # ... or once its RSS after a case exceeds this (None: never)
+    observers: list[RunObserver] = field(default_factory=list)  # e.g. the live TensorBoard logdir
 
 
 def restore_options(opts: RunOptions, meta: dict[str, Any]) -> None:

@@ -32,6 +32,7 @@ from harness.results import store
 from harness.runner.collector_setup import collector_config, idle_baseline
 from harness.runner.execute import base_row
 from harness.runner.exits import signal_name
+from harness.runner.observers import notify
 from harness.runner.options import RunOptions, restore_options
 from harness.runner.plan import Task, make_tasks, time_limit_s, worker_key
 from harness.runner.pool import RecyclePolicy, WorkerPool
@@ -181,11 +182,14 @@ def _execute(suite: Suite, todo: list[Task], done: list[store.CaseResult], run_d
         if idle:
             meta["idle_baseline"] = idle
         workers.retarget(run_dir / "logs", run_dir.name, collector_config(suite, opts, idle))
+    notify(opts.observers, "run_started", run_dir, meta,
+           [base_row(t.case, t.repeat, run_dir.name) for t in todo], done)
     results = _run_tasks(todo, done, run_dir, workers, opts)
     workers.close()
     meta["worker_runtime"] = workers.info or meta.get("worker_runtime")
     meta["worker_policy"] = workers.describe()
     _close_run(run_dir, meta, "complete", results=results)
+    notify(opts.observers, "run_finished", run_dir, meta)
     counts: dict[str, int] = {}
     for r in results:
         counts[r.case["status"]] = counts.get(r.case["status"], 0) + 1
@@ -265,6 +269,7 @@ def _run_tasks(todo: list[Task], done: list[store.CaseResult], run_dir: Path, wo
             result = _run_one(task, run_dir, workers, opts)
             store.write_part(run_dir, result)  # from here on the case is safe
             results.append(result)
+            notify(opts.observers, "case_finished", run_dir, result)  # before the next case starts
             # rewriting every table is O(run size): pace it so long sweeps stay cheap;
             # readers rebuild from the journal when the tables lag behind it
             if i == 0 or time.monotonic() - last_write >= max(TABLE_REFRESH_S, 20 * write_cost):

@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from harness import schema
 from harness.cli import main
@@ -94,3 +95,37 @@ def test_contended_rows_are_flagged_in_text_markdown_and_json(tmp_path, capsys):
     quiet = _run(tmp_path, "q", seed=3)
     assert main(["compare", str(a), str(quiet), "--metric", "cpu_ms_per_update"]) == EXIT_OK
     assert "contention" not in capsys.readouterr().out
+
+
+def test_bench_contention_plants_the_slowdown_in_the_worse_direction():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "bench_contention.py"
+    spec = importlib.util.spec_from_file_location("bench_contention", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    df = pd.DataFrame({"case_id": ["a", "a", "b"], "cpu_ms_per_update": [2.0, 2.2, 3.0],
+                       "samples_per_s": [100.0, 110.0, 90.0]})
+    assert mod.planted(df, "cpu_ms_per_update", 1.1)["cpu_ms_per_update"].tolist() == pytest.approx([2.2, 2.42, 3.3])
+    assert mod.planted(df, "samples_per_s", 1.1)["samples_per_s"].tolist() == pytest.approx([100 / 1.1, 100.0, 90 / 1.1])
+    again = mod.resample(df, np.random.default_rng(0))
+    assert sorted(again["case_id"]) == ["a", "a", "b"] and set(again["cpu_ms_per_update"]) <= {2.0, 2.2, 3.0}
+
+
+def test_history_follows_cpu_time_and_names_a_missing_metric():
+    from harness.analysis.decide import Settings
+    from harness.analysis.history import analyse
+    from harness.gates import GateError, GateSet
+
+    from .test_history import synthetic
+
+    runs, cases = synthetic([1.0] * 5 + [1.2] * 5, cv=0.02)
+    cases["cpu_ms_per_update"] = 1000.0 / cases["samples_per_s"]  # lower is better: the step is a regression
+    hist = analyse(runs, cases, GateSet.from_strings(["cpu_ms_per_update"], primary="cpu_ms_per_update",
+                                                     report=False), Settings(min_repeats=2))
+    cps = hist.change_points
+    assert set(cps["metric"]) == {"cpu_ms_per_update"} and set(cps["run_id"]) == {"run-05"}
+    assert (cps["verdict"] == "regression").all() and hist.newest_is_regression()
+    with pytest.raises(GateError, match="'train_cpu_s'"):
+        analyse(runs, cases, GateSet.from_strings(["train_cpu_s"], report=False), Settings(min_repeats=2))

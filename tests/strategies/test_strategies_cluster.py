@@ -57,6 +57,7 @@ def test_mwm_and_parameter_server_clusters_train_and_leave_nothing_behind(tmp_pa
     mwm, ps = cases.loc["multi_worker_mirrored"], cases.loc["parameter_server"]
     assert mwm.num_workers == 2 and mwm.num_replicas == 2 and mwm.per_replica_batch_size == 64
     assert ps.num_workers == 2 and ps.cluster == "loopback"
+    assert (mwm.engine_driver, ps.engine_driver) == ("graph_loop+xla_gradients", "coordinator")
     for row in (mwm, ps):
         assert row.steps == 2 * (2048 // 128) and row.samples_per_s > 0
         assert row.initial_loss > 0 and row.final_loss < row.initial_loss + 1.0

@@ -38,3 +38,10 @@ def test_synchronous_strategies_reproduce_the_default_updates(tmp_path):
     notes = cases.set_index(["engine", "strategy"]).strategy_notes
     assert "no XLA" in notes.loc[("fast", "central_storage")]
     assert "full pass" in notes.loc[("keras_fit", "central_storage")]
+    drivers = cases.set_index(["engine", "strategy"])[["engine_driver", "xla_scope"]]
+    assert tuple(drivers.loc[("fast", "default")]) == ("xla_loop", "loop")
+    assert tuple(drivers.loc[("fast", "mirrored")]) == ("graph_loop", "none")  # measured faster on logical CPUs
+    assert tuple(drivers.loc[("fast", "central_storage")]) == ("graph_loop", "none")
+    for name in ("default", "mirrored", "central_storage"):  # Keras says why it did not use XLA
+        assert tuple(drivers.loc[("keras_fit", name)]) == ("keras_fit", "none")
+        assert "CPU-only host" in notes.loc[("keras_fit", name)]
