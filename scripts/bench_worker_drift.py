@@ -132,8 +132,10 @@ def main() -> int:
     p.add_argument("--max-rss-mb", type=float, default=4096.0, help="recycling: RSS limit (0: none)")
     p.add_argument("--skip", type=int, default=3, help="cases of each worker left out of the growth slope")
     p.add_argument("--soak", type=int, default=0, metavar="N", help="run the soak test with N cases")
+    p.add_argument("--results-dir", type=Path, help="keep the runs here (default: a temporary folder)")
     args = p.parse_args()
-    with tempfile.TemporaryDirectory(prefix="drift-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="drift-") as scratch:
+        tmp = args.results_dir or scratch
         if args.soak:
             return soak(args.soak, Path(tmp), args)
         if args.repeats:
