@@ -97,6 +97,9 @@ def report(cases: pd.DataFrame, skip: int) -> None:
     print("RSS after each case (MiB):", " ".join(f"{v:.0f}" for v in rss))
     print(f"RSS: first {rss.iloc[0]:.0f}, max {rss.max():.0f}, last {rss.iloc[-1]:.0f} MiB; "
           f"case's own peak over the worker (case_mem_bytes) median {cases['case_mem_bytes'].median() / 2**20:.1f} MiB")
+    first = cases["worker_case_index"] == 0
+    print(f"harness overhead per case (overhead_s, median): {cases.loc[first, 'overhead_s'].median():.2f} s "
+          f"for a worker's first case (start-up included), {cases.loc[~first, 'overhead_s'].median():.2f} s after")
     slopes = growth_per_case(cases, skip)
     shown = ", ".join(f"{s:.1f}" for s in slopes) or "n/a (workers too short)"
     print(f"growth within each worker (MiB/case, after its first {skip} cases): {shown}")
@@ -129,8 +132,10 @@ def main() -> int:
     p.add_argument("--max-rss-mb", type=float, default=4096.0, help="recycling: RSS limit (0: none)")
     p.add_argument("--skip", type=int, default=3, help="cases of each worker left out of the growth slope")
     p.add_argument("--soak", type=int, default=0, metavar="N", help="run the soak test with N cases")
+    p.add_argument("--results-dir", type=Path, help="keep the runs here (default: a temporary folder)")
     args = p.parse_args()
-    with tempfile.TemporaryDirectory(prefix="drift-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="drift-") as scratch:
+        tmp = args.results_dir or scratch
         if args.soak:
             return soak(args.soak, Path(tmp), args)
         if args.repeats:

@@ -83,8 +83,9 @@ def energy_figure(energy: pd.DataFrame) -> bytes | None:
     axes[0].set_xlabel("energy in the training window [J] (hatched: estimated)")
     axes[0].legend(fontsize=7)
     est = [is_estimated(s) for s in energy["energy_source"]]
-    _bars(axes[1], y, energy["energy_per_sample_j"].fillna(0).astype(float), 0, "tab:purple", est, None)
-    axes[1].set_xlabel("energy per example [J/example] (hatched: estimated)")
+    per_example_mj = 1e3 * energy["energy_per_sample_j"].fillna(0).astype(float)  # mJ: readable ticks
+    _bars(axes[1], y, per_example_mj, 0, "tab:purple", est, None)
+    axes[1].set_xlabel("energy per example [mJ/example] (hatched: estimated)")
     axes[0].set_yticks(y, labels, fontsize=7)
     axes[0].invert_yaxis()
     return _png(fig)
