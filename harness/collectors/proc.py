@@ -1,7 +1,10 @@
-"""Process and system figures through psutil: CPU time, RSS, system CPU and memory.
+"""Process and system figures: CPU time, RSS, system CPU and memory.
 
-Cheap enough for a 10 Hz sampler: one ``oneshot()`` per process (one read of
-``/proc/<pid>/stat`` and ``statm``), ``/proc/stat`` and ``/proc/meminfo``.
+CPU time comes from the kernel's per-process CPU clocks (ns resolution,
+:class:`harness.collectors.cputime.ProcessTimes`), so a short phase (one
+evaluation of a few ms) is not rounded to 0 or 10 ms as psutil's
+``/proc/<pid>/stat`` ticks would; RSS from psutil (``statm``). Cheap enough
+for a 10 Hz sampler.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from pathlib import Path
 
 import psutil
 
+from harness.collectors.cputime import ProcessTimes
+
 log = logging.getLogger(__name__)
 
 
@@ -22,15 +27,15 @@ class ProcessGroup:
     def __init__(self, pids: tuple[int, ...] = ()) -> None:
         self.pids = pids or (os.getpid(),)
         self.procs: dict[int, psutil.Process] = {}
-        self.last_cpu: dict[int, float] = {}
+        self.cpu = ProcessTimes(self.pids)
         self.last_rss: dict[int, float] = {}
         self._cached_t: float | None = None
         self._cached = (math.nan, math.nan)
         for pid in self.pids:
             try:
                 self.procs[pid] = psutil.Process(pid)
-            except psutil.Error as exc:
-                log.warning("process %d cannot be measured: %s", pid, exc)
+            except psutil.Error as exc:  # ProcessTimes has warned already
+                log.debug("process %d: no memory figures: %s", pid, exc)
 
     def read(self, t: float | None = None) -> tuple[float, float]:
         """(CPU seconds user+system, RSS bytes) summed over the processes.
@@ -45,17 +50,15 @@ class ProcessGroup:
         return self._cached
 
     def _read(self) -> tuple[float, float]:
+        cpu_s = self.cpu.read()
         for pid, proc in self.procs.items():
             try:
-                with proc.oneshot():
-                    times = proc.cpu_times()
-                    self.last_cpu[pid] = times.user + times.system
-                    self.last_rss[pid] = float(proc.memory_info().rss)
+                self.last_rss[pid] = float(proc.memory_info().rss)
             except psutil.Error:
                 self.last_rss[pid] = 0.0  # gone: no resident memory any more
-        if not self.last_cpu:
+        if not self.last_rss:
             return math.nan, math.nan
-        return sum(self.last_cpu.values()), sum(self.last_rss.values())
+        return cpu_s, sum(self.last_rss.values())
 
     def peak_rss(self) -> float:
         """Sum of the processes' lifetime peak RSS (``VmHWM``), bytes; NaN if unreadable."""
