@@ -19,6 +19,7 @@ power belongs to that interval). The derived columns are computed in
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -161,7 +162,9 @@ class MeasurementSession:
             elif next_phase is not None and self.phase == "train" and self.snapshots:
                 t = max(asked, self.snapshots[-1].t)  # it closed when asked, not when the lock was free
             if at is not None and self.snapshots:  # never before the previous snapshot
-                t = max(min(at, t), self.snapshots[-1].t)
+                when = max(min(at, t), self.snapshots[-1].t)
+                values = _interpolate(self.snapshots[-1], t, values, when)
+                t = when
             self.snapshots.append(Snapshot(t, self.phase, values))
             if next_phase is not None:
                 self.phase = next_phase
@@ -188,3 +191,25 @@ class MeasurementSession:
 def _check_phase(phase: str) -> None:
     if phase not in PHASES:
         raise ValueError(f"unknown phase {phase!r}; known: {', '.join(PHASES)}")
+
+
+def _interpolate(prev: Snapshot, t: float, values: dict[str, float], when: float) -> dict[str, float]:
+    """The readings at ``when`` (between ``prev.t`` and ``t``), linear between ``prev`` and ``values`` read at ``t``.
+
+    A boundary seen late (a supervisor forwards its training processes' events up
+    to a poll period after they happened) must not take the readings of the moment
+    it was seen: two phase edges handled in one poll would then enclose ~0 s of
+    counters, and what happened in between would be charged to the phase before.
+    The counters are only known at ``prev.t`` and ``t``, so the value at the event
+    is their linear interpolation (an estimate within one poll period).
+    """
+    span = t - prev.t
+    if not span > 0 or when >= t:
+        return values
+    frac = (when - prev.t) / span
+    out = dict(values)
+    for key, now in values.items():
+        before = prev.values.get(key)
+        if before is not None and math.isfinite(before) and math.isfinite(now):
+            out[key] = before + frac * (now - before)
+    return out

@@ -158,3 +158,28 @@ def test_hooks_start_at_compile_and_close_an_unfinished_window(powercap, clock):
     hooks.on_window_end()  # idempotent
     assert [p for _, p in hooks.session.bounds] == ["compile", "host", "train", "host"]
     assert hooks.session.plan.gpu_reason == "the case uses no GPU"
+
+
+def test_phase_edges_seen_late_take_interpolated_readings(powercap, clock):
+    """A supervisor forwards its training process's events up to a poll later: two edges handled
+    in one poll (eval began, train began again) must still enclose the eval's energy, estimated by
+    interpolating the counter between the previous reading and the late one, not ~0 J."""
+    powercap.zone("intel-rapl:0", "package-0")
+    s = _session(clock)
+    s.start("train")
+    _spend(powercap, clock, 20.0, 1.0, s)  # 20 W for 1 s, sampled
+    t_eval = clock()  # the eval begins now, but the supervisor sees it 0.25 s later, with the next edge
+    powercap.add("intel-rapl:0", 1.0)  # eval: 10 W for 0.1 s
+    clock.advance(0.1)
+    t_train = clock()
+    powercap.add("intel-rapl:0", 3.0)  # training again: 20 W for 0.15 s
+    clock.advance(0.15)
+    s.mark_epoch(1, phase="eval", at=t_eval)
+    s.mark_phase("train", at=t_train)
+    _spend(powercap, clock, 20.0, 1.0, s)
+    s.stop()
+    cols = s.case_columns(2000, 2, None)
+    assert cols["energy_window_s"] == pytest.approx(2.15)
+    # the 4 J read late spread over the 0.25 s it covers: eval 0.1 s -> 1.6 J (true 1.0), not 0
+    assert cols["eval_energy_j"] == pytest.approx(1.6)
+    assert cols["energy_j"] == pytest.approx(20.0 + 2.4 + 20.0)  # nothing lost: the total is exact
