@@ -1,6 +1,6 @@
 """Do workers age? Memory and speed of reused workers across many cases (issue 20).
 
-Runs, through the real runner (worker processes, recycling policy and all):
+Runs, through the real runner (worker processes, ``--worker-mode``, recycling policy and all):
 
 * ``repeat``: one configuration (Adam, ``fast``) repeated ``--repeats`` times in one run;
 * ``suite``: ``--cases`` different configurations (optimizers x learning rates) in one run;
@@ -16,7 +16,8 @@ switches recycling off to show what a worker does when it is never replaced.
 policy; it exits 1 unless no row crashed and every worker's resident set stayed
 under the policy's limit plus one case's growth.
 
-    python scripts/bench_worker_drift.py --repeats 60 --cases 100
+    python scripts/bench_worker_drift.py --repeats 60 --cases 100                 # fork mode (default)
+    python scripts/bench_worker_drift.py --repeats 60 --cases 100 --worker-mode reuse
     python scripts/bench_worker_drift.py --repeats 60 --cases 0 --max-cases 0 --max-rss-mb 0
     python scripts/bench_worker_drift.py --soak 300
 """
@@ -73,7 +74,7 @@ def run(text: str, results: Path, args: argparse.Namespace, limit: int | None = 
     if limit is not None:
         suite.cases = suite.cases[:limit]
     opts = RunOptions(results_dir=results, progress=False, worker_max_cases=args.max_cases or None,
-                      worker_max_rss_mb=args.max_rss_mb or None)
+                      worker_max_rss_mb=args.max_rss_mb or None, worker_mode=args.worker_mode)
     summary = run_suite(suite, opts)
     loaded = load_run(summary.run_dir)
     print(f"\n== {suite.name}: {len(loaded.cases)} case runs, statuses {summary.counts}, "
@@ -94,7 +95,8 @@ def growth_per_case(cases: pd.DataFrame, skip: int) -> list[float]:
 
 def report(cases: pd.DataFrame, skip: int) -> None:
     rss = cases["worker_rss_after_bytes"] / 2**20
-    print("RSS after each case (MiB):", " ".join(f"{v:.0f}" for v in rss))
+    print("RSS of the process that ran the case, at its end (MiB; in fork mode the worker's child):",
+          " ".join(f"{v:.0f}" for v in rss))
     print(f"RSS: first {rss.iloc[0]:.0f}, max {rss.max():.0f}, last {rss.iloc[-1]:.0f} MiB; "
           f"case's own peak over the worker (case_mem_bytes) median {cases['case_mem_bytes'].median() / 2**20:.1f} MiB")
     first = cases["worker_case_index"] == 0
@@ -128,6 +130,8 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--repeats", type=int, default=60)
     p.add_argument("--cases", type=int, default=100)
+    p.add_argument("--worker-mode", choices=("fork", "reuse"), default="fork",
+                   help="fork: each case in a child forked from the worker (default); reuse: in the worker")
     p.add_argument("--max-cases", type=int, default=50, help="recycling: cases per worker (0: never)")
     p.add_argument("--max-rss-mb", type=float, default=4096.0, help="recycling: RSS limit (0: none)")
     p.add_argument("--skip", type=int, default=3, help="cases of each worker left out of the growth slope")

@@ -31,6 +31,8 @@ def main() -> None:
     p.add_argument("--n-train", type=int, default=4096)
     p.add_argument("--extra", default="", help="more [defaults] lines, e.g. 'engine = \"eager\"'")
     p.add_argument("--clear", action="store_true", help="clear Keras' session, collect and trim after each case")
+    p.add_argument("--kernel-cache", action="store_true", help="also clear the eager context's kernel caches")
+    p.add_argument("--reset-context", action="store_true", help="also replace TensorFlow's eager context")
     args = p.parse_args()
     text = (f'[suite]\nname = "probe"\ncollectors = []\n[defaults]\n'
             f'dataset = {{ name = "synthetic", n_train = {args.n_train}, n_test = 512 }}\n'
@@ -45,9 +47,16 @@ def main() -> None:
 
             keras.backend.clear_session(free_memory=True)
             gc.collect()
+            from tensorflow.python.eager import context
+
+            if args.kernel_cache:
+                context.context().clear_kernel_cache()
+            if args.reset_context:
+                context._reset_context()
+            gc.collect()
             ctypes.CDLL("libc.so.6").malloc_trim(0)
         rss.append(rss_bytes() / 2**20)
-        print(f"case {i:3d}: RSS {rss[-1]:7.1f} MiB  {row.get('status')}")
+        print(f"case {i:3d}: RSS {rss[-1]:7.1f} MiB  {row.get('status')} loss {row.get('final_loss')}")
     slope = np.polyfit(np.arange(5, args.n), rss[5:], 1)[0] if args.n > 7 else float("nan")
     print(f"growth after the first 5 cases: {slope:.1f} MiB per case")
 

@@ -45,6 +45,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="measured energy only: no estimate; NaN with the reason where there is no counter")
     p.add_argument("--idle-baseline", type=float, metavar="S", help="seconds of idle power measurement")
     p.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue an interrupted run")
+    p.add_argument("--worker-mode", choices=("fork", "reuse"), default="fork",
+                   help="fork (default): every case in a fresh child forked from a worker that imported "
+                        "TensorFlow, so no case inherits another's state; reuse: cases run in the worker "
+                        "itself (faster start per case, state accumulates; see docs/reliability.md)")
     p.add_argument("--worker-max-cases", type=int, default=50, metavar="N",
                    help="replace a reused worker after N cases (0: never; default 50; see docs/reliability.md)")
     p.add_argument("--worker-max-rss-mb", type=float, default=4096.0, metavar="MB",
@@ -146,6 +150,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                       profile_skip_steps=args.profile_skip, balance_from=args.balance_from,
                       shard_source=shard.source if shard else "cli",
                       worker_max_cases=args.worker_max_cases, worker_max_rss_mb=args.worker_max_rss_mb,
+                      worker_mode=args.worker_mode,
                       shard_variables=dict(shard.variables) if shard else {},
                       observers=[live] if live else [])
     summary = run_suite(suite, opts)

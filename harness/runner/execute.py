@@ -43,6 +43,7 @@ class WorkerState:
     collector_config: CollectorConfig | None = None
     datasets: dict[str, datasets.Dataset] = field(default_factory=dict)
     cases_done: int = 0
+    worker_pid: int | None = None  # the worker serving the cases (in fork mode the case runs in its child)
     profile: ProfileSettings | None = None  # sent with a profiled case's run message
     hooks_factory: Callable[..., Any] | None = None  # cluster processes report window events instead (cluster_task)
 
@@ -62,7 +63,7 @@ def percentiles(step_ms: list[float]) -> dict[str, float]:
 
 def execute(case: Case, repeat: int, state: WorkerState) -> CaseResult:
     row = CaseRow.for_case(case, repeat, state.run_id)
-    row.set("outcome", worker_pid=os.getpid(), worker_case_index=state.cases_done,
+    row.set("outcome", worker_pid=state.worker_pid or os.getpid(), worker_case_index=state.cases_done,
             started_utc=datetime.now(UTC).isoformat(timespec="seconds"))
     state.cases_done += 1
     mem = CaseMemory().start()

@@ -32,6 +32,7 @@ class RunOptions:
     shard_cases: set[str] | None = None  # on --resume: the shard's recorded cases
     worker_max_cases: int | None = 50  # recycle a worker after this many cases (None: never)
     worker_max_rss_mb: float | None = 4096.0  # ... or once its RSS after a case exceeds this (None: never)
+    worker_mode: str = "fork"  # fork: each case in a child forked from the worker; reuse: in the worker itself
     observers: list[RunObserver] = field(default_factory=list)  # e.g. the live TensorBoard logdir
 
 
@@ -52,3 +53,4 @@ def restore_options(opts: RunOptions, meta: RunMeta) -> None:
     policy = meta.worker_policy or {}
     if "max_cases" in policy:  # a resumed run keeps its recycling policy
         opts.worker_max_cases, opts.worker_max_rss_mb = policy["max_cases"], policy.get("max_rss_mib")
+        opts.worker_mode = policy.get("mode", "reuse")  # runs before the mode existed reused their workers

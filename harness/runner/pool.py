@@ -42,14 +42,15 @@ class Worker:
     """A worker process for one device configuration (the leader of its own process group)."""
 
     def __init__(self, device: DeviceConfig, log_dir: Path, run_id: str, collector_config: CollectorConfig | None,
-                 startup_timeout_s: float = STARTUP_TIMEOUT_S) -> None:
+                 startup_timeout_s: float = STARTUP_TIMEOUT_S, mode: str = "fork") -> None:
         self.device = device
         self.startup_timeout_s = startup_timeout_s
         log_dir.mkdir(parents=True, exist_ok=True)
         self.stderr_path = log_dir / f"worker-{time.time_ns()}.log"
         self.conn, child = _CTX.Pipe()
         self.proc = _CTX.Process(target=worker_main, daemon=True,
-                                 args=(child, device, str(self.stderr_path), run_id, collector_config, os.getpid()))
+                                 args=(child, device, str(self.stderr_path), run_id, collector_config, os.getpid(),
+                                       mode))
         self.proc.start()
         child.close()
         self.info: dict[str, Any] = {}
@@ -126,7 +127,14 @@ class Worker:
 
 @dataclass(frozen=True)
 class RecyclePolicy:
-    """When a reused worker is replaced by a fresh one, between two cases.
+    """How cases use a worker (``mode``) and when a worker is replaced by a fresh one, between two cases.
+
+    ``mode = "fork"`` (default): each case runs in a child forked from the worker,
+    which imported TensorFlow but never started its runtime, so a case finds
+    nothing of the previous ones and the worker does not grow
+    (:mod:`harness.runner.worker_main`); ``"reuse"``: cases run in the worker
+    process itself, which saves TensorFlow's runtime start-up per case and
+    accumulates state, bounded by the limits below.
 
     TensorFlow keeps part of what every case builds (its traced functions'
     graphs and their function-library entries stay alive after the model, the
@@ -141,6 +149,7 @@ class RecyclePolicy:
 
     max_cases: int | None = 50
     max_rss_bytes: int | None = 4 * 1024**3
+    mode: str = "fork"
 
     def reason(self, served: int, rss_bytes: float | None) -> str | None:
         """Why a worker that served ``served`` cases and holds ``rss_bytes`` must go (None: keep it)."""
@@ -153,7 +162,7 @@ class RecyclePolicy:
 
     def describe(self) -> dict[str, Any]:
         """What ``run.json`` records of the policy."""
-        return {"max_cases": self.max_cases,
+        return {"mode": self.mode, "max_cases": self.max_cases,
                 "max_rss_mib": None if self.max_rss_bytes is None else self.max_rss_bytes / 2**20}
 
 
@@ -182,7 +191,7 @@ class WorkerPool:
         if self.current is not None and (self.current.device != key or not self.current.proc.is_alive()):
             self.close()
         if self.current is None:
-            self.current = Worker(key, self.log_dir, self.run_id, self.cfg)
+            self.current = Worker(key, self.log_dir, self.run_id, self.cfg, mode=self.policy.mode)
             self.served = 0
             self.started += 1
         return self.current

@@ -151,10 +151,10 @@ def _shard(suite: Suite, opts: RunOptions) -> dict[str, Any]:
 
 
 def recycle_policy(opts: RunOptions) -> RecyclePolicy:
-    """The workers' recycling limits from the run's options (``None`` or 0 switches a limit off)."""
+    """The workers' mode and recycling limits from the run's options (``None`` or 0 switches a limit off)."""
     rss = opts.worker_max_rss_mb
     return RecyclePolicy(max_cases=opts.worker_max_cases or None,
-                         max_rss_bytes=int(rss * 2**20) if rss else None)
+                         max_rss_bytes=int(rss * 2**20) if rss else None, mode=opts.worker_mode)
 
 
 def _keep_logs(scratch: Path, run_dir: Path | None) -> None:

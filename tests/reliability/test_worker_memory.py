@@ -25,7 +25,7 @@ def test_policy_recycles_by_count_and_by_rss_and_can_be_switched_off():
     assert policy.reason(1, None) is None  # RSS unknown: only the count decides
     off = RecyclePolicy(max_cases=None, max_rss_bytes=None)
     assert off.reason(10**6, 10**15) is None
-    assert policy.describe() == {"max_cases": 3, "max_rss_mib": 1000.0}
+    assert policy.describe() == {"mode": "fork", "max_cases": 3, "max_rss_mib": 1000.0}
 
 
 def _fake_proc(tmp_path: Path, rss_kib: int, hwm_kib: int) -> Path:
@@ -96,12 +96,13 @@ def test_drift_needs_enough_repeats():
 
 @pytest.mark.slow
 def test_same_result_first_in_a_fresh_worker_or_third_in_a_reused_one_and_recycling(tmp_path):
-    """Case A (lr 0.001) alone in a fresh worker, then third in a reused worker that the policy
-    recycles right after it: identical loss and accuracy; the next case gets a fresh worker."""
+    """Case A (lr 0.001) alone in a fork-mode worker (the default), then third in a reused worker
+    that the policy recycles right after it: identical loss and accuracy; the next case gets a
+    fresh worker."""
     alone = tiny_suite(tmp_path, "[matrix]\nlearning_rate = [0.001]\n", name="alone")
     mixed = tiny_suite(tmp_path, "[matrix]\nlearning_rate = [0.002, 0.003, 0.001, 0.004]\n", name="mixed")
     runs = []
-    for suite, extra in ((alone, []), (mixed, ["--worker-max-cases", "3"])):
+    for suite, extra in ((alone, []), (mixed, ["--worker-mode", "reuse", "--worker-max-cases", "3"])):
         out = run_cli("run", str(suite), "--results-dir", str(tmp_path / "results"), "--no-progress", *extra)
         assert out.returncode == 0, out.stderr[-2000:]
         runs.append(Path(out.stdout.split("results: ")[1].split()[0]))
@@ -113,7 +114,10 @@ def test_same_result_first_in_a_fresh_worker_or_third_in_a_reused_one_and_recycl
         assert a[col] == first[col].iloc[0], col
     last = later[later["learning_rate"] == 0.004].iloc[0]
     assert last["worker_pid"] != a["worker_pid"] and last["worker_case_index"] == 0
-    policy = json.loads((runs[1] / "run.json").read_text())["worker_policy"]
+    meta = [json.loads((run / "run.json").read_text()) for run in runs]
+    assert meta[0]["worker_policy"]["mode"] == meta[0]["worker_runtime"]["worker_mode"] == "fork"
+    assert meta[1]["worker_runtime"]["worker_mode"] == "reuse"
+    policy = meta[1]["worker_policy"]
     assert policy["max_cases"] == 3 and policy["recycled"] == 1 and policy["started"] == 2
     assert (later["peak_rss_source"] == "vmhwm_reset").all()
     assert (later["case_mem_bytes"] >= 0).all()
