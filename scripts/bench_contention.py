@@ -57,8 +57,9 @@ def stop_hogs(hogs: list[subprocess.Popen]) -> None:
         h.wait()
 
 
-def run_suite(suite: str, out: Path, repeats: int | None) -> Path:
-    cmd = [sys.executable, "-m", "harness", "run", suite, "--results-dir", str(out), "--no-progress"]
+def run_suite(suite: str, out: Path, repeats: int | None, worker_mode: str = "fork") -> Path:
+    cmd = [sys.executable, "-m", "harness", "run", suite, "--results-dir", str(out), "--no-progress",
+           "--worker-mode", worker_mode]
     cmd += ["--repeats", str(repeats)] if repeats else []
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     runs = sorted(p for p in out.iterdir() if (p / "run.json").exists())
@@ -67,7 +68,7 @@ def run_suite(suite: str, out: Path, repeats: int | None) -> Path:
 
 def side(path: Path) -> Side:
     run = harness.load_run(path)
-    return Side(str(path), run.cases, dict(run.meta) if isinstance(run.meta, dict) else vars(run.meta))
+    return Side(str(path), run.cases, run.meta)
 
 
 def cv(x: np.ndarray) -> float:
@@ -145,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--suite", default="suites/ci.toml")
     p.add_argument("--repeats", type=int, help="repeats per case (default: the suite's)")
+    p.add_argument("--worker-mode", choices=("fork", "reuse"), default="fork", help="harness run --worker-mode")
     p.add_argument("--hog", type=int, default=1, help="busy-loop processes beside the runs (1: one core)")
     p.add_argument("--hog-max-s", type=float, default=1200.0, help="each hog ends by itself after this")
     p.add_argument("--slowdown", type=float, default=0.10, help="planted slowdown (0.10 = 10 %%)")
@@ -160,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         hogs = start_hogs(args.hog, args.hog_max_s)
         t0 = time.monotonic()
         try:
-            paths = [run_suite(args.suite, args.out / name, args.repeats) for name in ("a", "b")]
+            paths = [run_suite(args.suite, args.out / name, args.repeats, args.worker_mode) for name in ("a", "b")]
         finally:
             stop_hogs(hogs)
         print(f"two runs of {args.suite} beside {args.hog} hog(s) in {time.monotonic() - t0:.0f} s: "
