@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -75,10 +76,16 @@ def run(text: str, results: Path, args: argparse.Namespace, limit: int | None = 
         suite.cases = suite.cases[:limit]
     opts = RunOptions(results_dir=results, progress=False, worker_max_cases=args.max_cases or None,
                       worker_max_rss_mb=args.max_rss_mb or None, worker_mode=args.worker_mode)
+    t0 = time.perf_counter()
     summary = run_suite(suite, opts)
+    wall = time.perf_counter() - t0
     loaded = load_run(summary.run_dir)
     print(f"\n== {suite.name}: {len(loaded.cases)} case runs, statuses {summary.counts}, "
           f"workers {loaded.meta.worker_policy}")
+    own = loaded.cases[["setup_s", "compile_s", "train_s", "eval_s"]].sum(axis=1)
+    print(f"run wall time {wall:.1f} s = {wall / len(loaded.cases):.2f} s per case run; the cases' own "
+          f"setup + compile + train + eval: median {own.median():.2f} s (compile_s median "
+          f"{loaded.cases['compile_s'].median():.2f} s)")
     return loaded.cases
 
 
