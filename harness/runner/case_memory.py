@@ -1,7 +1,8 @@
-"""A case's own memory inside a reused worker, read from the kernel at the case's edges.
+"""A case's own memory, read from the kernel at the case's edges in the process that runs it.
 
-A worker serves many cases, so its lifetime peak (``ru_maxrss``) says nothing
-about one case. Linux lets a process reset its resident-set high-water mark:
+That process is a child forked from the worker (``fork`` mode) or the worker
+itself (``reuse``), which serves many cases, so its lifetime peak
+(``ru_maxrss``) says nothing about one case. Linux lets a process reset its resident-set high-water mark:
 writing ``5`` to ``/proc/self/clear_refs`` sets ``VmHWM`` back to the current
 ``VmRSS`` (proc(5), since Linux 4.0). The worker does that when a case starts
 and reads ``VmHWM`` when it ends, so ``peak_rss_bytes`` is the worker's peak
@@ -10,7 +11,8 @@ refused, the collectors' sampled peak of the process group is used instead
 (``sampled``), else the value is missing with the reason.
 
 ``case_mem_bytes`` is that peak minus the resident set before the case: what
-the case needed on top of what the worker already held. ``worker_rss_before_bytes``
+the case needed on top of what the process already held (in ``fork`` mode this
+includes starting TensorFlow's runtime). ``worker_rss_before_bytes``
 and ``worker_rss_after_bytes`` show what a case left behind (their difference,
 summed over a worker's cases, is the worker's growth).
 """
