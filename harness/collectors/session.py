@@ -161,7 +161,11 @@ class MeasurementSession:
                 t = self.clock()  # a train interval opens after this reading: its cost stays outside
             elif next_phase is not None and self.phase == "train" and self.snapshots:
                 t = max(asked, self.snapshots[-1].t)  # it closed when asked, not when the lock was free
-            if at is not None and self.snapshots:  # never before the previous snapshot
+            if at is not None and self.snapshots and at < self.snapshots[-1].t:
+                k = self._insert_late(at, next_phase)
+                if k is not None:
+                    return k
+            if at is not None and self.snapshots:  # between the last snapshot and this reading
                 when = max(min(at, t), self.snapshots[-1].t)
                 values = _interpolate(self.snapshots[-1], t, values, when)
                 t = when
@@ -169,6 +173,28 @@ class MeasurementSession:
             if next_phase is not None:
                 self.phase = next_phase
             return len(self.snapshots) - 1
+
+    def _insert_late(self, at: float, next_phase: str | None) -> int | None:
+        """A boundary at ``at``, earlier than samples already taken: inserted in time order.
+
+        Its readings are interpolated between the two snapshots around ``at``; the
+        samples after it close intervals of ``next_phase`` and are relabelled. Never
+        before the last boundary or epoch mark (events arrive in order): None when
+        nothing was sampled since that, so the caller places it after the last snapshot.
+        """
+        floor = max([i for i, _ in self.bounds] + list(self.marks.values()) + [0])
+        k = next((i for i in range(floor + 1, len(self.snapshots)) if self.snapshots[i].t > at), None)
+        if k is None:
+            return None
+        at = max(at, self.snapshots[k - 1].t)
+        after = self.snapshots[k]
+        values = _interpolate(self.snapshots[k - 1], after.t, after.values, at)
+        self.snapshots.insert(k, Snapshot(at, after.phase, values))
+        if next_phase is not None:
+            for i in range(k + 1, len(self.snapshots)):
+                self.snapshots[i] = Snapshot(self.snapshots[i].t, next_phase, self.snapshots[i].values)
+            self.phase = next_phase
+        return k
 
     def _run(self) -> None:
         period = self.plan.sample_period_s

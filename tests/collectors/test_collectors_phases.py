@@ -183,3 +183,29 @@ def test_phase_edges_seen_late_take_interpolated_readings(powercap, clock):
     # the 4 J read late spread over the 0.25 s it covers: eval 0.1 s -> 1.6 J (true 1.0), not 0
     assert cols["eval_energy_j"] == pytest.approx(1.6)
     assert cols["energy_j"] == pytest.approx(20.0 + 2.4 + 20.0)  # nothing lost: the total is exact
+
+
+def test_a_late_edge_older_than_samples_already_taken_is_inserted_in_time_order(powercap, clock):
+    """The sampler ticked between the event and the supervisor seeing it: the edge goes before that
+    sample, the training window keeps its true length, and the later sample is relabelled."""
+    powercap.zone("intel-rapl:0", "package-0")
+    s = _session(clock)
+    s.start("train")
+    _spend(powercap, clock, 20.0, 1.0, s)  # 20 W
+    t_eval = clock()
+    powercap.add("intel-rapl:0", 1.0)  # eval: 10 W for 0.1 s
+    clock.advance(0.1)
+    s.sample_now()  # the sampler's tick, before the supervisor saw the eval edge
+    t_train = clock()
+    powercap.add("intel-rapl:0", 0.4)  # training again: 20 W for 0.02 s
+    clock.advance(0.02)
+    s.mark_epoch(1, phase="eval", at=t_eval)  # seen now, 0.12 s late
+    s.mark_phase("train", at=t_train)
+    _spend(powercap, clock, 20.0, 1.0, s)
+    s.stop()
+    cols = s.case_columns(2000, 2, None)
+    assert cols["energy_window_s"] == pytest.approx(2.02)  # 1 + 0.02 + 1 s: not stretched or cut
+    assert cols["eval_energy_j"] == pytest.approx(1.0)  # the eval's own readings, exactly
+    assert cols["energy_j"] == pytest.approx(40.4)
+    # the tick inside the eval (relabelled from train) and the train edge both close eval intervals
+    assert [r["phase"] for r in s.samples()].count("eval") == 2
