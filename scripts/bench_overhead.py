@@ -1,6 +1,6 @@
 """Overhead of the harness itself: time per case beyond the case's own setup, compile, train and eval.
 
-    python scripts/bench_overhead.py [--cases 20]
+    python scripts/bench_overhead.py [--cases 20] [--worker-mode fork|reuse]
 
 Runs a suite of many tiny cases (synthetic 512 examples, 1 epoch, collectors on
 and off), times the whole `harness run` from outside, and reports per case:
@@ -36,12 +36,14 @@ seed = {seeds}
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", type=int, default=20)
+    ap.add_argument("--worker-mode", choices=("fork", "reuse"), default="fork")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         suite = Path(tmp) / "overhead.toml"
         suite.write_text(SUITE.format(seeds=list(range(args.cases))))
         t0 = time.perf_counter()
-        code = harness_main(["run", str(suite), "--results-dir", tmp, "--no-progress"])
+        code = harness_main(["run", str(suite), "--results-dir", tmp, "--no-progress",
+                             "--worker-mode", args.worker_mode])
         total = time.perf_counter() - t0
         if code:
             return code
