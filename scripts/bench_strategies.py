@@ -51,10 +51,11 @@ def build_net(strategy: Any) -> tuple[Any, Any]:
 
 
 def make_strategy(name: str, replicas: int = 1) -> Any:
+    from harness.axis import AxisValue
     from harness.components import strategies
 
     params = {"replicas": replicas} if name in ("mirrored", "central_storage") else {}
-    return strategies.build(SimpleNamespace(strategy={"name": name, "params": params}, device="cpu"))
+    return strategies.build(SimpleNamespace(strategy=AxisValue(name, None, params), device="cpu"))
 
 
 def harness_fast(name: str, replicas: int, data: Any, epochs: int, driver: str | None = None,
