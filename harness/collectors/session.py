@@ -153,6 +153,10 @@ class MeasurementSession:
     def _take(self, next_phase: str | None = None, at: float | None = None) -> int:
         asked = self.clock()  # before waiting for a sampler tick in progress
         with self._lock:
+            if at is not None and self.snapshots and at < self.snapshots[-1].t:
+                k = self._insert_late(at, next_phase)  # from the snapshots around it: no reading needed
+                if k is not None:
+                    return k
             t = self.clock()
             values: dict[str, float] = {}
             for source in self.plan.sources:
@@ -161,10 +165,6 @@ class MeasurementSession:
                 t = self.clock()  # a train interval opens after this reading: its cost stays outside
             elif next_phase is not None and self.phase == "train" and self.snapshots:
                 t = max(asked, self.snapshots[-1].t)  # it closed when asked, not when the lock was free
-            if at is not None and self.snapshots and at < self.snapshots[-1].t:
-                k = self._insert_late(at, next_phase)
-                if k is not None:
-                    return k
             if at is not None and self.snapshots:  # between the last snapshot and this reading
                 when = max(min(at, t), self.snapshots[-1].t)
                 values = _interpolate(self.snapshots[-1], t, values, when)

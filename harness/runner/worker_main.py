@@ -5,7 +5,7 @@ TensorFlow imported once per worker, not per case). The child's stderr goes to
 a file so that a crash's last words can be recorded; it answers ``run``,
 ``setup`` and ``preflight`` messages until told to ``stop``.
 
-Two modes (``WorkerPolicy.mode``):
+Two modes (``RecyclePolicy.mode`` in :mod:`harness.runner.pool`):
 
 * ``fork`` (default): the worker imports TensorFlow, Keras and the engines but
   never starts TensorFlow's runtime (no eager context, no thread pools, no
@@ -17,7 +17,7 @@ Two modes (``WorkerPolicy.mode``):
   measurement" without paying the interpreter and TensorFlow import each time.
   Datasets are loaded by the worker (NumPy only) so children share them.
 * ``reuse``: cases run in the worker process itself (the state they leave
-  behind is bounded by recycling, see ``harness.runner.pool.WorkerPolicy``).
+  behind is bounded by recycling, see ``harness.runner.pool.RecyclePolicy``).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from harness.runner import lifeline
 
 def worker_main(conn: Any, device: DeviceConfig, stderr_path: str, run_id: str,
                 collector_config: CollectorConfig | None,
-                parent_pid: int | None = None, mode: str = "reuse") -> None:
+                parent_pid: int | None = None, mode: str = "fork") -> None:
     """The worker process: its own process group, dies with the runner, serves cases until told to stop."""
     lifeline.become_group_leader()
     lifeline.die_with_parent(parent_pid)
