@@ -183,6 +183,10 @@ COLLECTORS = _cols(
     ("system_cpu_util_pct", FLOAT, "%", "whole-system CPU utilisation"),
     ("system_mem_used_peak_bytes", INT, "bytes", "peak system memory used"),
     ("rapl_zones", STR, "", "per-zone RAPL energy in the window, JSON (name, kind, energy_j, wraps, error)"),
+    # issue 28: counters that fail loudly, idle per device
+    ("gpu_dynamic_reason", STR, "", "why the GPU idle/dynamic split is missing, or 'negative: ...'"),
+    ("dynamic_energy_flag", STR, "", "negative_dynamic: the parts whose dynamic energy is below zero"),
+    ("collectors_reason", STR, "", "collectors that failed mid-run (time, message) or a sampler that stopped"),
 )
 
 # Exact CPU time of the timed window's phases, counters and contention (issue 17), read at

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from harness.collectors import idle as idle_mod
 from harness.collectors import rapl, sources
 from harness.collectors.base import CollectorConfig, Session
 from harness.collectors.proc import ProcessGroup
@@ -130,8 +131,11 @@ def measure_idle(config: CollectorConfig, seconds: float) -> dict[str, float]:
     """Mean power of each measured source over ``seconds`` of doing nothing, for ``CollectorConfig.idle``.
 
     Keys (present only when measured): ``cpu_power_w``, ``dram_power_w``,
-    ``psys_power_w``, ``gpu_power_w``. An estimate has no idle power (it charges
-    only the benchmark's CPU-seconds), so an estimated CPU gives no ``cpu_power_w``.
+    ``psys_power_w``, ``gpu_power_w`` (totals), and per device
+    ``rapl_power_w:<zone id>`` (package and DRAM zones) and ``gpu_power_w:<uuid>``
+    (:mod:`harness.collectors.idle`), so that a case is charged the idle power of
+    exactly the devices it uses. An estimate has no idle power (it charges only
+    the benchmark's CPU-seconds), so an estimated CPU gives no ``cpu_power_w``.
     """
     if seconds <= 0:
         raise ConfigError(f"idle baseline must be > 0 s. Received: seconds={seconds}")
@@ -148,6 +152,7 @@ def measure_idle(config: CollectorConfig, seconds: float) -> dict[str, float]:
         value = cols.get(col, math.nan)
         if value is not None and not math.isnan(value) and (measured or col == "gpu_energy_j"):
             out[key] = value / window
+    out.update(idle_mod.per_device(cols, window))
     log.info("idle baseline over %.1f s: %s", window, out)
     return out
 

@@ -21,6 +21,7 @@ import math
 from typing import Any
 
 from harness.collectors import cpu_estimate, phases, proc
+from harness.collectors import idle as idle_mod
 from harness.collectors.readings import Readings
 
 NAN = math.nan
@@ -52,7 +53,12 @@ def cpu_kind(s: Readings) -> str:
 
 
 def cpu_stuck(s: Readings) -> str:
-    """Why the RAPL figure is void (a package or DRAM zone that never advanced), or ''."""
+    """Why the CPU figure is void as a whole, or '': the sampler stopped, the CPU source failed,
+    or a package or DRAM zone stood still while the session was open."""
+    if s.sampler_failed:
+        return s.sampler_failed
+    if s.plan.cpu is not None and s.plan.cpu.name in s.failed:
+        return s.failed[s.plan.cpu.name]
     if getattr(s.plan.cpu, "name", "") != "rapl":
         return ""
     first = s.snapshots[s.start_index].values
@@ -60,14 +66,23 @@ def cpu_stuck(s: Readings) -> str:
         if z.kind in ("package", "dram") and _finite(first.get(f"zone:{z.zone_id}", NAN)):
             why = phases.stuck(s, f"zone:{z.zone_id}", "rapl")
             if why:
-                return f"RAPL zone {z.zone_id} ({z.name}): {why}"
+                gone = "" if (z.path / "energy_uj").exists() else "; its energy_uj no longer exists"
+                return f"RAPL zone {z.zone_id} ({z.name}): {why}{gone}"
     return ""
 
 
 def gpu_stuck(s: Readings) -> str:
+    """Why the GPU figure is void as a whole, or '': the sampler stopped, NVML failed, a counter
+    stepped implausibly (backwards, a jump) or stood still while the session was open."""
     if s.plan.gpu is None:
         return ""
+    if s.sampler_failed:
+        return s.sampler_failed
+    if s.plan.gpu.failed or "nvml" in s.failed:
+        return s.plan.gpu.failed or s.failed["nvml"]
     for g in s.plan.gpu.device.gpus:
+        if g.broken:
+            return g.broken
         why = phases.stuck(s, f"{g.uuid}|j", "nvml_counter") if g.has_counter else ""
         if why:
             return f"GPU {g.index} ({g.uuid}) energy counter: {why}"
@@ -81,7 +96,7 @@ def cpu_energy(s: Readings, pairs: list[phases.Pair]) -> float:
 
 
 def gpu_energy(s: Readings, pairs: list[phases.Pair]) -> float:
-    if s.plan.gpu is None or s.plan.gpu.failed or gpu_stuck(s):
+    if s.plan.gpu is None or gpu_stuck(s):
         return NAN
     return sum(phases.total(s, pairs, f"{u}|j") for u in uuids(s))
 
@@ -146,25 +161,18 @@ def cpu_columns(s: Readings, pairs: list[phases.Pair], window: float) -> dict[st
                            "cpu_energy_source": cpu.label, "cpu_energy_reason": s.plan.cpu_reason}
     if cpu.name == "rapl":
         out.update(_rapl_columns(s, pairs, energy))
-        idle = _idle(s, "cpu_power_w", False)
+        idle, why = idle_mod.cpu_idle_w(s.config.idle, s.plan.cpu.device.zones)
         out["cpu_idle_power_w"] = idle
-        out["cpu_dynamic_energy_j"] = energy - idle * window
-        out["cpu_dynamic_reason"] = "" if _finite(idle) else "no idle baseline measured (idle_baseline_s)"
+        out["cpu_dynamic_energy_j"], out["cpu_dynamic_reason"] = idle_mod.dynamic(energy, idle, window, why, "CPU")
     else:
         tdp = s.plan.tdp
         out["cpu_tdp_w"], out["cpu_tdp_origin"] = tdp.watts, tdp.origin
         out["cpu_tdp_threads"], out["cpu_thread_power_w"] = tdp.threads, tdp.watts_per_thread
         out["cpu_idle_power_w"], out["cpu_dynamic_energy_j"] = NAN, NAN
         out["cpu_dynamic_reason"] = SPLIT_ESTIMATE
+        out["cpu_energy_reason"] = "; ".join(r for r in (cpu_stuck(s), s.plan.cpu_reason) if r)
     out["cpu_power_mean_w"] = energy / window if window > 0 else NAN
     return out
-
-
-def _idle(s: Readings, key: str, estimated: bool) -> float:
-    idle = s.config.idle or {}
-    if key == "cpu_power_w" and float(idle.get("cpu_power_estimated", 0.0)) != float(estimated):
-        return NAN  # idle measured by another source: not comparable
-    return float(idle.get(key, NAN))
 
 
 def memory_columns(s: Readings, pairs: list[phases.Pair], window: float) -> dict[str, Any]:
@@ -186,16 +194,17 @@ def gpu_columns(s: Readings, pairs: list[phases.Pair], window: float) -> dict[st
                 "gpu_energy_reason": s.plan.gpu_reason}
     ids = uuids(s)
     energy = gpu_energy(s, pairs)
-    idle = _idle(s, "gpu_power_w", False)
+    idle, why = idle_mod.gpu_idle_w(s.config.idle, [s.plan.gpu_by_uuid(u) for u in ids])
+    dynamic, dyn_reason = idle_mod.dynamic(energy, idle, window, why, "GPU")
     snaps = [s.snapshots[k] for k in phases.indices(s, pairs)]
     details = {u: _gpu_detail(s, pairs, u, window) for u in ids}
     return {
         "gpu_count": len(ids), "gpu_energy_j": energy,
-        "gpu_energy_source": "unavailable" if gpu.failed or gpu_stuck(s) else gpu.label,
-        "gpu_energy_reason": gpu.failed or gpu_stuck(s) or "",
+        "gpu_energy_source": "unavailable" if gpu_stuck(s) else gpu.label,
+        "gpu_energy_reason": gpu_stuck(s),
         "gpu_power_mean_w": energy / window if window > 0 else NAN,
         "gpu_power_max_w": _nanmax([_gpu_sum(sn.values, ids, "w") for sn in snaps]),
-        "gpu_idle_power_w": idle, "gpu_dynamic_energy_j": energy - idle * window,
+        "gpu_idle_power_w": idle, "gpu_dynamic_energy_j": dynamic, "gpu_dynamic_reason": dyn_reason,
         "gpu_util_mean_pct": _nanmean([_nanmean([sn.values.get(f"{u}|util", NAN) for u in ids]) for sn in snaps]),
         "gpu_mem_used_peak_bytes": _nanmax([_gpu_sum(sn.values, ids, "mem") for sn in snaps]),
         "gpu_temp_max_c": _nanmax([sn.values.get(f"{u}|temp", NAN) for sn in snaps for u in ids]),
@@ -235,7 +244,7 @@ def process_columns(s: Readings, pairs: list[phases.Pair], window: float) -> dic
     out = {
         "benchmark_cpu_share": share,
         "process_cpu_util_pct": 100.0 * proc_s / (window * proc.logical_cpus()) if window > 0 else NAN,
-        "system_cpu_util_pct": 100.0 * busy / total if _finite(total) and total > 0 else NAN,
+        "system_cpu_util_pct": min(100.0, 100.0 * busy / total) if _finite(total) and total > 0 else NAN,
     }
     if s.plan.process is not None:
         snaps = [s.snapshots[k] for k in phases.indices(s, pairs)]

@@ -19,10 +19,15 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from harness.collectors import counters
+
 log = logging.getLogger(__name__)
 
 COUNTER_UPDATE_S = 0.1  # the energy counter updates every ~10-100 ms
 POWER_AVERAGE_S = 1.0  # nvmlDeviceGetPowerUsage is a 1 s average on Ampere and newer
+# Highest power one GPU plausibly draws (W), to tell a counter step from a fault: above the
+# largest boards' limits (B200 1000 W, GB200 1200 W per GPU).
+PLAUSIBLE_MAX_W = 1500.0
 
 
 class NvmlError(Exception):
@@ -94,6 +99,10 @@ class Gpu:
     last_t: float | None = None
     last_w: float = math.nan
     integral_j: float = 0.0
+    t0: float = 0.0  # when the session started (s), for the times in reasons
+    last_mj: float = math.nan  # the energy counter's last reading (mJ) and its time (s)
+    last_ct: float = 0.0
+    broken: str = ""  # non-empty once the counter stepped implausibly (backwards, a jump): energy NaN
 
 
 def _decode(value: Any) -> str:
@@ -156,6 +165,27 @@ def mig_reason(nvml: ModuleType, gpu: Gpu, visible: str | None) -> str:
     return ""
 
 
+def counter_energy(gpu: Gpu, mj: float, t: float) -> float:
+    """Joules since the session started from a counter reading ``mj`` (mJ) at ``t`` (s); NaN once broken.
+
+    Every step is checked (:func:`harness.collectors.counters.classify_step`, no
+    range: the 64-bit mJ counter does not wrap): a counter that goes backwards
+    (a driver reload, a GPU reset) or jumps beyond :data:`PLAUSIBLE_MAX_W` breaks
+    the GPU's energy, with the reason in ``gpu.broken``.
+    """
+    if gpu.broken or math.isnan(mj):
+        return math.nan
+    elapsed = t - gpu.last_ct
+    step = counters.classify_step(gpu.last_mj, mj, None, elapsed, PLAUSIBLE_MAX_W, 1e-3, COUNTER_UPDATE_S)
+    if step.fault:
+        why = counters.describe_fault(step, t - gpu.t0, elapsed, gpu.last_mj, mj, 1e-3, PLAUSIBLE_MAX_W, "mJ")
+        gpu.broken = f"GPU {gpu.index} ({gpu.uuid}) energy {why}"
+        log.warning("%s", gpu.broken)
+        return math.nan
+    gpu.last_mj, gpu.last_ct = mj, t
+    return (mj - gpu.counter0_mj) / 1000.0
+
+
 class NvmlDevice:
     """The GPUs a case uses; raises :class:`NvmlError` subclasses, never raw NVML errors."""
 
@@ -201,6 +231,7 @@ class NvmlDevice:
             gpu.has_counter = not math.isnan(float(mj))
             gpu.counter0_mj = float(mj)
             gpu.last_t, gpu.last_w, gpu.integral_j = None, math.nan, 0.0
+            gpu.t0, gpu.last_mj, gpu.last_ct, gpu.broken = t, float(mj), t, ""
 
     def read(self, gpu: Gpu, t: float) -> dict[str, float]:
         """One reading of ``gpu`` at time ``t``: cumulative joules and instant figures."""
@@ -211,7 +242,7 @@ class NvmlDevice:
         gpu.last_t, gpu.last_w = t, watts
         if gpu.has_counter:
             mj = float(self._call(gpu, "nvmlDeviceGetTotalEnergyConsumption"))
-            energy = (mj - gpu.counter0_mj) / 1000.0
+            energy = counter_energy(gpu, mj, t)
         else:
             energy = gpu.integral_j
         util = self._call(gpu, "nvmlDeviceGetUtilizationRates")

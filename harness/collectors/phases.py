@@ -57,12 +57,30 @@ def indices(s: Readings, pairs: list[Pair]) -> list[int]:
     return sorted({k for i, j in pairs for k in range(i + 1, j + 1)})
 
 
+def longest_stall(times: list[float], values: list[float]) -> tuple[float, float]:
+    """``(start, duration)`` (s) of the longest run of equal finite readings; ``(nan, 0.0)`` when none.
+
+    ``times`` ascending (s), ``values`` the cumulative counter read at them. A run
+    lasts from its first reading to the last equal one (or to a NaN).
+    """
+    best, start = (NAN, 0.0), None
+    for k in range(1, len(values)):
+        same = math.isfinite(values[k]) and values[k] == values[k - 1]
+        if same:
+            start = times[k - 1] if start is None else start
+            if times[k] - start > best[1]:
+                best = (start, times[k] - start)
+        else:
+            start = None
+    return best
+
+
 def stuck(s: Readings, key: str, source: str) -> str:
-    """A reason when cumulative ``key`` did not move at all over the whole session, else ''."""
-    first, last = s.snapshots[s.start_index], s.snapshots[s.stop_index]
-    span = last.t - first.t
-    limit = STUCK_AFTER_S[source]
-    a, b = first.values.get(key, NAN), last.values.get(key, NAN)
-    if span >= limit and a == b:
-        return f"counter did not advance in {span:.3g} s (stuck, or not updated on this machine)"
+    """A reason when cumulative ``key`` stood still for longer than its source allows while the
+    session was open (anywhere between start and stop, not only end to end), else ''."""
+    snaps = s.snapshots[s.start_index: s.stop_index + 1]
+    start, span = longest_stall([sn.t for sn in snaps], [sn.values.get(key, NAN) for sn in snaps])
+    if span >= STUCK_AFTER_S[source]:
+        return (f"counter did not advance for {span:.3g} s from t = {start - snaps[0].t:.3g} s "
+                "(stuck, its file vanished, or not updated on this machine)")
     return ""

@@ -26,6 +26,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.collectors import counters
+
 log = logging.getLogger(__name__)
 
 DEFAULT_ROOT = "/sys/class/powercap"
@@ -36,6 +38,9 @@ PERMISSION_HINT = (
 # Highest power a zone plausibly draws (W), to bound how fast its counter can wrap:
 # above the largest server packages' TDP (EPYC 9654: 360 W) and their boost limits.
 PLAUSIBLE_MAX_W = {"package": 500.0, "dram": 150.0, "psys": 1000.0, "other": 500.0}
+# Time added to the elapsed time before bounding a counter step by PLAUSIBLE_MAX_W: RAPL
+# updates about every 1 ms, and two reads a few microseconds apart may straddle an update.
+UPDATE_SLACK_S = 0.01
 MIN_PERIOD_S = 0.002  # polling faster than this would itself load the CPU being measured
 _ZONE_RE = re.compile(r"^(?P<prefix>[a-z][a-z0-9-]*):(?P<ids>\d+(?::\d+)*)$")
 
@@ -48,6 +53,11 @@ def powercap_root() -> Path:
 def open_file(path: Path) -> int:
     """Open a sysfs file read-only. The file boundary that tests may fake."""
     return os.open(path, os.O_RDONLY)
+
+
+def read_counter(fd: int) -> int:
+    """The counter (µJ) of an open ``energy_uj``. The read boundary that tests may fake."""
+    return int(os.pread(fd, 32, 0))
 
 
 @dataclass
@@ -64,31 +74,39 @@ class Zone:
     last_uj: int | None = None
     total_uj: float = 0.0
     wraps: int = 0
-    broken: str = ""  # non-empty once a wrap could not be corrected
+    broken: str = ""  # non-empty once a step was no plausible wrap, or the counter became unreadable
     parent: str | None = None
+    t0: float = 0.0  # when the session opened the zone (s), for the times in reasons
+    last_t: float = 0.0  # when last_uj was read (s)
 
-    def poll(self) -> float:
-        """Read the counter, fold in wraps, return cumulative joules (NaN when broken)."""
+    def poll(self, t: float) -> float:
+        """Read the counter at ``t`` (s, the session's clock), fold in wraps, return cumulative joules.
+
+        NaN once broken: unreadable, or a step that is no plausible wrap (a reset,
+        a jump, readings too far apart; see :mod:`harness.collectors.counters`).
+        """
         if self.fd is None or self.broken:
             return math.nan
         try:
-            raw = int(os.pread(self.fd, 32, 0))
+            raw = read_counter(self.fd)
         except (OSError, ValueError) as exc:
-            self.broken = f"energy_uj became unreadable: {exc}"
-            log.warning("RAPL zone %s: %s; its energy is NaN", self.zone_id, self.broken)
-            return math.nan
+            return self._break(f"energy_uj became unreadable at t = {t - self.t0:.3f} s: {exc}")
         if self.last_uj is not None:
-            delta = raw - self.last_uj
-            if delta < 0:  # the counter wrapped (at most once between polls)
-                if self.max_range_uj is None:
-                    self.broken = "counter wrapped and max_energy_range_uj is missing"
-                    log.warning("RAPL zone %s: %s; its energy is NaN", self.zone_id, self.broken)
-                    return math.nan
-                delta += self.max_range_uj
-                self.wraps += 1
-            self.total_uj += delta
-        self.last_uj = raw
+            elapsed = t - self.last_t
+            step = counters.classify_step(self.last_uj, raw, self.max_range_uj, elapsed, PLAUSIBLE_MAX_W[self.kind],
+                                          1e-6, UPDATE_SLACK_S)
+            if step.fault:
+                return self._break(counters.describe_fault(step, t - self.t0, elapsed, self.last_uj, raw, 1e-6,
+                                                           PLAUSIBLE_MAX_W[self.kind], "uJ"))
+            self.wraps += step.kind == counters.WRAP
+            self.total_uj += step.delta
+        self.last_uj, self.last_t = raw, t
         return self.total_uj / 1e6
+
+    def _break(self, why: str) -> float:
+        self.broken = why
+        log.warning("RAPL zone %s: %s; its energy is NaN", self.zone_id, why)
+        return math.nan
 
 
 @dataclass
@@ -113,21 +131,22 @@ class RaplDevice:
             return False, f"{bad[0].zone_id}: {bad[0].error}"
         return True, "RAPL " + ", ".join(z.name for z in pkgs)
 
-    def open(self) -> None:
+    def open(self, t: float = 0.0) -> None:
+        """Open every readable zone and take its first reading at ``t`` (s)."""
         for zone in self.zones:
             if zone.error:
                 continue
             try:
                 zone.fd = open_file(zone.path / "energy_uj")
-                zone.last_uj, zone.total_uj, zone.wraps, zone.broken = None, 0.0, 0, ""
-                zone.poll()
+                zone.last_uj, zone.total_uj, zone.wraps, zone.broken, zone.t0 = None, 0.0, 0, "", t
+                zone.poll(t)
             except OSError as exc:
                 zone.error = _describe(exc)
                 self._close_zone(zone)
 
-    def poll(self) -> dict[str, float]:
-        """Cumulative joules per zone id (NaN for broken zones)."""
-        return {z.zone_id: z.poll() for z in self.zones if z.fd is not None}
+    def poll(self, t: float) -> dict[str, float]:
+        """Cumulative joules per zone id at ``t`` (s); NaN for broken zones."""
+        return {z.zone_id: z.poll(t) for z in self.zones if z.fd is not None}
 
     def close(self) -> None:
         for zone in self.zones:

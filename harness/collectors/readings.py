@@ -48,9 +48,10 @@ class Plan:
 
 @dataclass
 class Snapshot:
-    t: float
+    t: float  # the instant the snapshot stands for (s, the session's clock)
     phase: str  # the phase of the interval this snapshot closes (the first: the phase it opens)
     values: dict[str, float]
+    times: dict[str, float] = field(default_factory=dict)  # source name -> when it was read (s); {}: not read
 
 
 class Readings(Protocol):
@@ -65,3 +66,5 @@ class Readings(Protocol):
     start_index: int | None
     stop_index: int | None
     peak_rss: float
+    failed: dict[str, str]  # source name -> why it stopped being read (its figures are NaN from then)
+    sampler_failed: str  # non-empty: the background sampler stopped; every figure it covered is NaN

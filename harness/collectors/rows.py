@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from harness.collectors import derive, phases
+from harness.collectors import derive, idle, phases
 from harness.collectors.readings import Readings, Snapshot
 
 NAN = math.nan
@@ -51,6 +51,9 @@ def case_columns(s: Readings, samples_trained: int, epochs: int, target_epoch: i
     out["compile_energy_j"] = _phase_energy(s, "compile")
     out["cpu_power_max_w"] = _power_max(s, pairs)
     out["energy_window_flag"] = _flags(s, window)
+    out["dynamic_energy_flag"] = idle.flag(out.get("cpu_dynamic_reason", ""), out.get("gpu_dynamic_reason", ""))
+    out["collectors_reason"] = "; ".join([s.sampler_failed, *s.failed.values()] if s.sampler_failed
+                                         else s.failed.values())
     out.update(derive.memory_columns(s, pairs, window))
     out.update(derive.process_columns(s, pairs, window))
     return out

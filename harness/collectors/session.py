@@ -1,12 +1,15 @@
 """The measurement layer: one session per case x repeat, one background sampler thread.
 
-Every source is read at the same instants: ``start()``, each phase boundary
-(``mark_phase()``, ``mark_epoch()``), each sampler tick (``sample_period_s``,
-default 0.1 s, shortened when a RAPL counter could wrap twice between ticks)
-and ``stop()``. A reading is a snapshot of cumulative figures, so an
-interval's energy is the difference of two snapshots, and RAPL counters are
-polled often enough that at most one wrap happens between two polls (every
-wrap is counted).
+Every source is read at ``start()``, each phase boundary (``mark_phase()``,
+``mark_epoch()``), each sampler tick (``sample_period_s``, default 0.1 s,
+shortened when a RAPL counter could wrap twice between ticks) and ``stop()``.
+Each read is timestamped next to that source's call, and at ``stop()`` every
+source's readings are interpolated to the snapshots' instants
+(:mod:`harness.collectors.align`), so a slow source does not shift its window.
+A snapshot holds cumulative figures, so an interval's energy is the difference
+of two snapshots. A source that raises is marked failed (NaN from then on, its
+message in the row's reason) and the others go on; a sampler that stops makes
+every figure NaN with the reason (wraps after it could be missed).
 
 Phases: the engine marks where warm-up/compilation (``compile``), training
 updates (``train``), evaluation (``eval``) and host work in between (``host``)
@@ -18,6 +21,7 @@ power belongs to that interval). The derived columns are computed in
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import threading
@@ -25,7 +29,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from harness.collectors import rows
+from harness.collectors import align, rows
 from harness.collectors.base import CollectorConfig
 from harness.collectors.readings import Plan, Snapshot
 
@@ -54,6 +58,9 @@ class MeasurementSession:
         self.stop_index: int | None = None
         self.phase = "train"
         self.peak_rss = float("nan")
+        self.failed: dict[str, str] = {}  # source name -> why it stopped being read
+        self.sampler_failed = ""
+        self._keys: dict[str, tuple[str, ...]] = {}  # source name -> the keys it reads
         self._lock = threading.Lock()
         self._stop_event = threading.Event()
         self._thread: threading.Thread | None = None
@@ -66,9 +73,12 @@ class MeasurementSession:
         _check_phase(phase)
         t = self.clock()
         for source in self.plan.sources:
-            source.start(t)
+            try:
+                source.start(t)
+            except Exception as exc:  # as in _read: that source is failed, the others go on
+                self._fail(source, t, exc)
         self.phase = phase
-        self.start_index = self._take()
+        self.start_index = self._take(opens=True)
         self.bounds.append((self.start_index, phase))
         if self.background:
             self._thread = threading.Thread(target=self._run, name="harness-sampler", daemon=True)
@@ -96,6 +106,7 @@ class MeasurementSession:
         if self._thread is not None:  # at most one tick in flight; no sample after stop
             self._thread.join()
         self.stop_index = self._take()
+        self.snapshots = align.align(self.snapshots, self._keys)
         if self.plan.process is not None:
             self.peak_rss = self.plan.process.group.peak_rss()
         for source in self.plan.sources:
@@ -150,34 +161,68 @@ class MeasurementSession:
             self.bounds.append((index, phase))
         return index
 
-    def _take(self, next_phase: str | None = None, at: float | None = None) -> int:
+    def _take(self, next_phase: str | None = None, at: float | None = None, opens: bool = False) -> int:
+        """Read every source and append a snapshot; with ``next_phase``, that phase begins at it.
+
+        The snapshot's ``t`` is the instant it stands for: when asked, for an edge
+        closing a training interval; after the readings, for one opening a window
+        (their cost stays outside it); ``at``, for an edge seen late. Each reading
+        keeps its own time; :func:`harness.collectors.align.align` moves it to ``t``.
+        """
         asked = self.clock()  # before waiting for a sampler tick in progress
         with self._lock:
             if at is not None and self.snapshots and at < self.snapshots[-1].t:
                 k = self._insert_late(at, next_phase)  # from the snapshots around it: no reading needed
                 if k is not None:
                     return k
-            t = self.clock()
-            values: dict[str, float] = {}
-            for source in self.plan.sources:
-                values.update(source.read(t))
-            if next_phase == "train" and self.phase != "train":
-                t = self.clock()  # a train interval opens after this reading: its cost stays outside
-            elif next_phase is not None and self.phase == "train" and self.snapshots:
-                t = max(asked, self.snapshots[-1].t)  # it closed when asked, not when the lock was free
-            if at is not None and self.snapshots:  # between the last snapshot and this reading
-                when = max(min(at, t), self.snapshots[-1].t)
-                values = _interpolate(self.snapshots[-1], t, values, when)
-                t = when
-            self.snapshots.append(Snapshot(t, self.phase, values))
+            last = self.snapshots[-1].t if self.snapshots else -math.inf
+            t = max(self.clock(), last)
+            values, times = self._read()
+            if opens or (next_phase == "train" and self.phase != "train"):
+                t = max(self.clock(), last)
+            elif next_phase is not None and self.phase == "train":
+                t = max(asked, last)  # it closed when asked, not when the lock was free
+            if at is not None:
+                t = max(min(at, t), last)
+            self.snapshots.append(Snapshot(t, self.phase, values, times))
             if next_phase is not None:
                 self.phase = next_phase
             return len(self.snapshots) - 1
 
+    def _read(self) -> tuple[dict[str, float], dict[str, float]]:
+        """Every source's readings and the time of each read (the midpoint of its call, s).
+
+        A source that raises is marked failed (its message goes in the row's reason)
+        and reads NaN from then on; the other sources go on being read.
+        """
+        values: dict[str, float] = {}
+        times: dict[str, float] = {}
+        for source in self.plan.sources:
+            before = self.clock()
+            if source.name not in self.failed:
+                try:
+                    got = source.read(before)
+                except Exception as exc:  # one failing source must not stop the others
+                    self._fail(source, before, exc)
+            if source.name in self.failed:  # a NaN reading, so that nothing is interpolated across it
+                times[source.name] = before
+                values.update(dict.fromkeys(self._keys.get(source.name, ()), math.nan))
+                continue
+            times[source.name] = 0.5 * (before + self.clock())
+            self._keys[source.name] = tuple(got)
+            values.update(got)
+        return values, times
+
+    def _fail(self, source: Any, t: float, exc: BaseException) -> None:
+        t0 = self.snapshots[0].t if self.snapshots else t
+        self.failed[source.name] = (f"collector {source.name} failed at t = {t - t0:.3f} s: "
+                                    f"{type(exc).__name__}: {exc}; its figures are NaN from then on")
+        log.warning("%s", self.failed[source.name], exc_info=exc)
+
     def _insert_late(self, at: float, next_phase: str | None) -> int | None:
         """A boundary at ``at``, earlier than samples already taken: inserted in time order.
 
-        Its readings are interpolated between the two snapshots around ``at``; the
+        Its readings are interpolated between the readings around ``at`` (at stop()); the
         samples after it close intervals of ``next_phase`` and are relabelled. Never
         before the last boundary or epoch mark (events arrive in order): None when
         nothing was sampled since that, so the caller places it after the last snapshot.
@@ -188,11 +233,11 @@ class MeasurementSession:
             return None
         at = max(at, self.snapshots[k - 1].t)
         after = self.snapshots[k]
-        values = _interpolate(self.snapshots[k - 1], after.t, after.values, at)
-        self.snapshots.insert(k, Snapshot(at, after.phase, values))
+        # no reading of its own: align() interpolates every source's readings to `at` at stop()
+        self.snapshots.insert(k, Snapshot(at, after.phase, dict(after.values)))
         if next_phase is not None:
             for i in range(k + 1, len(self.snapshots)):
-                self.snapshots[i] = Snapshot(self.snapshots[i].t, next_phase, self.snapshots[i].values)
+                self.snapshots[i] = dataclasses.replace(self.snapshots[i], phase=next_phase)
             self.phase = next_phase
         return k
 
@@ -201,7 +246,10 @@ class MeasurementSession:
         while not self._stop_event.wait(period):
             try:
                 self._take()
-            except Exception:  # a failing sampler must not kill the case; the stop reading still counts
+            except BaseException as exc:  # the case goes on; every figure the sampler covered is void
+                t0 = self.snapshots[0].t if self.snapshots else 0.0
+                self.sampler_failed = (f"the background sampler stopped at t = {self.clock() - t0:.3f} s "
+                                       f"({type(exc).__name__}: {exc}): counter wraps after it may be missed")
                 log.exception("collector sampler failed; sampling stopped for this case")
                 return
 
@@ -217,25 +265,3 @@ class MeasurementSession:
 def _check_phase(phase: str) -> None:
     if phase not in PHASES:
         raise ValueError(f"unknown phase {phase!r}; known: {', '.join(PHASES)}")
-
-
-def _interpolate(prev: Snapshot, t: float, values: dict[str, float], when: float) -> dict[str, float]:
-    """The readings at ``when`` (between ``prev.t`` and ``t``), linear between ``prev`` and ``values`` read at ``t``.
-
-    A boundary seen late (a supervisor forwards its training processes' events up
-    to a poll period after they happened) must not take the readings of the moment
-    it was seen: two phase edges handled in one poll would then enclose ~0 s of
-    counters, and what happened in between would be charged to the phase before.
-    The counters are only known at ``prev.t`` and ``t``, so the value at the event
-    is their linear interpolation (an estimate within one poll period).
-    """
-    span = t - prev.t
-    if not span > 0 or when >= t:
-        return values
-    frac = (when - prev.t) / span
-    out = dict(values)
-    for key, now in values.items():
-        before = prev.values.get(key)
-        if before is not None and math.isfinite(before) and math.isfinite(now):
-            out[key] = before + frac * (now - before)
-    return out

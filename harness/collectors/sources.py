@@ -2,8 +2,8 @@
 
 A source's ``read(t)`` returns floats keyed by name: cumulative energies (J) and
 CPU times (s), whose differences between two readings give a window's figures,
-and instant values (W, %, bytes, degC). The session takes every reading of every
-source at the same instant, under one lock.
+and instant values (W, %, bytes, degC). The session reads every source under one
+lock, timestamps each read, and aligns the readings to each snapshot's instant.
 """
 
 from __future__ import annotations
@@ -44,10 +44,10 @@ class RaplSource(Source):
         self.device = device
 
     def start(self, t: float) -> None:
-        self.device.open()
+        self.device.open(t)
 
     def read(self, t: float) -> dict[str, float]:
-        per_zone = self.device.poll()
+        per_zone = self.device.poll(t)
         out = {f"zone:{zid}": j for zid, j in per_zone.items()}
         zones = [z for z in self.device.zones if z.zone_id in per_zone]
         for kind in ("package", "dram", "psys"):

@@ -163,8 +163,10 @@ def test_energy_sums_cpu_and_gpu(fake_nvml, clock, powercap, monkeypatch):
     powercap.zone("intel-rapl:0", "package-0")
     s = open_session(CollectorConfig(names=("rapl", "nvml")), clock=clock, background=False)
     s.start()
-    powercap.add("intel-rapl:0", 300.0)
-    clock.advance(10.0)
+    for _ in range(10):  # polled every second (10 s unpolled could hide a second wrap: NaN)
+        powercap.add("intel-rapl:0", 30.0)
+        clock.advance(1.0)
+        s.sample_now()
     s.stop()
     cols = s.case_columns(1000, 2, None)
     assert cols["energy_j"] == pytest.approx(1000.0) and cols["energy_source"] == "measured"

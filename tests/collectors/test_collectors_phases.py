@@ -78,7 +78,7 @@ def test_a_counter_that_does_not_advance_is_nan_not_zero(powercap, clock):
     cols = s.case_columns(100, 1, None)
     assert cols["cpu_energy_source"] == "rapl"
     assert math.isnan(cols["cpu_energy_j"]) and math.isnan(cols["cpu_package_energy_j"])
-    assert "did not advance in 1 s" in cols["cpu_energy_reason"] and "intel-rapl:0" in cols["cpu_energy_reason"]
+    assert "did not advance for 1 s from t = 0 s" in cols["cpu_energy_reason"] and "intel-rapl:0" in cols["cpu_energy_reason"]
     assert math.isnan(cols["energy_j"]) and cols["energy_source"] == "unavailable" and cols["energy_reason"]
     assert math.isnan(cols["cpu_power_max_w"])
     assert all(math.isnan(r["cpu_power_w"]) for r in s.samples())

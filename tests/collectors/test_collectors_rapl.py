@@ -89,13 +89,15 @@ def test_mmio_only_zone_is_kept(powercap):
 
 
 def test_several_wraps_in_one_window(powercap, clock):
-    powercap.zone("intel-rapl:0", "package-0", start_uj=10, max_range_uj=1_000_000_000)  # 1 kJ range
-    cols = _run(powercap, clock, [{"intel-rapl:0": 900.0}] * 5)  # 4.5 kJ: four wraps
-    assert cols["cpu_energy_j"] == pytest.approx(4500.0, rel=REL)
+    powercap.zone("intel-rapl:0", "package-0", start_uj=10, max_range_uj=100_000_000)  # 100 J range
+    cols = _run(powercap, clock, [{"intel-rapl:0": 45.0}] * 10)  # 450 W for 1 s, 450 J: four wraps
+    assert cols["cpu_energy_j"] == pytest.approx(450.0, rel=REL)
     assert json.loads(cols["rapl_zones"])["intel-rapl:0"]["wraps"] == 4
 
 
-def test_wraps_counted_by_the_background_sampler(powercap):
+def test_wraps_counted_by_the_background_sampler(powercap, monkeypatch):
+    # a zone that may draw 11 kW, so that the fake's 10 kW wrap a 1 kJ range every 0.1 s
+    monkeypatch.setitem(rapl.PLAUSIBLE_MAX_W, "package", 11_000.0)
     powercap.zone("intel-rapl:0", "package-0", max_range_uj=1_000_000_000)
     s = open_session(CollectorConfig(names=("rapl",), sample_period_s=0.01))
     s.start()
@@ -120,7 +122,9 @@ def test_missing_max_range_with_wrap_is_nan_with_reason(powercap, clock):
     cols = _run(powercap, clock, [{"intel-rapl:0": 7.0}] * 3)
     assert math.isnan(cols["cpu_energy_j"])
     assert cols["cpu_energy_source"] == "rapl"
-    assert "max_energy_range_uj is missing" in cols["cpu_energy_reason"]
+    # without max_energy_range_uj a drop cannot be told from a reset: NaN, with when it happened
+    assert "counter reset at t = 0.100 s" in cols["cpu_energy_reason"]
+    assert "no range to wrap around" in cols["cpu_energy_reason"]
     assert cols["energy_source"] == "unavailable" and math.isnan(cols["energy_j"])
 
 
@@ -181,14 +185,10 @@ def test_per_epoch_energy_and_energy_to_target(powercap, clock):
 def test_idle_gives_dynamic_energy(powercap, clock):
     powercap.zone("intel-rapl:0", "package-0")
     config = CollectorConfig(names=("rapl",), idle={"cpu_power_w": 4.0, "cpu_power_estimated": 0.0})
-    s = _session(clock, config)
-    s.start()
-    powercap.add("intel-rapl:0", 100.0)
-    clock.advance(10.0)
-    s.stop()
-    cols = s.case_columns(1, 1, None)
+    cols = _run(powercap, clock, [{"intel-rapl:0": 1.0}] * 100, config)  # 10 W for 10 s
     assert cols["cpu_idle_power_w"] == 4.0
     assert cols["cpu_dynamic_energy_j"] == pytest.approx(60.0)
+    assert cols["cpu_dynamic_reason"] == "" and cols["dynamic_energy_flag"] is None
 
 
 def test_samples_carry_power_and_never_spike_on_close_readings(powercap, clock):
