@@ -61,6 +61,7 @@ class MeasurementSession:
         self.failed: dict[str, str] = {}  # source name -> why it stopped being read
         self.sampler_failed = ""
         self._keys: dict[str, tuple[str, ...]] = {}  # source name -> the keys it reads
+        self._cost: dict[str, float] = {}  # source name -> how long its last read took (s)
         self._lock = threading.Lock()
         self._stop_event = threading.Event()
         self._thread: threading.Thread | None = None
@@ -177,8 +178,9 @@ class MeasurementSession:
                     return k
             last = self.snapshots[-1].t if self.snapshots else -math.inf
             t = max(self.clock(), last)
-            values, times = self._read()
-            if opens or (next_phase == "train" and self.phase != "train"):
+            opens = opens or (next_phase == "train" and self.phase != "train")
+            values, times = self._read(slowest_first=opens)
+            if opens:
                 t = max(self.clock(), last)
             elif next_phase is not None and self.phase == "train":
                 t = max(asked, last)  # it closed when asked, not when the lock was free
@@ -189,15 +191,20 @@ class MeasurementSession:
                 self.phase = next_phase
             return len(self.snapshots) - 1
 
-    def _read(self) -> tuple[dict[str, float], dict[str, float]]:
+    def _read(self, slowest_first: bool = False) -> tuple[dict[str, float], dict[str, float]]:
         """Every source's readings and the time of each read (the midpoint of its call, s).
 
-        A source that raises is marked failed (its message goes in the row's reason)
-        and reads NaN from then on; the other sources go on being read.
+        Sources are read fastest first (by their last read's cost), so that the fast
+        counters are read next to the snapshot's instant when it is taken before the
+        reads (a window closes when asked); ``slowest_first`` for an instant taken
+        after them (a window opens after the reads). A source that raises is marked
+        failed (its message goes in the row's reason) and reads NaN from then on;
+        the other sources go on being read.
         """
         values: dict[str, float] = {}
         times: dict[str, float] = {}
-        for source in self.plan.sources:
+        order = sorted(self.plan.sources, key=lambda src: self._cost.get(src.name, 0.0), reverse=slowest_first)
+        for source in order:
             before = self.clock()
             if source.name not in self.failed:
                 try:
@@ -208,7 +215,8 @@ class MeasurementSession:
                 times[source.name] = before
                 values.update(dict.fromkeys(self._keys.get(source.name, ()), math.nan))
                 continue
-            times[source.name] = 0.5 * (before + self.clock())
+            after = self.clock()
+            times[source.name], self._cost[source.name] = 0.5 * (before + after), after - before
             self._keys[source.name] = tuple(got)
             values.update(got)
         return values, times
