@@ -127,7 +127,8 @@ def open_session(
     return MeasurementSession(config, _plan(config), clock or time.perf_counter, background)
 
 
-def measure_idle(config: CollectorConfig, seconds: float) -> dict[str, float]:
+def measure_idle(config: CollectorConfig, seconds: float, *, clock: Callable[[], float] | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> dict[str, float]:
     """Mean power of each measured source over ``seconds`` of doing nothing, for ``CollectorConfig.idle``.
 
     Keys (present only when measured): ``cpu_power_w``, ``dram_power_w``,
@@ -136,12 +137,13 @@ def measure_idle(config: CollectorConfig, seconds: float) -> dict[str, float]:
     (:mod:`harness.collectors.idle`), so that a case is charged the idle power of
     exactly the devices it uses. An estimate has no idle power (it charges only
     the benchmark's CPU-seconds), so an estimated CPU gives no ``cpu_power_w``.
+    ``clock`` and ``sleep`` are for tests (a fake clock: no background sampler).
     """
     if seconds <= 0:
         raise ConfigError(f"idle baseline must be > 0 s. Received: seconds={seconds}")
-    session = open_session(dataclasses.replace(config, idle={}))
+    session = open_session(dataclasses.replace(config, idle={}), clock=clock, background=clock is None)
     session.start("idle")
-    time.sleep(seconds)
+    sleep(seconds)
     session.stop()
     cols = session.case_columns(0, 0, None, phase="idle")
     window = cols["energy_window_s"]

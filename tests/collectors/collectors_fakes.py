@@ -58,6 +58,18 @@ class FakePowercap:
             os.close(fd)
         self.put_in[zone_id] += joules
 
+    def reset(self, zone_id: str, to_uj: int = 0) -> None:
+        """The counter restarts at ``to_uj`` (a package reset, a driver reload), in place as sysfs does."""
+        fd = os.open(self.paths[zone_id] / "energy_uj", os.O_WRONLY)
+        try:
+            os.pwrite(fd, f"{to_uj:020d}\n".encode(), 0)
+        finally:
+            os.close(fd)
+
+    def unlink(self, zone_id: str) -> None:
+        """The zone's energy_uj disappears (a reader holding it open keeps reading its last value)."""
+        (self.paths[zone_id] / "energy_uj").unlink()
+
 
 # ---------------------------------------------------------------- fake NVML
 class FakeGpu:
@@ -130,3 +142,70 @@ def sine_power(t: float) -> float:
 
 def sine_energy_j(t0: float, t1: float) -> float:
     return 200.0 * (t1 - t0) - 100.0 * (math.cos(t1 - 100.0) - math.cos(t0 - 100.0))
+
+
+# ------------------------------------------------- a machine whose time moves by hand
+class FakeMachine:
+    """A CPU package (a powercap zone) and GPUs drawing power by workload phase, on a fake clock.
+
+    ``advance(dt)`` moves the clock and puts ``dt x power`` into the counters, so
+    a reading costs time only where a fake makes it (``slow_nvml``). ``truth``
+    holds the true seconds and joules spent in each phase.
+    """
+
+    def __init__(self, clock: FakeClock, powercap: FakePowercap, zone: str,
+                 cpu_w: dict[str, float], gpu_w: dict[str, float]) -> None:
+        self.clock, self.powercap, self.zone = clock, powercap, zone
+        self.cpu_w, self.gpu_w = cpu_w, gpu_w
+        self.phase = "host"
+        self.gpu_j = 0.0
+        self.truth: dict[str, dict[str, float]] = {}
+
+    def advance(self, dt: float) -> None:
+        cpu, gpu = self.cpu_w[self.phase] * dt, self.gpu_w[self.phase] * dt
+        self.powercap.add(self.zone, cpu)
+        self.gpu_j += gpu
+        self.clock.advance(dt)
+        acc = self.truth.setdefault(self.phase, {"s": 0.0, "cpu_j": 0.0, "gpu_j": 0.0})
+        acc["s"] += dt
+        acc["cpu_j"] += cpu
+        acc["gpu_j"] += gpu
+
+    def gpu(self, uuid: str = "GPU-slow") -> FakeGpu:
+        """A GPU whose counter is this machine's GPU energy and whose power is the phase's."""
+        return FakeGpu(uuid, "H100", lambda t: self.gpu_w[self.phase], energy_j=lambda t: self.gpu_j)
+
+    def slow_nvml(self, module: types.ModuleType, read_s: float) -> None:
+        """Make every energy-counter read cost ``read_s`` of machine time, the counter sampled halfway."""
+        fast = module.nvmlDeviceGetTotalEnergyConsumption
+
+        def slow(handle):
+            self.advance(read_s / 2)
+            value = fast(handle)
+            self.advance(read_s / 2)
+            return value
+
+        module.nvmlDeviceGetTotalEnergyConsumption = slow
+
+
+def train_in_segments(session, machine: FakeMachine, segments: int, segment_s: float, host_s: float,
+                      tick_s: float = 0.1) -> None:
+    """Drive ``session`` like an engine: host, then ``segments`` x (train ``segment_s``, host ``host_s``).
+
+    The machine draws its train power between the return of ``mark_phase("train")``
+    and the call of ``mark_phase("host")``; the sampler's ticks (every ``tick_s``
+    of machine time) are taken inside training, whose time they take.
+    """
+    session.start("host")
+    next_tick = machine.clock() + tick_s
+    for _ in range(segments):
+        session.mark_phase("train")
+        machine.phase = "train"
+        machine.advance(segment_s)
+        if machine.clock() >= next_tick:
+            session.sample_now()
+            next_tick += tick_s
+        machine.phase = "host"
+        session.mark_phase("host")
+        machine.advance(host_s)
+    session.stop()
