@@ -180,7 +180,7 @@ class MeasurementSession:
             last = self.snapshots[-1].t if self.snapshots else -math.inf
             t = max(self.clock(), last)
             opens = opens or (next_phase == "train" and self.phase != "train")
-            values, times = self._read(slowest_first=opens)
+            values, times = self._read(t, slowest_first=opens)
             if opens:
                 t = max(self.clock(), last)
             elif next_phase is not None and self.phase == "train":
@@ -192,7 +192,7 @@ class MeasurementSession:
                 self.phase = next_phase
             return len(self.snapshots) - 1
 
-    def _read(self, slowest_first: bool = False) -> tuple[dict[str, float], dict[str, float]]:
+    def _read(self, now: float, slowest_first: bool = False) -> tuple[dict[str, float], dict[str, float]]:
         """Every source's readings and the time of each read (the midpoint of its call, s).
 
         Sources are read fastest first (by their last read's cost), so that the fast
@@ -200,7 +200,9 @@ class MeasurementSession:
         reads (a window closes when asked); ``slowest_first`` for an instant taken
         after them (a window opens after the reads). A source that raises is marked
         failed (its message goes in the row's reason) and reads NaN from then on;
-        the other sources go on being read.
+        the other sources go on being read. ``now`` is what every source's ``read()``
+        gets: one instant per snapshot, so that sources sharing the process group
+        read it once (:meth:`harness.collectors.proc.ProcessGroup.read` caches by it).
         """
         values: dict[str, float] = {}
         times: dict[str, float] = {}
@@ -209,7 +211,7 @@ class MeasurementSession:
             before = self.clock()
             if source.name not in self.failed:
                 try:
-                    got = source.read(before)
+                    got = source.read(now)
                 except Exception as exc:  # one failing source must not stop the others
                     self._fail(source, before, exc)
             if source.name in self.failed:  # a NaN reading, so that nothing is interpolated across it
