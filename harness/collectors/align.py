@@ -48,12 +48,26 @@ def value_at(t: float, times: list[float], values: list[float]) -> float:
     return lerp(t, times[k - 1], values[k - 1], times[k], values[k])
 
 
+def weights(t: float, times: list[float]) -> tuple[int, int, float]:
+    """``(i, j, frac)``: the value at ``t`` is ``v[i] + frac x (v[j] - v[i])`` on a series read at ``times``
+    (ascending, non-empty); clamped outside it (``frac`` 0)."""
+    k = bisect_left(times, t)
+    if k < len(times) and times[k] == t:
+        return k, k, 0.0
+    if k == 0 or k == len(times):
+        k = min(k, len(times) - 1)
+        return k, k, 0.0
+    t0, t1 = times[k - 1], times[k]
+    return k - 1, k, (t - t0) / (t1 - t0) if t1 > t0 else 0.0
+
+
 def align(snapshots: list[Snapshot], keys: dict[str, Iterable[str]]) -> list[Snapshot]:
     """``snapshots`` with each source's ``keys`` (source name -> value keys) interpolated to each ``t``.
 
     A source's readings are the snapshots whose ``times`` name it (read at that
     time, s); snapshots without a reading of it (edges inserted late) get its
-    values by the same interpolation. Keys of unnamed sources are left as read.
+    values by the same interpolation (:func:`value_at`, computed once per
+    snapshot and source with :func:`weights`). Keys of unnamed sources are left as read.
     """
     out = [Snapshot(sn.t, sn.phase, dict(sn.values), dict(sn.times)) for sn in snapshots]
     for source, names in keys.items():
@@ -61,8 +75,16 @@ def align(snapshots: list[Snapshot], keys: dict[str, Iterable[str]]) -> list[Sna
         times = [sn.times[source] for sn in read]
         if not read or any(b < a for a, b in zip(times, times[1:], strict=False)):
             continue  # never read, or its clock went backwards: leave as read
-        for key in names:
-            series = [sn.values.get(key, math.nan) for sn in read]
-            for sn in out:
-                sn.values[key] = value_at(sn.t, times, series)
+        names = tuple(names)
+        for sn in out:
+            i, j, frac = weights(sn.t, times)
+            a, b = read[i].values, read[j].values
+            for key in names:
+                v0 = a.get(key, math.nan)
+                sn.values[key] = v0 if i == j else lerp_frac(frac, v0, b.get(key, math.nan))
     return out
+
+
+def lerp_frac(frac: float, v0: float, v1: float) -> float:
+    """``v0 + frac x (v1 - v0)``; NaN when either is NaN."""
+    return v0 + frac * (v1 - v0) if not (math.isnan(v0) or math.isnan(v1)) else math.nan

@@ -16,8 +16,11 @@ Rules kept here, in one place:
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import weakref
+from collections.abc import Callable
 from typing import Any
 
 from harness.collectors import cpu_estimate, phases, proc
@@ -52,6 +55,23 @@ def cpu_kind(s: Readings) -> str:
     return "measured" if label == "rapl" else "estimated" if label.startswith("estimate") else ""
 
 
+def _memo(fn: Callable[[Readings], str]) -> Callable[[Readings], str]:
+    """Cache a verdict on a stopped session (its snapshots no longer change; the stall scan is O(n))."""
+    cache: weakref.WeakKeyDictionary[Any, tuple[int, str]] = weakref.WeakKeyDictionary()
+
+    @functools.wraps(fn)
+    def wrapper(s: Readings) -> str:
+        key = len(s.snapshots)
+        hit = cache.get(s)
+        if hit is None or hit[0] != key:
+            hit = (key, fn(s))
+            cache[s] = hit
+        return hit[1]
+
+    return wrapper
+
+
+@_memo
 def cpu_stuck(s: Readings) -> str:
     """Why the CPU figure is void as a whole, or '': the sampler stopped, the CPU source failed,
     or a package or DRAM zone stood still while the session was open."""
@@ -71,6 +91,7 @@ def cpu_stuck(s: Readings) -> str:
     return ""
 
 
+@_memo
 def gpu_stuck(s: Readings) -> str:
     """Why the GPU figure is void as a whole, or '': the sampler stopped, NVML failed, a counter
     stepped implausibly (backwards, a jump) or stood still while the session was open."""
