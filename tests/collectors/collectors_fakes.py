@@ -60,9 +60,13 @@ class FakePowercap:
 
     def reset(self, zone_id: str, to_uj: int = 0) -> None:
         """The counter restarts at ``to_uj`` (a package reset, a driver reload), in place as sysfs does."""
+        self.set_uj(zone_id, to_uj)
+
+    def set_uj(self, zone_id: str, value_uj: int) -> None:
+        """Write the counter in place (fixed width, as sysfs updates it)."""
         fd = os.open(self.paths[zone_id] / "energy_uj", os.O_WRONLY)
         try:
-            os.pwrite(fd, f"{to_uj:020d}\n".encode(), 0)
+            os.pwrite(fd, f"{value_uj:020d}\n".encode(), 0)
         finally:
             os.close(fd)
 
