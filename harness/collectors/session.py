@@ -209,12 +209,8 @@ class MeasurementSession:
         order = sorted(self.plan.sources, key=lambda src: self._cost.get(src.name, 0.0), reverse=slowest_first)
         for source in order:
             before = self.clock()
-            if source.name not in self.failed:
-                try:
-                    got = source.read(now)
-                except Exception as exc:  # one failing source must not stop the others
-                    self._fail(source, before, exc)
-            if source.name in self.failed:  # a NaN reading, so that nothing is interpolated across it
+            got = self._read_one(source, now, before)
+            if got is None:  # failed: a NaN reading, so that nothing is interpolated across the failure
                 times[source.name] = before
                 values.update(dict.fromkeys(self._keys.get(source.name, ()), math.nan))
                 continue
@@ -224,6 +220,16 @@ class MeasurementSession:
             self._keys[source.name] = tuple(got)
             values.update(got)
         return values, times
+
+    def _read_one(self, source: Any, now: float, before: float) -> dict[str, float] | None:
+        """``source.read(now)``, or None once the source has failed (marked at its first exception)."""
+        if source.name in self.failed:
+            return None
+        try:
+            return source.read(now)
+        except Exception as exc:  # one failing source must not stop the others
+            self._fail(source, before, exc)
+            return None
 
     def _fail(self, source: Any, t: float, exc: BaseException) -> None:
         t0 = self.snapshots[0].t if self.snapshots else t
