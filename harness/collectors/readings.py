@@ -67,5 +67,4 @@ class Readings(Protocol):
     stop_index: int | None
     peak_rss: float
     failed: dict[str, str]  # source name -> why it stopped being read (its figures are NaN from then)
-    read_s: dict[str, float]  # source name -> its slowest read (s), for the edge_bias flag
     sampler_failed: str  # non-empty: the background sampler stopped; every figure it covered is NaN

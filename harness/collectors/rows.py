@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from harness.collectors import derive, idle, phases
+from harness.collectors import align, derive, idle, phases
 from harness.collectors.readings import Readings, Snapshot
 
 NAN = math.nan
 
 
-def _flags(s: Readings, window: float, intervals: int) -> str | None:
+def _flags(s: Readings, pairs: list[phases.Pair], window: float) -> str | None:
     """``short_window`` (shorter than 10 update periods) and ``edge_bias`` (see :func:`edge_bias`)."""
     short, slow = [], []
     for part, src in (("cpu", s.plan.cpu), ("gpu", s.plan.gpu)):
@@ -19,26 +19,25 @@ def _flags(s: Readings, window: float, intervals: int) -> str | None:
             continue
         if window < 10 * src.update_s * (1 - 1e-9):
             short.append(f"{part} {src.label} needs >= {10 * src.update_s:g} s")
-        bound = edge_bias(s.read_s.get(src.name, 0.0), intervals, window)
+        offset = align.edge_offset_s(s.snapshots, pairs, src.name)
+        bound = edge_bias(offset, window)
         if bound > EDGE_BIAS_MAX:
-            slow.append(f"{part} {src.label} reads take {s.read_s[src.name] * 1e3:.3g} ms against train intervals "
-                        f"of {window / intervals * 1e3:.3g} ms: up to {bound:.1%} of a power step at the edges")
+            slow.append(f"{part} {src.label} read {offset / (2 * len(pairs)) * 1e3:.3g} ms from the edges on average, "
+                        f"train intervals {window / len(pairs) * 1e3:.3g} ms: up to {bound:.1%} of a power step "
+                        "at the edges")
     flags = (["short_window: " + ", ".join(short)] if short else []) + (["edge_bias: " + ", ".join(slow)] if slow else [])
     return "; ".join(flags) or None
 
 
-EDGE_BIAS_MAX = 0.005  # flag a source whose reads could bias the window's energy by more than this
+EDGE_BIAS_MAX = 0.005  # flag a source whose readings could bias the window's energy by more than this
 
 
-def edge_bias(read_s: float, intervals: int, window_s: float) -> float:
-    """Bound on the relative bias a slow read puts on a window of ``intervals`` intervals (``window_s`` s).
-
-    A read of ``read_s`` seconds is stamped at its midpoint, so each of an
-    interval's two edges is off by up to ``read_s / 2`` if the power steps there
-    (aligned readings are exact under constant power): ``read_s x intervals / window_s``.
-    0 when there is no window.
+def edge_bias(offset_s: float, window_s: float) -> float:
+    """Bound on the relative bias of a window (``window_s`` s) whose edges are ``offset_s`` seconds (summed)
+    from the readings that place them (:func:`harness.collectors.align.edge_offset_s`), per unit of
+    power step at the edges. Aligned readings are exact under constant power; 0 when there is no window.
     """
-    return read_s * intervals / window_s if window_s > 0 and intervals > 0 else 0.0
+    return offset_s / window_s if window_s > 0 else 0.0
 
 
 def _phase_energy(s: Readings, phase: str) -> float:
@@ -72,7 +71,7 @@ def case_columns(s: Readings, samples_trained: int, epochs: int, target_epoch: i
     out["eval_energy_j"] = _phase_energy(s, "eval")
     out["compile_energy_j"] = _phase_energy(s, "compile")
     out["cpu_power_max_w"] = _power_max(s, pairs)
-    out["energy_window_flag"] = _flags(s, window, len(pairs))
+    out["energy_window_flag"] = _flags(s, pairs, window)
     out["dynamic_energy_flag"] = idle.flag(out.get("cpu_dynamic_reason", ""), out.get("gpu_dynamic_reason", ""))
     out["collectors_reason"] = "; ".join([s.sampler_failed, *s.failed.values()] if s.sampler_failed
                                          else s.failed.values())

@@ -62,7 +62,6 @@ class MeasurementSession:
         self.sampler_failed = ""
         self._keys: dict[str, tuple[str, ...]] = {}  # source name -> the keys it reads
         self._cost: dict[str, float] = {}  # source name -> how long its last read took (s)
-        self.read_s: dict[str, float] = {}  # source name -> its slowest read (s)
         self._lock = threading.Lock()
         self._stop_event = threading.Event()
         self._thread: threading.Thread | None = None
@@ -216,7 +215,6 @@ class MeasurementSession:
                 continue
             after = self.clock()
             times[source.name], self._cost[source.name] = 0.5 * (before + after), after - before
-            self.read_s[source.name] = max(self.read_s.get(source.name, 0.0), after - before)
             self._keys[source.name] = tuple(got)
             values.update(got)
         return values, times

@@ -213,3 +213,39 @@ def train_in_segments(session, machine: FakeMachine, segments: int, segment_s: f
         session.mark_phase("host")
         machine.advance(host_s)
     session.stop()
+
+
+class RealTimeMachine:
+    """Like :class:`FakeMachine` on the real clock (``time.perf_counter``): energy is power x real time.
+
+    ``set(phase)`` switches the power at the instant it is called; ``cpu_uj()``
+    and ``gpu_mj(t)`` are the counters at the instant read. ``truth`` as in
+    :class:`FakeMachine`, closed by :meth:`finish`.
+    """
+
+    def __init__(self, cpu_w: dict[str, float], gpu_w: dict[str, float]) -> None:
+        import time
+
+        self.now = time.perf_counter
+        self.cpu_w, self.gpu_w = cpu_w, gpu_w
+        self.phase, self.since = "host", self.now()
+        self.cpu_j = self.gpu_j = 0.0  # up to `since`
+        self.truth: dict[str, dict[str, float]] = {}
+
+    def set(self, phase: str) -> None:
+        t = self.now()
+        dt = t - self.since
+        acc = self.truth.setdefault(self.phase, {"s": 0.0, "cpu_j": 0.0, "gpu_j": 0.0})
+        acc["s"] += dt
+        acc["cpu_j"] += self.cpu_w[self.phase] * dt
+        acc["gpu_j"] += self.gpu_w[self.phase] * dt
+        self.cpu_j += self.cpu_w[self.phase] * dt
+        self.gpu_j += self.gpu_w[self.phase] * dt
+        self.phase, self.since = phase, t
+
+    def finish(self) -> None:
+        self.set(self.phase)
+
+    def energy_j(self, which: str) -> float:
+        base, watts = (self.cpu_j, self.cpu_w) if which == "cpu" else (self.gpu_j, self.gpu_w)
+        return base + watts[self.phase] * (self.now() - self.since)
