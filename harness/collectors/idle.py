@@ -99,12 +99,17 @@ def per_device(cols: dict[str, Any], window_s: float) -> dict[str, float]:
     out: dict[str, float] = {}
     if window_s <= 0:
         return out
-    zones = json.loads(cols.get("rapl_zones") or "{}") if cols.get("cpu_energy_source") == "rapl" else {}
+    cpu_ok = cols.get("cpu_energy_source") == "rapl" and _finite(cols.get("cpu_energy_j"))
+    zones = json.loads(cols.get("rapl_zones") or "{}") if cpu_ok else {}
     for zone_id, d in zones.items():
         if d.get("kind") in ("package", "dram") and d.get("energy_j") is not None:
             out[ZONE_KEY + zone_id] = d["energy_j"] / window_s
-    if cols.get("gpu_energy_source") in ("nvml_counter", "nvml_power"):
+    if cols.get("gpu_energy_source") in ("nvml_counter", "nvml_power") and _finite(cols.get("gpu_energy_j")):
         for uuid, d in json.loads(cols.get("gpu_details") or "{}").items():
             if d.get("energy_j") is not None:
                 out[GPU_KEY + uuid] = d["energy_j"] / window_s
     return out
+
+
+def _finite(x: Any) -> bool:
+    return isinstance(x, (int, float)) and math.isfinite(x)

@@ -117,3 +117,11 @@ def test_dynamic_and_flag_contracts():
     assert value == -5.0 and why.startswith("negative: the idle baseline 5 W is above the window's mean CPU power 3.333 W")
     assert idle.dynamic(math.nan, 5.0, 3.0, "", "GPU") == (pytest.approx(math.nan, nan_ok=True), "no GPU energy")
     assert idle.flag("negative: x", "negative: y") == "negative_dynamic: cpu, gpu" and idle.flag("", "") is None
+
+
+def test_a_baseline_whose_counter_stalled_records_no_device_keys(rig):
+    """A package counter frozen during the idle measurement: no per-zone keys (never 0 W)."""
+    rig.powercap.add = lambda zone, joules: None  # the counters stop moving
+    base = measure_idle(CollectorConfig(names=("rapl",)), 1.0, clock=rig.clock,
+                        sleep=lambda s: rig.run(s, session=None))
+    assert not any(k.startswith(idle.ZONE_KEY) for k in base) and "cpu_power_w" not in base
