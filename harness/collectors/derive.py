@@ -4,7 +4,11 @@ Rules kept here, in one place:
 
 * the energy columns cover the ``train`` phase only (the timed training
   updates); ``eval_energy_j`` and ``compile_energy_j`` are their own columns;
-* missing is NaN plus a reason, never 0; a counter that never advanced is missing;
+* missing is NaN plus a reason, never 0; a counter that stood still (anywhere in
+  the session), stepped implausibly (reset, jump: see :mod:`counters`), or whose
+  source failed or whose sampler stopped, is missing, with when and why;
+* dynamic energy subtracts the idle power of exactly the charged devices
+  (:mod:`harness.collectors.idle`); a negative one is kept with a reason and a flag;
 * ``energy_j`` is CPU + the GPUs the case used; when any device the case used
   has unknown energy, ``energy_j`` is NaN and ``energy_reason`` says which (the
   parts stay in their own columns); on a CPU case the GPUs are not charged;

@@ -5,8 +5,9 @@ from one boundary to the next (the last one to ``stop()``). A figure of a phase
 is the sum over its intervals of (reading at the end - reading at the start),
 so samples taken in between change nothing, and the ``train`` phase's window
 equals the timed training updates however many evaluations interrupt it.
-Counters that did not advance at all while the session ran are found here too
-(:func:`stuck`): a zero from a dead counter is not a measurement.
+Counters that stood still for longer than their source allows anywhere while
+the session ran are found here too (:func:`stuck`, :func:`longest_stall`): a
+zero from a dead counter is not a measurement.
 """
 
 from __future__ import annotations
