@@ -254,3 +254,21 @@ def test_an_nvml_counter_that_stalls_is_nan(fake_nvml, clock, monkeypatch):
     cols = _nvml_window(fake_nvml, clock, monkeypatch, lambda t: 300.0 * min(t - t0, 0.5), seconds=2.0)
     assert math.isnan(cols["gpu_energy_j"])
     assert "did not advance for 1.5 s from t = 0.5 s" in cols["gpu_energy_reason"]
+
+
+def test_a_failing_cpu_source_is_nan_with_its_message(powercap, clock, monkeypatch):
+    powercap.zone(ZONE, "package-0")
+    s = open_session(CollectorConfig(names=("rapl", "process")), clock=clock, background=False)
+    s.start()
+    _poll(powercap, clock, s, 0.5)
+
+    def broken(self, t):
+        raise RuntimeError("zone table changed under us")
+
+    monkeypatch.setattr(rapl.RaplDevice, "poll", broken)
+    _poll(powercap, clock, s, 0.5)
+    s.stop()
+    cols = s.case_columns(100, 1, None)
+    _assert_nan_cpu(cols, "collector rapl failed at t = 0.600 s: RuntimeError: zone table changed under us")
+    assert "collector rapl failed" in cols["collectors_reason"]
+    assert cols["system_mem_used_peak_bytes"] > 0  # the process source went on
