@@ -65,16 +65,17 @@ def align(snapshots: list[Snapshot], keys: dict[str, Iterable[str]]) -> list[Sna
     """``snapshots`` with each source's ``keys`` (source name -> value keys) interpolated to each ``t``.
 
     A source's readings are the snapshots whose ``times`` name it (read at that
-    time, s); snapshots without a reading of it (edges inserted late) get its
+    time, s), in time order; snapshots without a reading of it (edges inserted late) get its
     values by the same interpolation (:func:`value_at`, computed once per
     snapshot and source with :func:`weights`). Keys of unnamed sources are left as read.
     """
     out = [Snapshot(sn.t, sn.phase, dict(sn.values), dict(sn.times)) for sn in snapshots]
     for source, names in keys.items():
-        read = [sn for sn in snapshots if source in sn.times]
+        # in time order: a sampler tick's readings may be appended after an edge that read later
+        read = sorted((sn for sn in snapshots if source in sn.times), key=lambda sn: sn.times[source])
         times = [sn.times[source] for sn in read]
-        if not read or any(b < a for a, b in zip(times, times[1:], strict=False)):
-            continue  # never read, or its clock went backwards: leave as read
+        if not read:
+            continue
         names = tuple(names)
         for sn in out:
             i, j, frac = weights(sn.t, times)

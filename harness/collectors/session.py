@@ -62,7 +62,12 @@ class MeasurementSession:
         self.sampler_failed = ""
         self._keys: dict[str, tuple[str, ...]] = {}  # source name -> the keys it reads
         self._cost: dict[str, float] = {}  # source name -> how long its last read took (s)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the snapshots, the phase, the edges
+        # one lock per device read (sources sharing a process group share one): a phase edge can
+        # read the fast counters while a sampler tick is still in a slow source's read
+        groups: dict[int, threading.Lock] = {}
+        self._source_locks = {src.name: groups.setdefault(id(getattr(src, "group", src)), threading.Lock())
+                              for src in plan.sources}
         self._stop_event = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -142,7 +147,7 @@ class MeasurementSession:
 
     def sample_now(self) -> None:
         """Take one sample (what the sampler thread does each period)."""
-        self._take()
+        self._tick()
 
     def __enter__(self) -> MeasurementSession:
         self.start()
@@ -191,6 +196,15 @@ class MeasurementSession:
                 self.phase = next_phase
             return len(self.snapshots) - 1
 
+    def _tick(self) -> int:
+        """A sampler tick: read every source without holding the snapshots' lock (an edge that comes
+        meanwhile reads and appends first), then append a snapshot stamped after the reads."""
+        values, times = self._read(self.clock())
+        with self._lock:
+            t = max(self.clock(), self.snapshots[-1].t if self.snapshots else -math.inf)
+            self.snapshots.append(Snapshot(t, self.phase, values, times))
+            return len(self.snapshots) - 1
+
     def _read(self, now: float, slowest_first: bool = False) -> tuple[dict[str, float], dict[str, float]]:
         """Every source's readings and the time of each read (the midpoint of its call, s).
 
@@ -199,21 +213,23 @@ class MeasurementSession:
         reads (a window closes when asked); ``slowest_first`` for an instant taken
         after them (a window opens after the reads). A source that raises is marked
         failed (its message goes in the row's reason) and reads NaN from then on;
-        the other sources go on being read. ``now`` is what every source's ``read()``
-        gets: one instant per snapshot, so that sources sharing the process group
-        read it once (:meth:`harness.collectors.proc.ProcessGroup.read` caches by it).
+        the other sources go on being read. ``read()`` gets the time of its own call,
+        except for sources that share the process group (``shares_instant``): they get
+        ``now``, one instant per snapshot, so that the group is read once
+        (:meth:`harness.collectors.proc.ProcessGroup.read` caches by it).
         """
         values: dict[str, float] = {}
         times: dict[str, float] = {}
         order = sorted(self.plan.sources, key=lambda src: self._cost.get(src.name, 0.0), reverse=slowest_first)
         for source in order:
-            before = self.clock()
-            got = self._read_one(source, now, before)
+            with self._source_locks[source.name]:
+                before = self.clock()
+                got = self._read_one(source, now if source.shares_instant else before, before)
+                after = self.clock()
             if got is None:  # failed: a NaN reading, so that nothing is interpolated across the failure
                 times[source.name] = before
                 values.update(dict.fromkeys(self._keys.get(source.name, ()), math.nan))
                 continue
-            after = self.clock()
             times[source.name], self._cost[source.name] = 0.5 * (before + after), after - before
             self._keys[source.name] = tuple(got)
             values.update(got)
@@ -261,7 +277,7 @@ class MeasurementSession:
         period = self.plan.sample_period_s
         while not self._stop_event.wait(period):
             try:
-                self._take()
+                self._tick()
             except BaseException as exc:  # the case goes on; every figure the sampler covered is void
                 t0 = self.snapshots[0].t if self.snapshots else 0.0
                 self.sampler_failed = (f"the background sampler stopped at t = {self.clock() - t0:.3f} s "

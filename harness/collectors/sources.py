@@ -26,6 +26,7 @@ class Source:
     name = ""
     label = ""
     update_s = 0.0
+    shares_instant = False  # True: read(t) gets the snapshot's instant (a cache shared with other sources)
 
     def start(self, t: float) -> None:
         """Open handles and zero the accumulators at time ``t`` (s)."""
@@ -84,6 +85,8 @@ class EstimateSource(Source):
 
     name, update_s = "cpu_estimate", 0.01  # CPU times tick at 10 ms
 
+    shares_instant = True  # reads the process group, cached per instant
+
     def __init__(self, tdp: cpu_estimate.Tdp, group: proc.ProcessGroup) -> None:
         self.tdp, self.group = tdp, group
 
@@ -106,6 +109,8 @@ class CpuTimeSource(Source):
 
     name, label, update_s = "cputime", "proc_stat", 0.01
 
+    shares_instant = True  # reads the process group, cached per instant
+
     def __init__(self, group: proc.ProcessGroup) -> None:
         self.group = group
         self.machine = cputime.MachineReader()
@@ -121,6 +126,8 @@ class CpuTimeSource(Source):
 
 class ProcessSource(Source):
     name, label = "process", "psutil"
+
+    shares_instant = True  # reads the process group, cached per instant
 
     def __init__(self, group: proc.ProcessGroup) -> None:
         self.group = group

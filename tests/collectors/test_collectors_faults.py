@@ -206,7 +206,7 @@ def test_a_sampler_that_stops_makes_every_figure_nan_with_the_reason(powercap, m
     def dead(*args, **kwargs):
         raise MemoryError("no memory for a snapshot")
 
-    monkeypatch.setattr(s, "_take", dead)
+    monkeypatch.setattr(s, "_tick", dead)
     s._thread.join(timeout=5)  # it stops at its next tick
     monkeypatch.undo()
     powercap.add(ZONE, 5.0)
