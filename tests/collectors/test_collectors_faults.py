@@ -272,3 +272,18 @@ def test_a_failing_cpu_source_is_nan_with_its_message(powercap, clock, monkeypat
     _assert_nan_cpu(cols, "collector rapl failed at t = 0.600 s: RuntimeError: zone table changed under us")
     assert "collector rapl failed" in cols["collectors_reason"]
     assert cols["system_mem_used_peak_bytes"] > 0  # the process source went on
+
+
+def test_a_reset_after_the_last_training_interval_keeps_the_training_figure(powercap, clock):
+    powercap.zone(ZONE, "package-0", start_uj=3_000_000_000)
+    s = open_session(RAPL, clock=clock, background=False)
+    s.start()
+    _poll(powercap, clock, s, 1.0)  # training: 55 J
+    s.mark_epoch(1, phase="eval")
+    powercap.reset(ZONE, 1_000)  # during the evaluation
+    _poll(powercap, clock, s, 0.3)
+    s.stop()
+    cols = s.case_columns(100, 1, None)
+    assert cols["cpu_energy_j"] == pytest.approx(55.0)
+    assert cols["cpu_energy_reason"].startswith("not included: intel-rapl:0: counter reset at t = 1.100 s")
+    assert math.isnan(cols["eval_energy_j"])
