@@ -33,6 +33,8 @@ from harness.analysis.identity import display_names, env_differences, environmen
 from harness.analysis.stats import MAD_TO_SD
 from harness.gates import METRICS, GateSet
 
+MIN_SIZE = 2  # runs a segment at least (PELT's min_size)
+
 
 @dataclass
 class RunInfo:
@@ -125,7 +127,7 @@ def build_series(cases: pd.DataFrame, run_index: dict[str, int], gates: GateSet)
     return out
 
 
-def propose_steps(medians: np.ndarray, min_size: int = 2) -> list[int]:
+def propose_steps(medians: np.ndarray, min_size: int = MIN_SIZE) -> list[int]:
     """Candidate change points (index of the first run after a step) from ruptures' PELT."""
     y = np.log(medians)
     if y.size < 2 * min_size:
@@ -134,6 +136,11 @@ def propose_steps(medians: np.ndarray, min_size: int = 2) -> list[int]:
     noise = max(noise, 1e-4)  # a near-constant series: 0.01 % still scales the penalty
     algo = ruptures.Pelt(model="l2", min_size=min_size, jump=1).fit(y.reshape(-1, 1) / noise)
     return [int(b) for b in algo.predict(pen=3.0 * math.log(y.size))[:-1]]
+
+
+def candidate_positions(lo: int, hi: int, min_size: int = MIN_SIZE) -> int:
+    """Where PELT could have put a step in runs [lo, hi): the selection factor of the step's test."""
+    return max(1, hi - lo - 2 * min_size + 1)
 
 
 def _step_record(s: Series, runs: list[RunInfo], at: int, lo: int, hi: int) -> dict[str, Any]:
@@ -160,7 +167,8 @@ def _judge_once(series: Sequence[Series], cps: list[list[int]], runs: list[RunIn
         for i, at in enumerate(cps[k]):
             lo, hi = bounds[i], bounds[i + 2]
             records.append(_step_record(s, runs, at, lo, hi))
-            items.append(Item(med[lo:at], med[at:hi], s.higher_is_better, s.threshold))
+            items.append(Item(med[lo:at], med[at:hi], s.higher_is_better, s.threshold,
+                              selection=candidate_positions(lo, hi)))  # fmt: skip
             owner.append(k)
     out: list[list[dict[str, Any]]] = [[] for _ in series]
     for rec, d, k in zip(records, decide_family(items, settings), owner, strict=True):
