@@ -9,12 +9,19 @@ then judged with the decision of ``harness compare``
 and of the segment after are the two samples, **one value per run** (runs made
 in different jobs differ by more than their repeats say, so a run, not a
 repeat, is the unit), and every proposed step of every series is one family
-(Holm). Only steps the data show to exceed the threshold are change points; a
-history with no real change reports none. A step can be decided once the runs
-on its two sides allow it: 1 / C(before + after, after) times the family must be
-below alpha (4 + 4 runs: 0.014; 10 + 2: 0.015); before that it is *pending*.
-Proposed steps that the data cannot confirm are merged away one at a time (the
-smallest first) and their neighbours judged again on the longer segments.
+(Holm). The steps are chosen and judged on the same runs, so each step's
+p-values are multiplied by its **selection factor** (Bonferroni over the
+positions PELT could have chosen in the step's segment, :func:`candidate_positions`:
+17 for one step in 20 runs): without it, a true step of exactly the threshold
+was called a regression in 16-20 % of histories at CV 5 % (PELT puts the step
+where the difference looks largest); with it, in at most alpha
+(``scripts/history_characteristics.py``, the table in docs/regression.md). Only
+steps the data show to exceed the threshold are change points; a history with
+no real change reports none. A step can be decided once the runs on its two
+sides allow it: its factor times 1 / C(before + after, after), corrected with
+the family, must be below alpha; before that it is *pending*. Proposed steps
+that the data cannot confirm are merged away one at a time (the smallest
+first) and their neighbours judged again on the longer segments.
 """
 
 from __future__ import annotations
@@ -153,7 +160,7 @@ def _step_record(s: Series, runs: list[RunInfo], at: int, lo: int, hi: int) -> d
         "metric": s.metric, "run_id": first.run_id, "commit": first.commit, "previous_run_id": last.run_id,
         "previous_commit": last.commit, "position": s.runs[at], "change": float(np.median(after) / np.median(before) - 1),
         "n_before": int(before.size), "n_after": int(after.size), "threshold": s.threshold,
-        "environment_changed": "; ".join(diffs),
+        "environment_changed": "; ".join(diffs), "selection": candidate_positions(lo, hi),
     }  # fmt: skip
 
 

@@ -90,7 +90,8 @@ def _clean(v: Any) -> Any:
 
 def to_json(hist: History, root: str) -> dict[str, Any]:
     keys = ["case_id", "case_label", "metric", "run_id", "commit", "change", "verdict", "previous_run_id",
-            "previous_commit", "n_before", "n_after", "threshold", "p_adj", "reason", "environment_changed"]
+            "previous_commit", "n_before", "n_after", "threshold", "p_adj", "reason", "environment_changed",
+            "selection", "reachable"]  # selection: the step's Bonferroni factor (positions in its segment)
     cps = [{k: _clean(r[k]) for k in keys} for r in hist.change_points.to_dict("records")]
     pending = [{k: _clean(r[k]) for k in keys} for r in hist.pending().to_dict("records")] if len(hist.steps) else []
     return {
