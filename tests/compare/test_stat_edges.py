@@ -11,7 +11,15 @@ import pytest
 
 from harness.analysis import decide, stats
 from harness.analysis.compare import Relax, Side, compare_sides
-from harness.analysis.decide import INCONCLUSIVE, NO_CHANGE, REGRESSION, Item, Settings, decide_family, decide_one
+from harness.analysis.decide import (
+    INCONCLUSIVE,
+    NO_CHANGE,
+    REGRESSION,
+    Item,
+    Settings,
+    decide_family,
+    decide_one,
+)
 from harness.analysis.power import reachability
 from harness.analysis.strict_json import dumps, strict
 from harness.cli import main
