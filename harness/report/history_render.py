@@ -69,7 +69,8 @@ def method(hist: History) -> str:
     s = hist.settings
     return ("Change points proposed by ruptures' PELT on each series' log per-run medians, each step judged "
             f"with the decision of `harness compare` (exact rank-sum test of a change beyond the threshold, runs "
-            f"as the units, Holm over every proposed step at alpha {s.alpha:g}).")  # fmt: skip
+            f"as the units, each step's p times its selection factor (the positions PELT could choose in its "
+            f"segment), Holm over every proposed step at alpha {s.alpha:g}).")  # fmt: skip
 
 
 def render_markdown(hist: History, root: str) -> str:

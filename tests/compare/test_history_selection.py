@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from harness.analysis.decide import REGRESSION, Settings
-from harness.analysis.history import analyse, candidate_positions
+from harness.analysis.history import analyse
 from harness.analysis.history_sim import HistoryDesign, markdown_table, planted, rates
 from harness.gates import GateSet
 from tests.compare.test_history import synthetic
@@ -28,6 +28,8 @@ def test_a_step_of_twice_the_threshold_is_found():
 
 
 def test_selection_factor_and_scenarios():
+    from harness.analysis.history import candidate_positions
+
     assert candidate_positions(0, 20) == 17 and candidate_positions(5, 9) == 1 and candidate_positions(0, 3) == 1
     assert planted("steps +2δ, +2δ, −2δ", 20) == [(5, 1.05**2), (10, 1.05**2), (15, 1.05**-2)]
     assert "| 2 | 20 | 1 | 5% | no change |" in markdown_table(
