@@ -42,6 +42,7 @@ def main() -> int:
     for d, n in designs:
         log.info("simulating %d cases x %d runs x %d repeats, %d histories per cell", d.series, d.runs, d.repeats, n)
         frames.append(characteristics(d, (0.02, 0.05), n, seed=d.series * 1000 + d.runs))
+        log.info("%s", markdown_table(frames[-1]))  # each design as it finishes (the whole run takes minutes)
     import pandas as pd
 
     table = markdown_table(pd.concat(frames, ignore_index=True))

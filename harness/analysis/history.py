@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -63,8 +64,9 @@ class Series:
     runs: list[int]  # indices into History.runs, in order
     values: list[np.ndarray]
 
-    @property
+    @cached_property
     def medians(self) -> np.ndarray:
+        """Per-run medians (computed once: ``values`` is not changed after construction)."""
         return np.array([float(np.median(v)) for v in self.values])
 
 
@@ -134,6 +136,31 @@ def build_series(cases: pd.DataFrame, run_index: dict[str, int], gates: GateSet)
     return out
 
 
+class _PrefixL2(ruptures.base.BaseCost):
+    """ruptures' ``l2`` cost (a segment's sum of squared deviations) from prefix sums: O(1) a segment.
+
+    The same cost as ``CostL2`` (``var * length``); ruptures' own recomputes the
+    variance of every candidate segment, which dominated the history's time.
+    """
+
+    model = "l2_prefix"
+    min_size = 1
+
+    def fit(self, signal: np.ndarray) -> _PrefixL2:
+        y = np.asarray(signal, dtype=float).ravel()
+        self.signal = y.reshape(-1, 1)  # ruptures reads the length from it
+        self._s = np.concatenate([[0.0], np.cumsum(y)])
+        self._q = np.concatenate([[0.0], np.cumsum(y * y)])
+        return self
+
+    def error(self, start: int, end: int) -> float:
+        n = end - start
+        if n < self.min_size:
+            raise ruptures.exceptions.NotEnoughPoints
+        total = self._s[end] - self._s[start]
+        return max(0.0, float(self._q[end] - self._q[start] - total * total / n))
+
+
 def propose_steps(medians: np.ndarray, min_size: int = MIN_SIZE) -> list[int]:
     """Candidate change points (index of the first run after a step) from ruptures' PELT."""
     y = np.log(medians)
@@ -141,7 +168,7 @@ def propose_steps(medians: np.ndarray, min_size: int = MIN_SIZE) -> list[int]:
         return []
     noise = MAD_TO_SD * float(np.median(np.abs(np.diff(y) - np.median(np.diff(y))))) / math.sqrt(2)
     noise = max(noise, 1e-4)  # a near-constant series: 0.01 % still scales the penalty
-    algo = ruptures.Pelt(model="l2", min_size=min_size, jump=1).fit(y.reshape(-1, 1) / noise)
+    algo = ruptures.Pelt(custom_cost=_PrefixL2(), min_size=min_size, jump=1).fit(y / noise)
     return [int(b) for b in algo.predict(pen=3.0 * math.log(y.size))[:-1]]
 
 
