@@ -34,7 +34,8 @@ from scipy import stats as sps
 from harness.analysis.stats import holm
 
 MIN_REPEATS = 6
-PERMUTATIONS = 4000
+PERMUTATIONS = 20000  # resampled pairings above EXACT_PAIRINGS: SciPy's two-sided floor 2 / 20001 = 1e-4
+# (4000 gave 5e-4, which Holm at 1 % cannot reach once 20 trends are tested); one null per rank multiset
 EXACT_PAIRINGS = 5040  # 7!: up to 7 repeats every pairing is enumerated (an exact p)
 DRIFT_METRICS = ("samples_per_s", "compile_s", "train_s")
 

@@ -37,7 +37,7 @@ def _old_drift_holm(p):
     return out
 
 
-def _old_permutation_p(x, y, n_perm=4000, seed=0):
+def _old_permutation_p(x, y, n_perm=4000, seed=0):  # the old default: 4000 draws
     rho = drift.spearman_rho(x, y)
     rng = np.random.default_rng(seed)
     rx, ry = pd.Series(x).rank().to_numpy(), pd.Series(y).rank().to_numpy()
