@@ -11,7 +11,9 @@ given shares of the runs (run 10 of 20 for a single step).
 What is counted per history:
 
 * ``false regression``: a regression change point although no true step
-  exceeds the threshold there (no true step > delta within one run of it);
+  exceeds the threshold there (no true step > delta within one run of it): for
+  no change and a step of exactly +delta, any regression; with real steps, a
+  real change placed more than one run away from where it happened;
 * ``detected``: every planted step larger than the threshold found as a change
   point of the right direction within one run of its position, in every case.
 
@@ -116,8 +118,8 @@ def characteristics(design: HistoryDesign, cvs: tuple[float, ...], histories: in
 
 def markdown_table(df: pd.DataFrame) -> str:
     """The docs' table: per cent of histories with a false regression, with every real step found."""
-    head = ["cases", "runs", "repeats a run", "CV", "scenario", "false regression", "every step > δ found",
-            "histories"]  # fmt: skip
+    head = ["cases", "runs", "repeats a run", "CV", "scenario", "regression not at a step > δ (±1 run)",
+            "every step > δ found", "histories"]  # fmt: skip
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for _, r in df.iterrows():
         found = "—" if r["scenario"] in ("no change", "step of +δ") else f"{100 * r['detected']:.1f} %"
