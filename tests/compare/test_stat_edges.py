@@ -137,3 +137,13 @@ def test_1000_v_1000_through_compare():
     row = cmp.rows[cmp.rows["metric"] == "samples_per_s"].iloc[0]
     assert row["verdict"] == REGRESSION and cmp.overall == REGRESSION
     assert -0.10 < row["ci_low"] < row["ci_high"] < -0.08
+
+
+@pytest.mark.slow  # no worker, but 2 x 2,000 rows and 10 comparisons of 10^6 pairwise differences: seconds
+def test_1000_v_1000_repeats_through_the_cli(make_run, tmp_path):
+    """The whole command at 1,000 repeats a side (normal approximation, floors underflowing to 0.0)."""
+    a, b = make_run("a", repeats=1000, seed=1), make_run("b", repeats=1000, seed=2, slowdown=1.2)
+    js = tmp_path / "c.json"
+    assert main(["compare", str(a), str(b), "--json", str(js)]) == 1  # a regression
+    rows = [r for r in _strict_loads(js.read_text())["rows"] if r["metric"] == "samples_per_s"]
+    assert len(rows) == 2 and all(r["verdict"] == REGRESSION and r["n_base"] == 1000 for r in rows)
