@@ -24,6 +24,14 @@ alpha). Then:
   out either way (an equivalence claim; not corrected, it gates nothing);
 * **inconclusive**: otherwise; the reason says whether more repeats could help
   and how many a side the family needs before any verdict is reachable.
+
+Reachability is judged per item and for the decision actually made: the item's
+own sizes, the floor of the method that computes its p (exact or normal,
+:func:`stats.min_p`), its selection factor, and the correction in force (Holm,
+BH or none) applied to the family with the item's p replaced by that floor and
+every other item's p as observed. Shifted log values closer than
+:data:`THRESHOLD_TOLERANCE` are ties, so rounding noise at the threshold never
+flips a verdict.
 """
 
 from __future__ import annotations
@@ -42,6 +50,10 @@ NO_CHANGE = "no_change"
 INCONCLUSIVE = "inconclusive"
 NOT_COMPARABLE = "not_comparable"
 VERDICTS = (REGRESSION, IMPROVEMENT, NO_CHANGE, INCONCLUSIVE, NOT_COMPARABLE)
+THRESHOLD_TOLERANCE = 1e-9
+"""Log units (a ratio of 1 + 1e-9): after the shift by tau = log(1 + delta), values of the two sides closer
+than this are ties. log(1.05) - log1p(0.05) is 4e-17, so 10 x 1.00 vs 10 x 1.05 is a change of exactly the
+threshold (neither a regression nor "within"), whatever the rounding; any effect worth gating is >= 1e-4."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +77,7 @@ class Item:
     threshold: float = 0.05
     statistic: str = "median"
     blocked: str | None = None  # a reason the pair may not be compared (verdict not_comparable)
+    selection: int = 1  # places the comparison was chosen from (history: step positions); p x this (Bonferroni)
 
 
 @dataclass
@@ -139,13 +152,13 @@ def assess(item: Item, settings: Settings | None = None) -> Assessment:
         return a
     sign = -1.0 if item.higher_is_better else 1.0
     ub, uc = sign * np.log(b), sign * np.log(c)
-    tau = math.log1p(item.threshold)
-    a.p_worse = stats.rank_sum_greater(ub, uc - tau)
-    a.p_better = stats.rank_sum_greater(uc + tau, ub)
-    a.p_within = max(stats.rank_sum_greater(uc - tau, ub), stats.rank_sum_greater(ub, uc + tau))
+    tau, tol, k = math.log1p(item.threshold), THRESHOLD_TOLERANCE, max(1, item.selection)
+    a.p_worse = min(1.0, k * stats.rank_sum_greater(ub, uc - tau, tol))
+    a.p_better = min(1.0, k * stats.rank_sum_greater(uc + tau, ub, tol))
+    a.p_within = max(stats.rank_sum_greater(uc - tau, ub, tol), stats.rank_sum_greater(ub, uc + tau, tol))
     _, lo, hi = stats.shift_interval(np.log(b), np.log(c), s.confidence)
     a.ci_low, a.ci_high = math.expm1(lo), math.expm1(hi)
-    a.min_p = stats.min_p(b.size, c.size)
+    a.min_p = min(1.0, k * stats.min_p(b.size, c.size))
     a.noisy = bool(max(a.cv_base, a.cv_current) > s.max_cv)
     return a
 
@@ -155,9 +168,57 @@ def _pct(a: Assessment) -> str:
     return f"{a.change:+.1%}{ci}"
 
 
+@dataclass(frozen=True)
+class Reach:
+    """Could this item reach a verdict with its sizes, the correction in force and the family as observed?"""
+
+    reachable: bool
+    needed: int | None = None  # repeats a side (n v n) from which it could, None: not within 1,000
+    correction: str = "holm"
+    family: int = 1
+
+
+def _could_reject(p: np.ndarray, i: int, floor: float, correction: str, alpha: float) -> bool:
+    """Item ``i`` at its best (p = floor), the others as observed: would the correction reject it?"""
+    q = np.array(p, dtype=float)
+    q[i] = floor
+    return bool(stats.CORRECTIONS[correction](q)[i] < alpha)
+
+
+def reach(p_worse: np.ndarray, p_better: np.ndarray, i: int, floor: float, correction: str,
+          alpha: float, selection: int = 1) -> Reach:  # fmt: skip
+    """Per-item reachability of a regression or an improvement; ``needed`` by bisection on n v n."""
+    m = int(np.isfinite(p_worse).sum())
+
+    def ok(f: float) -> bool:
+        return _could_reject(p_worse, i, f, correction, alpha) or _could_reject(p_better, i, f, correction, alpha)
+
+    if ok(floor):
+        return Reach(True, None, correction, m)
+    lo, hi = 1, 1000
+    if not ok(min(1.0, selection * stats.min_p(hi, hi))):
+        return Reach(False, None, correction, m)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if ok(min(1.0, selection * stats.min_p(mid, mid))) else (mid + 1, hi)
+    return Reach(False, lo, correction, m)
+
+
+def _at_threshold(a: Assessment, threshold: float) -> bool:
+    """Every pairwise ratio equals 1 + delta (or its inverse) within the tolerance: a tie, not too few repeats."""
+    if not math.isfinite(a.ci_low + a.ci_high):
+        return False
+    lo, hi, tau = math.log1p(a.ci_low), math.log1p(a.ci_high), math.log1p(threshold)
+    return abs(hi - lo) <= THRESHOLD_TOLERANCE and abs(abs(lo) - tau) <= THRESHOLD_TOLERANCE
+
+
 def verdict(a: Assessment, threshold: float, p_worse_adj: float, p_better_adj: float,
-            alpha: float, family: int) -> tuple[str, str, bool]:  # fmt: skip
-    """Phase 2: (verdict, one-line reason, reachable) given the corrected p-values."""
+            alpha: float, family: int, reach_: Reach | None = None) -> tuple[str, str, bool]:  # fmt: skip
+    """Phase 2: (verdict, one-line reason, reachable) given the corrected p-values.
+
+    ``reach_`` is the item's own reachability (:func:`reach`); without it the
+    Holm bound ``family * min_p < alpha`` is used (the old behaviour).
+    """
     if a.early:
         return a.early, a.reason, not a.reason.startswith("too few")
     noisy = f"; noisy (robust CV {max(a.cv_base, a.cv_current):.1%})" if a.noisy else ""
@@ -167,10 +228,14 @@ def verdict(a: Assessment, threshold: float, p_worse_adj: float, p_better_adj: f
         return IMPROVEMENT, f"{_pct(a)}: better by more than {threshold:.0%}, p={p_better_adj:.2g} < {alpha:g}{noisy}", True
     if a.p_within < alpha:
         return NO_CHANGE, f"{_pct(a)}: within ±{threshold:.0%} (p={a.p_within:.2g}){noisy}", True
-    if family * a.min_p >= alpha:
-        need = stats.repeats_needed(family, alpha)
+    if _at_threshold(a, threshold):
+        return INCONCLUSIVE, (f"{_pct(a)}: the change is the threshold itself ({threshold:.0%}, every pair of "
+                              f"repeats): neither 'more than' nor 'within' can be shown; repeats would not help{noisy}"), True  # fmt: skip
+    r = reach_ or Reach(family * a.min_p < alpha, stats.repeats_needed(family, alpha), "holm", family)
+    if not r.reachable:
+        need = f"need >= {r.needed} repeats a side" if r.needed else "no number of repeats up to 1,000 a side suffices"
         why = (f"{_pct(a)}: cannot decide: {a.n_base} vs {a.n_current} repeats give p >= {a.min_p:.2g}, "
-               f"too large for a family of {family} at alpha {alpha:g}; need >= {need} repeats a side")  # fmt: skip
+               f"too large for {r.correction} over a family of {r.family} at alpha {alpha:g}; {need}")  # fmt: skip
         return INCONCLUSIVE, why + noisy, False
     return INCONCLUSIVE, f"{_pct(a)}: a change of {threshold:.0%} or more is not ruled out; add repeats{noisy}", True
 
@@ -185,7 +250,9 @@ def decide_family(items: Sequence[Item], settings: Settings | None = None) -> li
     adj_w, adj_b = correct(p_worse), correct(p_better)
     out = []
     for i, (it, a) in enumerate(zip(items, assessments, strict=True)):
-        v, why, ok = verdict(a, it.threshold, float(adj_w[i]), float(adj_b[i]), s.alpha, len(items))
+        decided = a.early or min(adj_w[i], adj_b[i]) < s.alpha or a.p_within < s.alpha
+        r = None if decided else reach(p_worse, p_better, i, a.min_p, s.correction, s.alpha, max(1, it.selection))
+        v, why, ok = verdict(a, it.threshold, float(adj_w[i]), float(adj_b[i]), s.alpha, len(items), r)
         a.reason = why
         out.append(Decision(v, why, a, float(adj_w[i]), float(adj_b[i]), ok))
     return out

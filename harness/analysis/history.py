@@ -9,12 +9,19 @@ then judged with the decision of ``harness compare``
 and of the segment after are the two samples, **one value per run** (runs made
 in different jobs differ by more than their repeats say, so a run, not a
 repeat, is the unit), and every proposed step of every series is one family
-(Holm). Only steps the data show to exceed the threshold are change points; a
-history with no real change reports none. A step can be decided once the runs
-on its two sides allow it: 1 / C(before + after, after) times the family must be
-below alpha (4 + 4 runs: 0.014; 10 + 2: 0.015); before that it is *pending*.
-Proposed steps that the data cannot confirm are merged away one at a time (the
-smallest first) and their neighbours judged again on the longer segments.
+(Holm). The steps are chosen and judged on the same runs, so each step's
+p-values are multiplied by its **selection factor** (Bonferroni over the
+positions PELT could have chosen in the step's segment, :func:`candidate_positions`:
+17 for one step in 20 runs): without it, a true step of exactly the threshold
+was called a regression in 16-20 % of histories at CV 5 % (PELT puts the step
+where the difference looks largest); with it, in at most alpha
+(``scripts/history_characteristics.py``, the table in docs/regression.md). Only
+steps the data show to exceed the threshold are change points; a history with
+no real change reports none. A step can be decided once the runs on its two
+sides allow it: its factor times 1 / C(before + after, after), corrected with
+the family, must be below alpha; before that it is *pending*. Proposed steps
+that the data cannot confirm are merged away one at a time (the smallest
+first) and their neighbours judged again on the longer segments.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -32,6 +40,8 @@ from harness.analysis.decide import IMPROVEMENT, REGRESSION, Item, Settings, dec
 from harness.analysis.identity import display_names, env_differences, environment, group_cases
 from harness.analysis.stats import MAD_TO_SD
 from harness.gates import METRICS, GateSet
+
+MIN_SIZE = 2  # runs a segment at least (PELT's min_size)
 
 
 @dataclass
@@ -54,8 +64,9 @@ class Series:
     runs: list[int]  # indices into History.runs, in order
     values: list[np.ndarray]
 
-    @property
+    @cached_property
     def medians(self) -> np.ndarray:
+        """Per-run medians (computed once: ``values`` is not changed after construction)."""
         return np.array([float(np.median(v)) for v in self.values])
 
 
@@ -125,15 +136,45 @@ def build_series(cases: pd.DataFrame, run_index: dict[str, int], gates: GateSet)
     return out
 
 
-def propose_steps(medians: np.ndarray, min_size: int = 2) -> list[int]:
+class _PrefixL2(ruptures.base.BaseCost):
+    """ruptures' ``l2`` cost (a segment's sum of squared deviations) from prefix sums: O(1) a segment.
+
+    The same cost as ``CostL2`` (``var * length``); ruptures' own recomputes the
+    variance of every candidate segment, which dominated the history's time.
+    """
+
+    model = "l2_prefix"
+    min_size = 1
+
+    def fit(self, signal: np.ndarray) -> _PrefixL2:
+        y = np.asarray(signal, dtype=float).ravel()
+        self.signal = y.reshape(-1, 1)  # ruptures reads the length from it
+        self._s = np.concatenate([[0.0], np.cumsum(y)])
+        self._q = np.concatenate([[0.0], np.cumsum(y * y)])
+        return self
+
+    def error(self, start: int, end: int) -> float:
+        n = end - start
+        if n < self.min_size:
+            raise ruptures.exceptions.NotEnoughPoints
+        total = self._s[end] - self._s[start]
+        return max(0.0, float(self._q[end] - self._q[start] - total * total / n))
+
+
+def propose_steps(medians: np.ndarray, min_size: int = MIN_SIZE) -> list[int]:
     """Candidate change points (index of the first run after a step) from ruptures' PELT."""
     y = np.log(medians)
     if y.size < 2 * min_size:
         return []
     noise = MAD_TO_SD * float(np.median(np.abs(np.diff(y) - np.median(np.diff(y))))) / math.sqrt(2)
     noise = max(noise, 1e-4)  # a near-constant series: 0.01 % still scales the penalty
-    algo = ruptures.Pelt(model="l2", min_size=min_size, jump=1).fit(y.reshape(-1, 1) / noise)
+    algo = ruptures.Pelt(custom_cost=_PrefixL2(), min_size=min_size, jump=1).fit(y / noise)
     return [int(b) for b in algo.predict(pen=3.0 * math.log(y.size))[:-1]]
+
+
+def candidate_positions(lo: int, hi: int, min_size: int = MIN_SIZE) -> int:
+    """Where PELT could have put a step in runs [lo, hi): the selection factor of the step's test."""
+    return max(1, hi - lo - 2 * min_size + 1)
 
 
 def _step_record(s: Series, runs: list[RunInfo], at: int, lo: int, hi: int) -> dict[str, Any]:
@@ -146,7 +187,7 @@ def _step_record(s: Series, runs: list[RunInfo], at: int, lo: int, hi: int) -> d
         "metric": s.metric, "run_id": first.run_id, "commit": first.commit, "previous_run_id": last.run_id,
         "previous_commit": last.commit, "position": s.runs[at], "change": float(np.median(after) / np.median(before) - 1),
         "n_before": int(before.size), "n_after": int(after.size), "threshold": s.threshold,
-        "environment_changed": "; ".join(diffs),
+        "environment_changed": "; ".join(diffs), "selection": candidate_positions(lo, hi),
     }  # fmt: skip
 
 
@@ -160,7 +201,8 @@ def _judge_once(series: Sequence[Series], cps: list[list[int]], runs: list[RunIn
         for i, at in enumerate(cps[k]):
             lo, hi = bounds[i], bounds[i + 2]
             records.append(_step_record(s, runs, at, lo, hi))
-            items.append(Item(med[lo:at], med[at:hi], s.higher_is_better, s.threshold))
+            items.append(Item(med[lo:at], med[at:hi], s.higher_is_better, s.threshold,
+                              selection=candidate_positions(lo, hi)))  # fmt: skip
             owner.append(k)
     out: list[list[dict[str, Any]]] = [[] for _ in series]
     for rec, d, k in zip(records, decide_family(items, settings), owner, strict=True):

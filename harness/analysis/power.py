@@ -1,8 +1,12 @@
 """Can the gate reach a verdict with this design? Checked before a run and in ``compare``.
 
 With ``n`` repeats a side the exact rank-sum test cannot give a p-value below
-1 / C(2n, n); Holm over a family of ``m`` comparisons needs ``m * p < alpha`` for
-its first rejection. Below that no regression, however large, can be flagged.
+1 / C(2n, n) (where the normal approximation computes the p, its own floor:
+:func:`harness.analysis.stats.min_p`, exact rationals, no overflow at any n);
+Holm over a family of ``m`` comparisons needs ``m * p < alpha`` for its first
+rejection. Below that no regression, however large, can be flagged. This is the
+pre-run check (``harness run --interleave-with``); ``compare`` judges each
+comparison with the correction in force (:func:`harness.analysis.decide.reach`).
 """
 
 from __future__ import annotations

@@ -10,12 +10,23 @@ is the one an exhaustive permutation test of the rank sum gives, ties or not.
 SciPy's ``mannwhitneyu`` falls back to a normal approximation with ties, which
 at small n overstates significance (0.91 vs 0.90 constant at n = 5: 0.002
 instead of the exact 0.004). Only above :data:`EXACT_MAX_N` pooled values does
-this module use the normal approximation (with tie and continuity correction).
+this module use the normal approximation (with tie and continuity correction),
+and above it only where the enumeration would be too costly (:func:`exact_method`:
+3 v 120 is enumerated, 515 v 515 is not).
+
+Edges, handled explicitly: p-value floors are exact rationals (``1 / C(N, n)``
+as an integer division, never a float conversion of a huge binomial, so
+515 v 515 and 1,000 v 1,000 give a floor of 0.0 instead of an
+``OverflowError``); the interval's ranks come from integer counts compared with
+the confidence as a rational (3 v 3 at 90 % gets its exact finite interval,
+(1 - 0.9) / 2 in floats being 0.04999...); and :func:`rank_sum_greater` takes a
+tolerance under which two values are ties (see ``decide.THRESHOLD_TOLERANCE``).
 """
 
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from functools import lru_cache
 
 import numpy as np
@@ -23,6 +34,13 @@ from scipy import stats as sps
 
 MAD_TO_SD = 1.4826  # scale of the median absolute deviation for a normal distribution
 EXACT_MAX_N = 100  # pooled values (50 a side) up to which the rank-sum distribution is enumerated
+EXACT_BUDGET = 50 * 100**3  # beyond EXACT_MAX_N: enumerate while min(n) * N**3 (the DP's work) stays below this
+
+
+def exact_method(n_x: int, n_y: int) -> bool:
+    """Whether :func:`rank_sum_greater` enumerates (True) or uses the normal approximation for these sizes."""
+    big_n = n_x + n_y
+    return big_n <= EXACT_MAX_N or min(n_x, n_y) * big_n**3 <= EXACT_BUDGET
 
 
 def robust_cv(values: np.ndarray) -> float:
@@ -56,28 +74,49 @@ def _rank_sum_counts(doubled_ranks: tuple[int, ...], n: int) -> np.ndarray:
     return ways[n]
 
 
-def rank_sum_greater(x: np.ndarray, y: np.ndarray) -> float:
+def tie_ranks(values: np.ndarray, tol: float = 0.0) -> np.ndarray:
+    """Mid-ranks where values within ``tol`` of their sorted neighbour are ties (``tol`` 0: exact ties only)."""
+    v = np.asarray(values, dtype=float)
+    if tol <= 0.0:
+        return sps.rankdata(v)
+    order = np.argsort(v, kind="stable")
+    group = np.concatenate([[0], np.cumsum(np.diff(v[order]) > tol)])  # a new group after each gap > tol
+    first = np.searchsorted(group, group, side="left")
+    last = np.searchsorted(group, group, side="right")
+    ranks = np.empty(v.size)
+    ranks[order] = (first + last + 1) / 2.0  # mid-rank of positions first+1 .. last
+    return ranks
+
+
+def rank_sum_greater(x: np.ndarray, y: np.ndarray, tol: float = 0.0) -> float:
     """Exact one-sided p-value that ``y`` tends to be larger than ``x`` (rank-sum permutation test).
 
     Ties get mid-ranks and the null distribution is that of the mid-rank sum
-    over all C(N, n) equally likely splits: exact with ties. All values equal:
-    p = 1.
+    over all C(N, n) equally likely splits: exact with ties. Values within
+    ``tol`` of each other count as ties. All values tied: p = 1.
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     pooled = np.concatenate([x, y])
-    if pooled.size == 0 or np.ptp(pooled) == 0.0:
+    if pooled.size == 0:
         return 1.0
-    ranks = sps.rankdata(pooled)  # mid-ranks, sums of halves
+    ranks = tie_ranks(pooled, tol)  # mid-ranks, sums of halves
+    if np.ptp(ranks) == 0.0:
+        return 1.0
     observed = float(ranks[x.size :].sum())
-    if pooled.size > EXACT_MAX_N:
+    if not exact_method(x.size, y.size):
         return _normal_rank_sum_greater(ranks, y.size, observed)
     at_least = int(round(2 * observed))
-    if np.unique(pooled).size == pooled.size:  # no ties: ranks 1..N, one cached table per (N, n)
-        return float(_no_tie_tail(pooled.size, y.size)[at_least])
+    if np.unique(ranks).size == ranks.size:  # no ties: ranks 1..N, one cached table per (N, n)
+        if y.size <= x.size:
+            return float(_no_tie_tail(pooled.size, y.size)[at_least])
+        return float(_no_tie_cdf(pooled.size, x.size)[pooled.size * (pooled.size + 1) - at_least])
     doubled = tuple(sorted(int(round(2 * r)) for r in ranks))
-    counts = _rank_sum_counts(doubled, y.size)
-    return float(min(1.0, counts[at_least:].sum() / counts.sum()))
+    if y.size <= x.size:
+        counts = _rank_sum_counts(doubled, y.size)
+        return float(min(1.0, counts[at_least:].sum() / counts.sum()))
+    counts = _rank_sum_counts(doubled, x.size)  # W_y >= w  <=>  W_x <= total - w (the smaller side's table)
+    return float(min(1.0, counts[: sum(doubled) - at_least + 1].sum() / counts.sum()))
 
 
 @lru_cache(maxsize=256)
@@ -86,6 +125,13 @@ def _no_tie_tail(big_n: int, n: int) -> np.ndarray:
     counts = _rank_sum_counts(tuple(range(2, 2 * big_n + 1, 2)), n)
     tail = np.cumsum(counts[::-1])[::-1] / counts.sum()
     return np.minimum(np.append(tail, 0.0), 1.0)
+
+
+@lru_cache(maxsize=256)
+def _no_tie_cdf(big_n: int, n: int) -> np.ndarray:
+    """cdf[s] = P(doubled rank sum <= s) for ranks 1..big_n, n of them drawn (no ties)."""
+    counts = _rank_sum_counts(tuple(range(2, 2 * big_n + 1, 2)), n)
+    return np.minimum(np.cumsum(counts) / counts.sum(), 1.0)
 
 
 def _normal_rank_sum_greater(ranks: np.ndarray, n: int, observed: float) -> float:
@@ -100,10 +146,22 @@ def _normal_rank_sum_greater(ranks: np.ndarray, n: int, observed: float) -> floa
 
 
 def min_p(n_x: int, n_y: int) -> float:
-    """The smallest one-sided exact rank-sum p-value possible: 1 / C(n_x + n_y, n_x) (no overlap)."""
+    """The smallest one-sided p-value :func:`rank_sum_greater` can give for these sizes (its floor).
+
+    Exact method: 1 / C(n_x + n_y, n_x) (complete separation), an exact rational
+    rounded once (0.0 where it underflows, never an overflow). Normal
+    approximation: its p at complete separation, the smaller of no ties and
+    each side tied within itself (ties shrink the variance).
+    """
     if min(n_x, n_y) <= 0:
         return 1.0
-    return 1.0 / math.comb(n_x + n_y, n_x)
+    if exact_method(n_x, n_y):
+        return 1 / math.comb(n_x + n_y, n_x)  # int / int: correctly rounded, no float overflow
+    big_n = n_x + n_y
+    top = np.arange(n_x + 1, big_n + 1, dtype=float)  # y holds the top ranks
+    no_ties = _normal_rank_sum_greater(np.arange(1.0, big_n + 1), n_y, float(top.sum()))
+    tied = np.concatenate([np.full(n_x, (n_x + 1) / 2.0), np.full(n_y, float(top.mean()))])
+    return min(no_ties, _normal_rank_sum_greater(tied, n_y, float(top.sum())))
 
 
 def reachable(n_x: int, n_y: int, family: int, alpha: float) -> bool:
@@ -120,13 +178,44 @@ def repeats_needed(family: int, alpha: float, limit: int = 1000) -> int:
 
 
 @lru_cache(maxsize=256)
-def _u_cdf(n_x: int, n_y: int) -> np.ndarray:
-    """cdf[k] = P(U <= k) of the Mann-Whitney U (no ties) for sizes n_x, n_y."""
-    ranks = tuple(range(2, 2 * (n_x + n_y) + 1, 2))
-    counts = _rank_sum_counts(ranks, n_y)
-    offset = n_y * (n_y + 1)  # doubled minimum rank sum
-    u_counts = counts[offset::2]  # U = W - n_y (n_y + 1) / 2
-    return np.cumsum(u_counts) / u_counts.sum()
+def _u_cumcounts(n_x: int, n_y: int) -> tuple[int, ...]:
+    """cum[k] = #{splits with U <= k} of the Mann-Whitney U (no ties), exact integers.
+
+    The counts are the coefficients of the Gaussian binomial [N choose n]_q =
+    prod_{i=1..n} (1 - q^(m+i)) / (1 - q^i), built with Python integers.
+    """
+    n, m = min(n_x, n_y), max(n_x, n_y)
+    c = [1] + [0] * (n * m)
+    for i in range(1, n + 1):
+        for k in range(n * m, m + i - 1, -1):  # times (1 - q^(m+i))
+            c[k] -= c[k - m - i]
+        for k in range(i, n * m + 1):  # divided by (1 - q^i)
+            c[k] += c[k - i]
+    out, run = [], 0
+    for v in c:
+        run += v
+        out.append(run)
+    return tuple(out)
+
+
+def _rational(confidence: float) -> Fraction:
+    """The confidence as the decimal the user meant (0.9 -> 9/10), not its binary approximation."""
+    return Fraction(repr(float(confidence)))
+
+
+def interval_rank(n_x: int, n_y: int, confidence: float) -> int:
+    """k: the interval of :func:`shift_interval` is (d_(k), d_(n_x n_y + 1 - k)) of the sorted differences.
+
+    Exact sizes: the largest k with P(U <= k - 1) <= (1 - confidence) / 2, in
+    integers; 0 when none (an unbounded interval).
+    """
+    tail = (1 - _rational(confidence)) / 2
+    if exact_method(n_x, n_y):
+        cum = _u_cumcounts(n_x, n_y)
+        total = cum[-1]
+        return sum(1 for c in cum if c * tail.denominator <= tail.numerator * total)
+    z = sps.norm.isf(float(tail))
+    return int(math.floor(n_x * n_y / 2 - z * math.sqrt(n_x * n_y * (n_x + n_y + 1) / 12)))
 
 
 def shift_interval(x: np.ndarray, y: np.ndarray, confidence: float = 0.90) -> tuple[float, float, float]:
@@ -143,12 +232,7 @@ def shift_interval(x: np.ndarray, y: np.ndarray, confidence: float = 0.90) -> tu
     y = np.asarray(y, dtype=float)
     diffs = np.sort((y[:, None] - x[None, :]).ravel())
     estimate = float(np.median(diffs))
-    tail = (1.0 - confidence) / 2.0
-    if x.size + y.size > EXACT_MAX_N:
-        z = sps.norm.isf(tail)
-        k = int(math.floor(x.size * y.size / 2 - z * math.sqrt(x.size * y.size * (x.size + y.size + 1) / 12)))
-    else:
-        k = int(np.searchsorted(_u_cdf(x.size, y.size), tail, side="right"))  # P(U <= k-1) <= tail
+    k = interval_rank(x.size, y.size, confidence)
     if k < 1:
         return estimate, -math.inf, math.inf
     return estimate, float(diffs[k - 1]), float(diffs[diffs.size - k])
@@ -172,17 +256,12 @@ def holm(pvalues: np.ndarray) -> np.ndarray:
 
 
 def benjamini_hochberg(pvalues: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (false-discovery-rate control). NaN stays NaN."""
+    """Benjamini-Hochberg adjusted p-values (false-discovery-rate control), by SciPy. NaN stays NaN."""
     p = np.asarray(pvalues, dtype=float)
     out = np.full(p.shape, np.nan)
-    ok = np.flatnonzero(np.isfinite(p))
-    m = ok.size
-    if m == 0:
-        return out
-    order = ok[np.argsort(p[ok], kind="stable")]
-    scaled = p[order] * m / np.arange(1, m + 1)
-    adjusted = np.minimum.accumulate(scaled[::-1])[::-1]
-    out[order] = np.minimum(adjusted, 1.0)
+    ok = np.isfinite(p)
+    if ok.any():
+        out[ok] = sps.false_discovery_control(np.clip(p[ok], 0.0, 1.0), method="bh")
     return out
 
 

@@ -128,6 +128,7 @@ def gate_config(args: argparse.Namespace, meta: dict) -> tuple[GateSet, Settings
 
 def cmd_compare(args: argparse.Namespace) -> int:
     # imported here: SciPy and matplotlib are not for `harness --help` or `harness list` (issue 19)
+    from harness.analysis import strict_json
     from harness.analysis.compare import Relax, compare_sides
     from harness.report import compare_md
 
@@ -144,7 +145,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         _write(args.markdown, compare_md.render_markdown(cmp, base.name, current.name), args.markdown.exists())
     if args.json:
         doc = compare_md.to_json(cmp, base.name, current.name)
-        _write(args.json, json.dumps(doc, indent=2, default=str) + "\n", append=False)
+        _write(args.json, strict_json.dumps(doc, indent=2) + "\n", append=False)  # null / "Infinity", never NaN
     return cmp.exit_code(args.fail_on_inconclusive, args.fail_on_unreachable)
 
 

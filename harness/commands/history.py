@@ -9,7 +9,6 @@ written). See docs/regression.md.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from pathlib import Path
@@ -67,6 +66,7 @@ def _gates(args: argparse.Namespace, meta: dict) -> tuple[GateSet, Settings]:
 
 def cmd_history(args: argparse.Namespace) -> int:
     # imported here: ruptures, SciPy and matplotlib are not for `harness --help` (issue 19)
+    from harness.analysis import strict_json
     from harness.analysis.history import analyse
     from harness.analysis.history_input import load_history_runs
     from harness.report import history_render
@@ -80,7 +80,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     if args.markdown:
         outputs.append((args.markdown, history_render.render_markdown(hist, root), args.markdown.exists()))
     if args.json:
-        outputs.append((args.json, json.dumps(history_render.to_json(hist, root), indent=2) + "\n", False))
+        outputs.append((args.json, strict_json.dumps(history_render.to_json(hist, root), indent=2) + "\n", False))
     if args.html:
         outputs.append((args.html, history_render.render_html(hist, root), False))
     sys.stdout.write(history_render.render_text(hist, root))

@@ -69,7 +69,8 @@ def method(hist: History) -> str:
     s = hist.settings
     return ("Change points proposed by ruptures' PELT on each series' log per-run medians, each step judged "
             f"with the decision of `harness compare` (exact rank-sum test of a change beyond the threshold, runs "
-            f"as the units, Holm over every proposed step at alpha {s.alpha:g}).")  # fmt: skip
+            f"as the units, each step's p times its selection factor (the positions PELT could choose in its "
+            f"segment), Holm over every proposed step at alpha {s.alpha:g}).")  # fmt: skip
 
 
 def render_markdown(hist: History, root: str) -> str:
@@ -90,7 +91,8 @@ def _clean(v: Any) -> Any:
 
 def to_json(hist: History, root: str) -> dict[str, Any]:
     keys = ["case_id", "case_label", "metric", "run_id", "commit", "change", "verdict", "previous_run_id",
-            "previous_commit", "n_before", "n_after", "threshold", "p_adj", "reason", "environment_changed"]
+            "previous_commit", "n_before", "n_after", "threshold", "p_adj", "reason", "environment_changed",
+            "selection", "reachable"]  # selection: the step's Bonferroni factor (positions in its segment)
     cps = [{k: _clean(r[k]) for k in keys} for r in hist.change_points.to_dict("records")]
     pending = [{k: _clean(r[k]) for k in keys} for r in hist.pending().to_dict("records")] if len(hist.steps) else []
     return {

@@ -120,12 +120,13 @@ def test_history_follows_cpu_time_and_names_a_missing_metric():
 
     from .test_history import synthetic
 
-    runs, cases = synthetic([1.0] * 5 + [1.2] * 5, cv=0.02)
+    # 6 + 6 runs: with the step's selection factor (9 positions), 5 + 5 runs (7 x 1/252, two series) cannot decide
+    runs, cases = synthetic([1.0] * 6 + [1.2] * 6, cv=0.02)
     cases["cpu_ms_per_update"] = 1000.0 / cases["samples_per_s"]  # lower is better: the step is a regression
     hist = analyse(runs, cases, GateSet.from_strings(["cpu_ms_per_update"], primary="cpu_ms_per_update",
                                                      report=False), Settings(min_repeats=2))
     cps = hist.change_points
-    assert set(cps["metric"]) == {"cpu_ms_per_update"} and set(cps["run_id"]) == {"run-05"}
+    assert set(cps["metric"]) == {"cpu_ms_per_update"} and set(cps["run_id"]) == {"run-06"}
     assert (cps["verdict"] == "regression").all() and hist.newest_is_regression()
     with pytest.raises(GateError, match="'train_cpu_s'"):
         analyse(runs, cases, GateSet.from_strings(["train_cpu_s"], report=False), Settings(min_repeats=2))

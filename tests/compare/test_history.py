@@ -85,7 +85,8 @@ def test_cli_outputs_and_exit_1_on_newest_regression(history, tmp_path, capsys):
     js, md, page = tmp_path / "h.json", tmp_path / "h.md", tmp_path / "h.html"
     code = main(["history", str(root), "--json", str(js), "--markdown", str(md), "--html", str(page)])
     assert code == EXIT_REGRESSION
-    (cp,) = json.loads(js.read_text())["change_points"]
+    (cp,) = json.loads(js.read_text(), parse_constant=lambda c: pytest.fail(f"not strict JSON: {c}"))["change_points"]
+    assert cp["selection"] == 7 and cp["reachable"] is True  # 10 runs: 7 places for a step
     assert {k: cp[k] for k in ("case_label", "metric", "run_id", "commit", "verdict")} == {
         "case_label": "sgd/constant", "metric": "samples_per_s", "run_id": "run-05", "commit": commit(5),
         "verdict": "regression"}  # fmt: skip
