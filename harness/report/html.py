@@ -107,10 +107,11 @@ def _header(tables: Mapping[str, pd.DataFrame], title: str) -> str:
 
 def _factors_html(factors: EnergyFactors) -> str:
     return (
-        "<p>Report-time factors (override with <code>--carbon-intensity</code>, <code>--pue</code>, "
-        f"<code>--price</code>): carbon intensity {factors.carbon_intensity_g_per_kwh:g} gCO2e/kWh, "
-        f"PUE {factors.pue:g}, price {factors.price_per_kwh:g} {esc(factors.currency)}/kWh. "
-        "energy_kwh = energy_j / 3.6e6 × PUE; carbon_g = energy_kwh × intensity; cost = energy_kwh × "
+        "<p>Report-time factors (override with <code>--region</code>, <code>--carbon-intensity</code>, "
+        f"<code>--pue</code>, <code>--price</code>): carbon intensity {esc(factors.carbon_label)}; "
+        f"PUE {factors.pue:g} (a separate factor); price {factors.price_per_kwh:g} {esc(factors.currency)}/kWh. "
+        "energy_kwh = energy_j / 3.6e6 × PUE; carbon_g = energy_kwh × intensity (carbon_low_g/high_g "
+        "from the energy's bounds); cost = energy_kwh × "
         "price. They inherit the energy's source: an estimated energy gives an estimated carbon figure.</p>"
     )
 

@@ -80,8 +80,8 @@ def render_markdown(
         if section.key == "energy":
             out.append(md_text(energy_statement(tables["energy_sources"])) + "\n")
             out.append(
-                f"Factors: {factors.carbon_intensity_g_per_kwh:g} gCO2e/kWh, PUE {factors.pue:g}, "
-                f"{factors.price_per_kwh:g} {md_text(factors.currency)}/kWh.\n"
+                f"Factors: carbon intensity {md_text(factors.carbon_label)}; PUE {factors.pue:g} "
+                f"(a separate factor); {factors.price_per_kwh:g} {md_text(factors.currency)}/kWh.\n"
             )
         for name in section.tables:
             out.append(md_table(tables[name], name, MARKDOWN_COLUMNS.get(name), currency=factors.currency))

@@ -156,7 +156,8 @@ MARKDOWN_COLUMNS: dict[str, tuple[str, ...]] = {
                   "energy_source", "pareto_energy", "pareto_time"),
     "energy": ("machine", "case_label", "cpu_energy_j", "cpu_energy_source", "gpu_energy_j",
                "gpu_energy_source", "energy_j", "energy_low_j", "energy_high_j", "energy_source",
-               "energy_per_sample_j", "energy_to_target_j", "carbon_g", "cost", "energy_flag"),
+               "energy_per_sample_j", "energy_to_target_j", "carbon_g", "carbon_low_g", "carbon_high_g", "cost",
+               "energy_flag"),
     "learning_rates": ("series", "epoch", "cases", "learning_rate_in_force_median"),
     "profile_ratios": ("problem", "solver", "repeats", "time_to_target_s", "ratio"),
 }

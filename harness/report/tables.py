@@ -155,6 +155,7 @@ def notes_table(cases: pd.DataFrame, board: pd.DataFrame, throughput: pd.DataFra
     if statement:
         rows.append(("throughput", "info", statement))
     rows += [("profile", level, n) for level, n in analysis.profile_notes(cases, include_profiled=options.include_profiled)]
+    rows += [("energy", "info", n) for n in options.factors.carbon_notes]
     return pd.DataFrame(rows, columns=["section", "level", "note"])
 
 
