@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from harness.analysis import validity
 from harness.analysis.frames import attach_case_axes, join_sources, timing_rows, varying
 
 J_PER_KWH = 3.6e6
@@ -113,7 +114,8 @@ def energy_table(
     mixed, unavailable); J per example; mean power (W, mean) and peak power (W,
     max over repeats) for CPU and GPU; idle and dynamic energy; energy to target;
     then ``energy_kwh``, ``carbon_g``, ``carbon_to_target_g`` and ``cost`` from
-    ``factors``. NaN stays NaN: a missing source is never summed as 0.
+    ``factors``; ``energy_validity`` (why a figure is not to be trusted, '' when it is:
+    :mod:`harness.analysis.validity`). NaN stays NaN: a missing source is never summed as 0.
     """
     factors = factors or EnergyFactors()
     rows = _idle_dynamic(timing_rows(cases, include_profiled))
@@ -132,6 +134,8 @@ def energy_table(
             gpu_energy_source=("gpu_energy_source", join_sources),
             energy_source=("energy_source", join_sources),
             memory_energy_source=("memory_energy_source", join_sources),
+            energy_window_flag=("energy_window_flag", join_sources),
+            time_to_target_s=("time_to_target_s", "mean"),
         )
         .reset_index()
     )
@@ -146,7 +150,9 @@ def energy_table(
         "energy_to_target_j", "eval_energy_j", "memory_energy_j", "memory_energy_source",
         "benchmark_cpu_share", "energy_flag",
     ]
-    return with_carbon(table[order], factors)
+    helpers = ["energy_window_flag", "time_to_target_s"]  # read by the validity marks, then dropped
+    out = pd.concat([with_carbon(table[order], factors), table[helpers]], axis=1)
+    return validity.annotate(out).drop(columns=helpers)
 
 
 def shared_flag(share: float, cpu_source: str) -> str:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from harness.analysis import EnergyFactors
 from harness.analysis.energy import energy_statement
+from harness.analysis.validity import MARK
 from harness.report.format import BEST, EST, cells
 from harness.report.sections import SECTIONS, Section, colours, has_content, notes
 
@@ -29,7 +30,7 @@ table{border-collapse:collapse;font-size:12px;margin:.6em 0}.scroll{overflow-x:a
 p.statement{background:#f6f8ff;border-left:4px solid #4a6fd0;padding:.4em .8em}
 th,td{border:1px solid #ddd;padding:2px 6px;white-space:nowrap}th{background:#f3f3f3;text-align:left}
 td.num{text-align:right;font-variant-numeric:tabular-nums}td.best{font-weight:bold;background:#e6f4e6}
-td.est{font-style:italic;color:#7a4b00;background:#fff6e0}tr.baseline td{background:#eef3ff}
+td.est{font-style:italic;color:#7a4b00;background:#fff6e0}td.invalid{background:#fde8e8}td.invalid .mark{color:#b00020;font-weight:bold}tr.baseline td{background:#eef3ff}
 td.err{white-space:pre-wrap;max-width:60em;font-family:monospace}
 img{max-width:100%;height:auto;display:block;margin:.5em 0}.muted{color:#666}.legend{font-size:13px}
 .counts span{display:inline-block;margin-right:1.2em}.bad{color:#a00;font-weight:bold}
@@ -56,10 +57,12 @@ def table_html(df: pd.DataFrame, name: str, currency: str = "", fold: bool = Fal
         out.append('<tr class="baseline">' if is_base else "<tr>")
         for cell, head in zip(row, headers, strict=True):
             cls = [c for c, on in (("num", cell.numeric), ("best", cell.best), ("est", cell.estimated),
-                                   ("err", head == "error")) if on]
+                                   ("err", head == "error"), ("invalid", cell.invalid)) if on]
             text = esc(cell.text)
             if cell.estimated and cell.text not in ("", "NaN"):
                 text = EST + text
+            if cell.invalid:
+                text += f' <span class="mark" title="below its floor or shared: see energy_validity">{MARK}</span>'
             if cell.best:
                 text += " " + BEST
             out.append(f'<td class="{" ".join(cls)}">{text}</td>' if cls else f"<td>{text}</td>")

@@ -115,7 +115,9 @@ SECTIONS: tuple[Section, ...] = (
         "energy to the target, and carbon and cost from the factors below. ≈ marks estimated "
         "values (hatched in the figures); the source table states which source produced each "
         "figure and why. benchmark_cpu_share is the benchmark's share of the machine's busy CPU "
-        "time; energy_flag says when other processes ran.",
+        "time; energy_flag says when other processes ran. energy_validity says why a row's figures "
+        "are not to be trusted (⚠: a window below its source's floor, a target reached before it, or a "
+        "shared CPU); the legend below gives each source's floor.",
         ("energy_sources", "energy"),
         (lambda t, c: plots.energy_figure(t["energy"]),),
     ),
@@ -157,7 +159,7 @@ MARKDOWN_COLUMNS: dict[str, tuple[str, ...]] = {
     "energy": ("machine", "case_label", "cpu_energy_j", "cpu_energy_source", "gpu_energy_j",
                "gpu_energy_source", "energy_j", "energy_low_j", "energy_high_j", "energy_source",
                "energy_per_sample_j", "energy_to_target_j", "carbon_g", "carbon_low_g", "carbon_high_g", "cost",
-               "energy_flag"),
+               "energy_validity"),
     "learning_rates": ("series", "epoch", "cases", "learning_rate_in_force_median"),
     "profile_ratios": ("problem", "solver", "repeats", "time_to_target_s", "ratio"),
 }

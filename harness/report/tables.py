@@ -12,6 +12,7 @@ import pandas as pd
 
 from harness import analysis
 from harness.analysis import ops as op_analysis
+from harness.analysis import validity
 from harness.analysis.composition import contention_warning
 from harness.errors import ConfigError, ResultsError
 from harness.results.store import Run, load_runs
@@ -116,12 +117,16 @@ def build_tables(
     board = analysis.leaderboard(cases, include_profiled=prof)
     ratios = analysis.performance_ratios(cases, include_profiled=prof)
     throughput = analysis.throughput(cases, baseline=options.baseline, include_profiled=prof)
+    energy, validity_notes = validity.report_notes(
+        analysis.energy_table(cases, options.factors, include_profiled=prof))
+    notes = notes_table(cases, board, throughput, options)
+    notes = pd.concat([notes, pd.DataFrame(validity_notes, columns=notes.columns)], ignore_index=True)
     return {
         "runs": run_info(loaded),
         "machines": machine_details(loaded),
         "status": analysis.status_summary(cases),
         "problems": analysis.problems(cases),
-        "notes": notes_table(cases, board, throughput, options),
+        "notes": notes,
         "leaderboard": board,
         "learning_curves": analysis.learning_curves(cases, epochs, include_profiled=prof),
         "learning_rates": analysis.learning_rates(cases, epochs),
@@ -132,7 +137,7 @@ def build_tables(
         "profile_ratios": ratios,
         "profile_scores": analysis.profile_scores(ratios),
         "tradeoffs": analysis.tradeoffs(board),
-        "energy": analysis.energy_table(cases, options.factors, include_profiled=prof),
+        "energy": energy,
         "energy_sources": analysis.energy_sources(cases),
         "power_summary": analysis.power_summary(power),
         "power": power,
