@@ -167,3 +167,14 @@ def report_notes(table: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[str, str
     ranked = (f"Energy figures of {names} are marked {MARK} in the Energy section (below the floor or "
               "shared); rankings and totals that include them inherit the doubt.")
     return table, [("energy", "info", text), ("leaderboard", "info", ranked), ("tradeoffs", "info", ranked)]
+
+
+def annotate_rows(cases: pd.DataFrame) -> pd.DataFrame:
+    """:func:`annotate` for raw case rows (one per case x repeat): the shared flag from
+    ``benchmark_cpu_share`` as the energy table computes it."""
+    from harness.analysis.energy import shared_flag  # energy imports this module
+
+    share = cases["benchmark_cpu_share"] if "benchmark_cpu_share" in cases.columns else [None] * len(cases)
+    src = cases["cpu_energy_source"] if "cpu_energy_source" in cases.columns else [""] * len(cases)
+    flags = [shared_flag(s, c) for s, c in zip(share, src, strict=True)]
+    return annotate(cases.assign(energy_flag=flags))

@@ -33,7 +33,27 @@ def format_cases(cases: pd.DataFrame) -> pd.DataFrame:
         else:
             out[title] = [fmt.format(v) if pd.notna(v) else "NaN" for v in series]
     out["error"] = out["error"].astype(str).str.slice(0, 60)
+    from harness.analysis import validity
+
+    marked = validity.annotate_rows(cases)[validity.MARKED].to_numpy()
+    out["energy J"] = [f"{v} {validity.MARK}" if m and v != "NaN" else v
+                       for v, m in zip(out["energy J"], marked, strict=True)]
     return out
+
+
+def validity_lines(cases: pd.DataFrame) -> list[str]:
+    """The legend under the table: why each marked energy figure is not to be trusted."""
+    from harness.analysis import validity
+
+    rows = validity.annotate_rows(cases)
+    if not rows[validity.MARKED].any():
+        return []
+    table = validity.legend(rows)
+    lines = [f"  {table}"]
+    for label, rep, why in zip(rows["case_label"], rows["repeat"], rows[validity.VALIDITY], strict=True):
+        if why:
+            lines.append(f"  {validity.MARK} {label} #{rep}: {why}")
+    return lines
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -53,7 +73,7 @@ def cmd_show(args: argparse.Namespace) -> int:
                 continue
             table = run.cases if args.all_columns else format_cases(run.cases)
             print(table.to_string(index=False))
-            for line in _drift_lines(run.cases):
+            for line in ([] if args.all_columns else validity_lines(run.cases)) + _drift_lines(run.cases):
                 print(line)
     return EXIT_OK
 
