@@ -6,7 +6,7 @@ import argparse
 
 import pandas as pd
 
-from harness.errors import EXIT_OK
+from harness.errors import EXIT_OK, ConfigError
 
 COLUMNS = [
     ("case_label", "case", None), ("repeat", "rep", None), ("status", "status", None),
@@ -59,11 +59,13 @@ def validity_lines(cases: pd.DataFrame) -> list[str]:
 def cmd_show(args: argparse.Namespace) -> int:
     from harness.results.store import find_runs, load_runs
 
-    runs = load_runs(args.run, skip_bad=True)
+    runs = load_runs(args.run, skip_bad=True)  # a missing folder: ConfigError (exit 2)
     if not runs and find_runs(args.run):
         from harness.results.store import load_run
 
         load_run(find_runs(args.run)[0])  # raises the clear error of the damaged run
+    if not runs:  # an empty folder: bad input (exit 2), as in every command
+        raise ConfigError(f"{args.run}: no harness run found (a run folder holds run.json)")
     with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 200):
         for run in runs:
             print(f"run {run.run_id}  suite {run.meta.suite.name}  "

@@ -16,8 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from harness.analysis import is_estimated, unit
-from harness.analysis import validity
+from harness.analysis import is_estimated, unit, validity
 from harness.analysis.frames import SOURCE_OF
 
 EST = "≈"

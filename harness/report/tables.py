@@ -14,7 +14,7 @@ from harness import analysis
 from harness.analysis import ops as op_analysis
 from harness.analysis import validity
 from harness.analysis.composition import contention_warning
-from harness.errors import ConfigError, ResultsError
+from harness.errors import ConfigError
 from harness.results.store import Run, load_runs
 
 
@@ -35,11 +35,9 @@ def load(runs: Sequence[Run | str | Path]) -> list[Run]:
         if isinstance(item, Run):
             out.append(item)
             continue
-        if not Path(item).exists():
-            raise ConfigError(f"{item}: no such run folder or folder of runs")
-        found = load_runs(item)
-        if not found:
-            raise ResultsError(f"{item}: no harness run found (a run folder holds run.json)")
+        found = load_runs(item)  # a missing folder: ConfigError (exit 2)
+        if not found:  # an empty folder is bad input too (exit 2), as in every command
+            raise ConfigError(f"{item}: no harness run found (a run folder holds run.json)")
         out.extend(found)
     seen: set[Path] = set()
     unique = []
