@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import sys
 from pathlib import Path
 
 from harness.errors import EXIT_OK, EXIT_UNREACHABLE, UsageError
@@ -130,14 +131,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         est = _estimator(args, suite.cases)
         tasks = make_tasks(suite.cases, filters=args.filter, shard=args.shard, repeats=args.repeats,
                            estimator=est)
+        if not tasks and args.filter and not args.shard:  # the same error as the real run, before it
+            from harness.case_filters import no_match_message
+
+            raise UsageError("--filter", " ".join(args.filter), no_match_message(suite.cases, args.filter))
         if not args.yes:
             from harness.runner.guard import check_tasks
 
             check_tasks(suite.path, tasks, est, _shards(args))
         if args.dry_run:
+            from harness.runner import dry_checks
             from harness.runner.preview import dry_run_lines
 
+            _static_checks(suite, [t.case for t in tasks])
             note = f", shard {args.shard} ({shard.source})" if shard else ""
+            print(f"checked: {dry_checks.CHECKED}; only a real run checks: {'; '.join(dry_checks.RUNTIME_ONLY)}",
+                  file=sys.stderr)  # stdout stays the plan
             print("\n".join(dry_run_lines(suite, tasks, est, every_case=args.all, shard_note=note)))
             return EXIT_OK
     from harness.runner.runner import RunOptions, run_suite
@@ -170,6 +179,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.report:
         print(f"report: {write_report(summary.run_dir, getattr(args, 'region', None))}")
     return EXIT_OK
+
+
+def _static_checks(suite, cases: list) -> None:
+    """--dry-run: the checks that need no TensorFlow (harness.runner.dry_checks); the first problem exits 2."""
+    from harness.errors import SuiteError
+    from harness.runner.dry_checks import static_problems
+
+    problems = static_problems(cases)
+    if problems:
+        label, key, message = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise SuiteError(suite.path, key, f"case {label}: {message}{more}")
 
 
 def print_live(live, run_dir: Path) -> None:
