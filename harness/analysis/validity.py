@@ -18,7 +18,8 @@ below its floor.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -178,3 +179,19 @@ def annotate_rows(cases: pd.DataFrame) -> pd.DataFrame:
     src = cases["cpu_energy_source"] if "cpu_energy_source" in cases.columns else [""] * len(cases)
     flags = [shared_flag(s, c) for s, c in zip(share, src, strict=True)]
     return annotate(cases.assign(energy_flag=flags))
+
+
+def row_reasons(row: Mapping[str, Any]) -> str:
+    """:func:`reasons` of one case row given as a mapping (TensorBoard's descriptions, exports)."""
+    from harness.analysis.energy import shared_flag  # energy imports this module
+
+    def num(key: str) -> float:
+        try:
+            return float(row.get(key))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return float("nan")
+
+    src = str(row.get("cpu_energy_source") or "")
+    share = row.get("benchmark_cpu_share")
+    return reasons(row.get("energy_window_flag"), shared_flag(share, src), num("energy_window_s"),
+                   num("time_to_target_s"), src)
