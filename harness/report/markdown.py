@@ -66,7 +66,7 @@ def render_markdown(
         f"## {md_text(title or default_title(tables))}\n",
         " · ".join(f"**{k}** {v}" for k, v in totals.items()) + "\n",
         "★ best in column · ≈ estimated (not measured) · units in [brackets]\n",
-        md_table(tables["runs"], "runs", ("run_id", "suite", "machine", "started_utc", "versions")),
+        md_table(tables["runs"], "runs", ("run_id", "suite", "machine", "host", "started_utc", "versions")),
     ]
     out += _notes(tables, "header")
     if not tables["problems"].empty:

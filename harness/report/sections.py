@@ -123,8 +123,11 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "power", "Power over time",
-        "CPU and GPU power sampled during each case's training window (dashed: estimated). "
-        "The table summarises each series: samples, duration, period, mean and peak.",
+        "CPU and GPU power sampled over each case's whole measurement (compilation, training, "
+        "evaluation and host work; the x axis starts when the case's collectors started), its training "
+        "windows shaded (dashed: estimated). The table summarises each series over that whole span: "
+        "samples, duration, period, mean and peak; the Energy section's figures cover the training "
+        "windows only.",
         ("power_summary",),
         (lambda t, c: plots.power_figure(t["power"]),),
         in_markdown=False,

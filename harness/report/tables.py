@@ -67,7 +67,8 @@ def run_info(runs: Sequence[Run]) -> pd.DataFrame:
             {
                 "run_id": run.run_id,
                 "suite": meta.suite.name,
-                "machine": meta.machine.label or run.run_id,
+                "machine": _machine(run),  # the hardware (HARNESS_MACHINE, else CPU model...), as in every table
+                "host": meta.machine.host or "",  # the node that ran it
                 "started_utc": _flat(meta.started_utc),
                 "ended_utc": _flat(meta.ended_utc),
                 "harness_version": _flat(meta.harness_version),
@@ -76,6 +77,15 @@ def run_info(runs: Sequence[Run]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def _machine(run: Run) -> str:
+    """The run's ``machine`` as its rows record it (HARNESS_MACHINE, else the hardware), so that
+    "machine" means one thing in every table; runs from before that column fall back as their rows
+    do (:func:`harness.analysis.frames.row_machines`)."""
+    cases = run.cases
+    found = sorted(set(cases["machine"].dropna().astype(str))) if "machine" in cases.columns else []
+    return ", ".join(found) or run.meta.machine.label or run.run_id
 
 
 def machine_details(runs: Sequence[Run]) -> pd.DataFrame:
