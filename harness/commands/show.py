@@ -33,12 +33,27 @@ def format_cases(cases: pd.DataFrame) -> pd.DataFrame:
         else:
             out[title] = [fmt.format(v) if pd.notna(v) else "NaN" for v in series]
     out["error"] = out["error"].astype(str).str.slice(0, 60)
+    _per_update_column(out, cases)
     from harness.analysis import validity
 
     marked = validity.annotate_rows(cases)[validity.MARKED].to_numpy()
     out["energy J"] = [f"{v} {validity.MARK}" if m and v != "NaN" else v
                        for v, m in zip(out["energy J"], marked, strict=True)]
     return out
+
+
+def _per_update_column(out: pd.DataFrame, cases: pd.DataFrame) -> None:
+    """The p50 time per update under the name :mod:`harness.timing_names` gives it (step or chunk)."""
+    from harness import timing_names
+
+    kinds = [timing_names.kind(b) for b in cases.get("step_time_basis", pd.Series([""] * len(cases)))]
+    values = [timing_names.per_update(row)[0] for _, row in cases.iterrows()]
+    one = len(set(kinds)) == 1
+    title = f"{kinds[0]} p50 ms" if one and kinds else "p50 ms per update"
+    values = [("NaN" if v != v else f"{v:.3f}") + ("" if one else f" ({k})") for v, k in zip(values, kinds, strict=True)]
+    position = list(out.columns).index("step p50 ms")
+    out.drop(columns=["step p50 ms"], inplace=True)
+    out.insert(position, title, values)
 
 
 def validity_lines(cases: pd.DataFrame) -> list[str]:

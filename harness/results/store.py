@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from harness import schema
+from harness import timing_names
 from harness.errors import ConfigError, ResultsError
 from harness.results.atomic import (
     TMP_SUFFIX,
@@ -97,6 +98,8 @@ def read_table(path: Path, table: str | None = None) -> pd.DataFrame:
         raise ResultsError(f"{path}: truncated or corrupt parquet file ({exc})") from exc
     name = table or meta.get(b"harness.table", b"").decode()
     df = upgrade(df, name, int(meta[_META_KEY]))
+    if name == "cases":  # older runs stored chunk averages as step_ms_*: read them under chunk names
+        df = timing_names.split_stored(df)
     return schema.conform(name, df) if name in schema.TABLES else df
 
 
