@@ -52,7 +52,7 @@ def _per_update_column(out: pd.DataFrame, cases: pd.DataFrame) -> None:
     title = f"{kinds[0]} p50 ms" if one and kinds else "p50 ms per update"
     values = [("NaN" if v != v else f"{v:.3f}") + ("" if one else f" ({k})") for v, k in zip(values, kinds, strict=True)]
     position = list(out.columns).index("step p50 ms")
-    out.drop(columns=["step p50 ms"], inplace=True)
+    del out["step p50 ms"]
     out.insert(position, title, values)
 
 
