@@ -28,6 +28,8 @@ from harness.collectors.sources import EstimateSource, RaplSource
 
 VALIDITY = "energy_validity"
 MARKED = "energy_marked"  # hidden helper column: mark this row's energy/power cells
+TO_TARGET_MARKED = "energy_to_target_marked"  # hidden: mark only its energy-to-target cells
+TO_TARGET_COLUMNS = ("energy_to_target_j", "energy_to_target_j_median", "carbon_to_target_g")
 MARK = "⚠"
 WINDOW_FACTOR = 10  # a window needs 10 update periods of its source
 
@@ -98,8 +100,25 @@ def annotate(table: pd.DataFrame, source_col: str = "cpu_energy_source") -> pd.D
         col("energy_window_flag", ""), col("energy_flag", ""), col("energy_window_s", float("nan")),
         col("time_to_target_s", float("nan")), col(source_col, ""), strict=True)]
     out = table.assign(**{VALIDITY: why})
-    out[MARKED] = [bool(w) for w in why]
+    whole = [bool(w.replace(_to_target_part(w), "").strip("; ")) for w in why]
+    out[MARKED] = whole
+    out[TO_TARGET_MARKED] = [bool(w) for w in why]
     return out
+
+
+def _to_target_part(reasons_text: str) -> str:
+    parts = [p for p in reasons_text.split("; ") if p.startswith("short_to_target")]
+    return parts[0] if parts else ""
+
+
+def marked(row: Mapping[str, Any], column: str) -> bool:
+    """Whether ``column`` of ``row`` gets the mark (its row is flagged, or it is the energy to
+    target and that target came before the floor)."""
+    if not is_figure(column):
+        return False
+    if bool(row.get(MARKED, False)):
+        return True
+    return column in TO_TARGET_COLUMNS and bool(row.get(TO_TARGET_MARKED, False))
 
 
 def all_below_floor(table: pd.DataFrame) -> bool:
@@ -130,9 +149,9 @@ def floors_sentence(sources: Iterable[str]) -> str:
 
 def legend(table: pd.DataFrame) -> str:
     """What the mark means, with the floor of each source in ``table`` ('' when nothing is marked)."""
-    if MARKED not in table.columns or not table[MARKED].any():
+    if TO_TARGET_MARKED not in table.columns or not table[TO_TARGET_MARKED].any():
         return ""
-    n = int(table[MARKED].sum())
+    n = int(table[TO_TARGET_MARKED].sum())
     return (f"{MARK} marks the energy and power figures of {n} row(s) that are not to be trusted "
             "(energy_validity says why): a window shorter than 10 update periods of its source "
             "(short_window), a target reached before that (short_to_target), or other processes "
@@ -155,7 +174,7 @@ def report_notes(table: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[str, str
     """
     top = banner(table)
     if top:
-        return table.assign(**{MARKED: False}), [
+        return table.assign(**{MARKED: False, TO_TARGET_MARKED: False}), [
             ("energy", "warning", top),
             *[(s, "warning", "Every energy figure is below its source's floor (see the Energy section): "
                "energy rankings and totals here are indications only.") for s in ("leaderboard", "tradeoffs")],
@@ -164,7 +183,7 @@ def report_notes(table: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[str, str
     if not text:
         return table, []
     key = "series" if "series" in table.columns else "case_label"
-    names = ", ".join(str(v) for v in table.loc[table[MARKED], key])
+    names = ", ".join(str(v) for v in table.loc[table[TO_TARGET_MARKED], key])
     ranked = (f"Energy figures of {names} are marked {MARK} in the Energy section (below the floor or "
               "shared); rankings and totals that include them inherit the doubt.")
     return table, [("energy", "info", text), ("leaderboard", "info", ranked), ("tradeoffs", "info", ranked)]

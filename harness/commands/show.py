@@ -61,7 +61,7 @@ def validity_lines(cases: pd.DataFrame) -> list[str]:
     from harness.analysis import validity
 
     rows = validity.annotate_rows(cases)
-    if not rows[validity.MARKED].any():
+    if not rows[validity.TO_TARGET_MARKED].any():
         return []
     table = validity.legend(rows)
     lines = [f"  {table}"]

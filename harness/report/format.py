@@ -76,7 +76,8 @@ def fmt_value(value: Any) -> tuple[str, bool]:
 
 
 def visible_columns(df: pd.DataFrame) -> list[str]:
-    return [c for c in df.columns if not c.endswith("_best") and c not in ("baseline", validity.MARKED)]
+    return [c for c in df.columns
+            if not c.endswith("_best") and c not in ("baseline", validity.MARKED, validity.TO_TARGET_MARKED)]
 
 
 def cells(df: pd.DataFrame, currency: str = "") -> tuple[list[str], list[list[Cell]]]:
@@ -95,8 +96,7 @@ def cells(df: pd.DataFrame, currency: str = "") -> tuple[list[str], list[list[Ce
                 best = False
             if "baseline" in df.columns and col == cols[0] and bool(row["baseline"]):
                 text = f"{text} (baseline)"
-            invalid = bool(marked and numeric and text != "NaN" and validity.is_figure(col)
-                           and bool(row[validity.MARKED]))
+            invalid = bool(marked and numeric and text != "NaN" and validity.marked(row, col))
             out.append(Cell(text, best, estimated, numeric, invalid))
         rows.append(out)
     return [header(c, currency) for c in cols], rows

@@ -14,7 +14,7 @@ import pandas as pd
 
 from harness.analysis import EnergyFactors
 from harness.analysis.energy import energy_statement
-from harness.analysis.validity import MARKED
+from harness.analysis.validity import MARKED, TO_TARGET_MARKED
 from harness.report.format import cells, plain
 from harness.report.html import default_title
 from harness.report.sections import MARKDOWN_COLUMNS, SECTIONS, has_content, notes
@@ -37,7 +37,7 @@ def md_table(df: pd.DataFrame, name: str, columns: Sequence[str] | None = None, 
     if columns:
         keep = [c for c in columns if c in df.columns]
         keep += [f"{c}_best" for c in keep if f"{c}_best" in df.columns]
-        keep += [c for c in ("baseline", MARKED) if c in df.columns]
+        keep += [c for c in ("baseline", MARKED, TO_TARGET_MARKED) if c in df.columns]
         # keep the source columns that mark estimates even if not shown... they are shown above
         df = df[keep]
     shown = df.head(max_rows)

@@ -51,6 +51,16 @@ def test_reasons_and_floors():
     assert validity.is_figure("energy_j") and validity.is_figure("carbon_g") and not validity.is_figure("energy_source")
 
 
+
+def test_a_target_reached_before_the_floor_marks_only_the_energy_to_target():
+    table = pd.DataFrame({"case_label": ["early", "late"], "energy_window_flag": [None, None],
+                          "energy_flag": ["", ""], "energy_window_s": [1.0, 1.0],
+                          "time_to_target_s": [0.05, 0.5], "cpu_energy_source": ["estimate_generic"] * 2})
+    rows = validity.annotate(table).to_dict("records")
+    assert validity.marked(rows[0], "energy_to_target_j") and not validity.marked(rows[0], "energy_j")
+    assert not validity.marked(rows[1], "energy_to_target_j") and rows[1][validity.VALIDITY] == ""
+
+
 def test_markdown_marks_exactly_the_flagged_rows(flagged_run):
     tables = build_tables([flagged_run])
     energy = tables["energy"]
