@@ -35,3 +35,22 @@ def selected(case: Case, filters: dict[str, set[str]]) -> bool:
         if not names & wanted:
             return False
     return True
+
+
+def _names(value: object) -> set[str]:
+    return {value.name, value.label} - {None} if isinstance(value, AxisValue) else {str(value)}
+
+
+def no_match_message(cases: list[Case], filters: list[str] | None) -> str:
+    """Why ``filters`` select no case of ``cases``: each value that matches nothing, with the values
+    the suite has on that axis (or, when each value exists, that no case has them all at once)."""
+    parsed = parse_filters(filters)
+    parts = []
+    for key, wanted in parsed.items():
+        exist = sorted({n for c in cases for n in _names(getattr(c, key))})
+        missing = sorted(w for w in wanted if w not in exist)
+        if missing:
+            parts.append(f"{key}={','.join(missing)} matches no case ({key} in this suite: {', '.join(exist)})")
+    if parts:
+        return "; ".join(parts)
+    return f"no case has {' and '.join(filters or [])} at once"

@@ -102,10 +102,14 @@ TIMINGS = _cols(
     ("samples_per_s", FLOAT, "examples/s", "training examples processed / train_s", HIGHER),
     ("steps_per_s", FLOAT, "steps/s", "optimizer updates / train_s", HIGHER),
     ("steps", INT, "steps", "optimizer updates in the timed window"),
-    ("step_ms_p50", FLOAT, "ms", "median time per update", LOWER),
-    ("step_ms_p90", FLOAT, "ms", "90th percentile time per update", LOWER),
-    ("step_ms_p99", FLOAT, "ms", "99th percentile time per update", LOWER),
+    ("step_ms_p50", FLOAT, "ms", "median time of a single update (step_time_basis per_step only, else NaN)", LOWER),
+    ("step_ms_p90", FLOAT, "ms", "90th percentile time of a single update (per_step only)", LOWER),
+    ("step_ms_p99", FLOAT, "ms", "99th percentile time of a single update (per_step only)", LOWER),
     ("step_time_basis", STR, "", "per_step, or per_chunk/K when K updates run per host call"),
+    # chunk averages (a host call's time / its K updates; harness.timing_names decides the name)
+    ("chunk_ms_p50", FLOAT, "ms", "median chunk average per update (per_chunk/K, per_epoch/async only)", LOWER),
+    ("chunk_ms_p90", FLOAT, "ms", "90th percentile of chunk averages per update (per_chunk/K only)", LOWER),
+    ("chunk_ms_p99", FLOAT, "ms", "99th percentile of chunk averages per update (per_chunk/K only)", LOWER),
     ("retraces", INT, "", "tf.function traces after warm-up (should be 0)"),
 )
 

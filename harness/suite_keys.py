@@ -21,6 +21,7 @@ SUITE_KEYS = {
     "name", "description", "collectors", "sample_period_s", "idle_baseline_s", "tdp_w", "tdp_threads",
     "strict_energy",
     "target_accuracy", "time_limit_s", "profile_steps",
+    "region",  # grid carbon intensity by location (harness.carbon): used by reports
 }
 TOP_KEYS = {"suite", "defaults", "matrix", "exclude", "include", "cluster", "gate"}
 
@@ -226,7 +227,23 @@ def _settings(f: str, raw: dict) -> dict[str, Any]:
         s["tdp_threads"] = _int(f, "suite.tdp_threads", raw["tdp_threads"], 1)
     if "strict_energy" in raw:
         s["strict_energy"] = _bool(f, "suite.strict_energy", raw["strict_energy"])
+    if "region" in raw:
+        s["region"] = _region(f, raw["region"])
     return s
+
+
+def _region(f: str, v: Any) -> str:
+    """``[suite] region``: a code of the shipped carbon table (harness.carbon)."""
+    from harness import carbon
+    from harness.errors import ConfigError
+
+    if not isinstance(v, str):
+        raise SuiteError(f, "suite.region", f"expected a region code string such as 'DE', got {v!r}")
+    try:
+        carbon.lookup(v, "suite.region")
+    except ConfigError as exc:
+        raise SuiteError(f, "suite.region", str(exc).partition(": ")[2]) from None
+    return v
 
 
 def check_gate(f: str, raw: object) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from harness.analysis import validity
 from harness.analysis.frames import attach_case_axes, join_sources, timing_rows, varying
 
 J_PER_KWH = 3.6e6
@@ -33,12 +34,17 @@ class EnergyFactors:
     price_per_kwh: electricity price per kWh, in ``currency``. Default 0.15, a
         round figure near average retail prices (US EIA 2023: about 0.16 USD
         residential, 0.12 commercial).
+    carbon_label: where the intensity came from (``harness.carbon.GridIntensity.label``:
+        region, source and year, or the world average labelled as the default).
+    carbon_notes: why that intensity was chosen when the command line and the suites disagree.
     """
 
     carbon_intensity_g_per_kwh: float = 475.0
     pue: float = 1.0
     price_per_kwh: float = 0.15
     currency: str = "USD"
+    carbon_label: str = "world average (default)"
+    carbon_notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.carbon_intensity_g_per_kwh >= 0:
@@ -71,13 +77,22 @@ def _idle_dynamic(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def with_carbon(table: pd.DataFrame, factors: EnergyFactors, energy: str = "energy_j") -> pd.DataFrame:
-    """Add ``energy_kwh`` (at the wall: x PUE), ``carbon_g`` (gCO2e) and ``cost`` (currency)."""
+    """Add ``energy_kwh`` (at the wall: x PUE), ``carbon_g`` (gCO2e) and ``cost`` (currency).
+
+    ``carbon_low_g``/``carbon_high_g`` (gCO2e) follow ``energy_low_j``/``energy_high_j``
+    where the table has them (the estimate's bounds; equal to ``carbon_g`` for measured energy).
+    """
     kwh = table[energy].astype(float) / J_PER_KWH * factors.pue
     out = table.assign(
         energy_kwh=kwh,
         carbon_g=kwh * factors.carbon_intensity_g_per_kwh,
         cost=kwh * factors.price_per_kwh,
     )
+    for bound in ("low", "high"):
+        col = f"energy_{bound}_j"
+        if col in table.columns:
+            out[f"carbon_{bound}_g"] = (table[col].astype(float) / J_PER_KWH * factors.pue
+                                        * factors.carbon_intensity_g_per_kwh)
     if "energy_to_target_j_mean" in table.columns or "energy_to_target_j" in table.columns:
         col = "energy_to_target_j_mean" if "energy_to_target_j_mean" in table.columns else "energy_to_target_j"
         out["carbon_to_target_g"] = (
@@ -99,7 +114,8 @@ def energy_table(
     mixed, unavailable); J per example; mean power (W, mean) and peak power (W,
     max over repeats) for CPU and GPU; idle and dynamic energy; energy to target;
     then ``energy_kwh``, ``carbon_g``, ``carbon_to_target_g`` and ``cost`` from
-    ``factors``. NaN stays NaN: a missing source is never summed as 0.
+    ``factors``; ``energy_validity`` (why a figure is not to be trusted, '' when it is:
+    :mod:`harness.analysis.validity`). NaN stays NaN: a missing source is never summed as 0.
     """
     factors = factors or EnergyFactors()
     rows = _idle_dynamic(timing_rows(cases, include_profiled))
@@ -118,6 +134,8 @@ def energy_table(
             gpu_energy_source=("gpu_energy_source", join_sources),
             energy_source=("energy_source", join_sources),
             memory_energy_source=("memory_energy_source", join_sources),
+            energy_window_flag=("energy_window_flag", join_sources),
+            time_to_target_s=("time_to_target_s", "mean"),
         )
         .reset_index()
     )
@@ -132,7 +150,9 @@ def energy_table(
         "energy_to_target_j", "eval_energy_j", "memory_energy_j", "memory_energy_source",
         "benchmark_cpu_share", "energy_flag",
     ]
-    return with_carbon(table[order], factors)
+    helpers = ["energy_window_flag", "time_to_target_s"]  # read by the validity marks, then dropped
+    out = pd.concat([with_carbon(table[order], factors), table[helpers]], axis=1)
+    return validity.annotate(out).drop(columns=helpers)
 
 
 def shared_flag(share: float, cpu_source: str) -> str:

@@ -1,7 +1,8 @@
 """Honest step-time percentiles: per update only where per-update times were observed.
 
 Engines that run K updates per host call (``step_time_basis = per_chunk/K``)
-time chunks, not updates: the recorded ``step_ms_p*`` are then percentiles of
+time chunks, not updates: the recorded figures (``chunk_ms_p*``; ``step_ms_p*``
+in runs written before :mod:`harness.timing_names` split them) are percentiles of
 chunk averages (a chunk's time / its updates), and with 5 chunks p90 and p99
 are both the slowest chunk. This module splits them:
 
@@ -60,7 +61,8 @@ def _row(row: pd.Series) -> dict[str, object]:
     short = [p for p, q in LEVELS.items() if not (n >= needed(q))]
     for p, q in LEVELS.items():
         if n >= needed(q):
-            out[f"{prefix}_{p}"] = _float(row.get(f"step_ms_{p}"))
+            value = _float(row.get(f"{prefix}_{p}"))  # stored under chunk names since the split
+            out[f"{prefix}_{p}"] = value if not math.isnan(value) else _float(row.get(f"step_ms_{p}"))
     if not basis:
         out["percentile_note"] = "step_time_basis not recorded: percentiles withheld"
     elif short:

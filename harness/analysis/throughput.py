@@ -15,6 +15,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from harness import axis_names
 from harness.analysis.composition import contended_counts
 from harness.analysis.frames import timing_rows
 from harness.analysis.labels import RUN, SERIES, labelled, series_keys
@@ -64,10 +65,11 @@ def match_baseline(table: pd.DataFrame, keys: list[str], wanted: Mapping[str, st
     strategy's replicas and workers) and those that do not change the cost of
     an update (epochs, learning rate). Several matches: the first.
     """
+    wanted = {axis_names.column(k, table.columns): v for k, v in wanted.items()}  # optimizer=... as in --filter
     for key in wanted:
         if key not in table.columns:
-            raise ConfigError(f"--baseline: {key!r} is not an axis of this report "
-                              f"(axes: {', '.join(k for k in keys if k != SERIES)})")
+            raise ConfigError(f"--baseline: {axis_names.display(key)!r} is not an axis of this report "
+                              f"(axes: {', '.join(axis_names.display(k) for k in keys if k != SERIES)})")
     is_base = pd.Series(True, index=table.index)
     for key, value in wanted.items():
         is_base &= _is(table[key], value)

@@ -17,13 +17,23 @@ def register(subparsers: Any) -> None:
                    help="the CPU package's TDP in W for the estimate (overrides the table)")
     p.add_argument("--tdp-threads", type=int, default=None,
                    help="hardware threads per package sharing --tdp-w (default: table, else this machine)")
+    p.add_argument("--region", default=None, metavar="CODE",
+                   help="where the machine draws its power (ISO 3166-1 code or provider:region): shows the "
+                        "grid carbon intensity reports would use, with its source and year")
+    p.add_argument("--carbon-intensity", type=float, default=None, metavar="G_PER_KWH",
+                   help="a grid carbon intensity in gCO2e/kWh (overrides --region)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from harness import carbon
+
     config = CollectorConfig(tdp_w=args.tdp_w, tdp_origin="cli" if args.tdp_w is not None else None,
                              tdp_threads=args.tdp_threads)
+    grid, notes = carbon.resolve(args.region, args.carbon_intensity)
     env = describe_environment(config)
+    env["carbon"] = {"g_co2e_per_kwh": grid.g_co2e_per_kwh, "code": grid.code, "source": grid.source,
+                     "year": grid.year, "origin": grid.origin, "label": grid.label(), "notes": notes}
     print(json.dumps(env, indent=2, default=str) if args.json else render(env))
     return EXIT_OK
 
@@ -53,6 +63,8 @@ def render(env: dict[str, Any]) -> str:
     lines.append("collectors")
     for name, c in env["collectors"].items():
         lines.append(f"  {'yes' if c['available'] else 'no ':<4} {name:<13} {c['reason']}")
+    if "carbon" in env:
+        lines.append(f"carbon    {env['carbon']['label']}")
     versions = ", ".join(f"{k} {v}" for k, v in env["packages"].items() if v)
     lines.append(f"packages  {versions}")
     return "\n".join(lines)

@@ -19,7 +19,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _optimizers() -> dict[str, str]:
     from harness.components import catalog
 
-    return {n: e.description for n, e in catalog.optimizer_entries().items()}
+    entries = catalog.optimizer_entries()
+    aliases: dict[str, list[str]] = {}
+    for name, entry in entries.items():
+        if entry.alias_of:
+            aliases.setdefault(entry.alias_of, []).append(name)
+    return {n: e.description + (f" (alias: {', '.join(aliases[n])})" if n in aliases else "")
+            for n, e in entries.items() if not e.alias_of}
 
 
 def _schedules() -> dict[str, str]:

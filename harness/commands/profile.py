@@ -6,7 +6,7 @@ import argparse
 
 import pandas as pd
 
-from harness.errors import EXIT_OK, ResultsError
+from harness.errors import EXIT_OK, ConfigError, ResultsError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,8 +24,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_profile(args: argparse.Namespace) -> int:
     from harness.analysis import ops as ap
-    from harness.results.store import load_run
+    from harness.results.store import find_runs, is_run_dir, load_run
 
+    if not is_run_dir(args.run) and not find_runs(args.run):  # missing or empty: exit 2, as everywhere
+        raise ConfigError(f"{args.run}: no harness run found (a run folder holds run.json)")
     run = load_run(args.run)
     ops, cases = run.ops, run.cases
     if args.case:

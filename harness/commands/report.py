@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from harness.errors import EXIT_OK, ConfigError
+from harness.errors import EXIT_OK
 
 log = logging.getLogger(__name__)
 
@@ -17,11 +17,17 @@ def _factor_args(parser: argparse.ArgumentParser) -> None:
 
     d = EnergyFactors()
     g = parser.add_argument_group("energy factors (report-time; see docs/reports.md for the sources)")
-    g.add_argument("--carbon-intensity", type=float, default=d.carbon_intensity_g_per_kwh, metavar="G_PER_KWH",
-                   help=f"grid carbon intensity in gCO2e/kWh (default {d.carbon_intensity_g_per_kwh:g}, world average)")
+    g.add_argument("--region", default=None, metavar="CODE",
+                   help="where the machine draws its power: an ISO 3166-1 country code (DE, FRA) or "
+                        "provider:region (gcp:europe-west3); its grid intensity comes from the table "
+                        "shipped with the harness (source and year shown; default: the suites' region, "
+                        "else the world average)")
+    g.add_argument("--carbon-intensity", type=float, default=None, metavar="G_PER_KWH",
+                   help=f"grid carbon intensity in gCO2e/kWh; overrides --region (default: by region, "
+                        f"else {d.carbon_intensity_g_per_kwh:g}, the world average)")
     g.add_argument("--pue", type=float, default=d.pue, metavar="X",
                    help=f"power usage effectiveness >= 1 (default {d.pue:g}: energy at the machine)")
-    g.add_argument("--price", type=float, default=d.price_per_kwh, metavar="PER_KWH",
+    g.add_argument("--price", type=float, default=None, metavar="PER_KWH",
                    help=f"electricity price per kWh (default {d.price_per_kwh:g})")
     g.add_argument("--currency", default=d.currency, help=f"currency of --price (default {d.currency})")
 
@@ -56,7 +62,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from harness.analysis import EnergyFactors
     from harness.report import (
         ENERGY_SECTIONS,
         ReportOptions,
@@ -65,14 +70,14 @@ def run_report(args: argparse.Namespace) -> int:
         render,
         write,
     )
+    from harness.report.factors import report_factors
+    from harness.report.tables import load
 
-    try:
-        factors = EnergyFactors(args.carbon_intensity, args.pue, args.price, args.currency)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from exc
+    runs = load(args.runs)
+    factors = report_factors(runs, args.region, args.carbon_intensity, args.pue, args.price, args.currency)
     options = ReportOptions(baseline=args.baseline, include_profiled=args.include_profiled,
                             target=args.target, factors=factors)
-    tables = build_tables(args.runs, options)
+    tables = build_tables(runs, options)
     sections = ENERGY_SECTIONS if args.energy_only else None
     rendered = render(tables, args.format, factors=factors, title=args.title, sections=sections)
     if args.energy_only and args.format in ("md", "markdown") and args.out is None:

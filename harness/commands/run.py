@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import sys
 from pathlib import Path
 
 from harness.errors import EXIT_OK, EXIT_UNREACHABLE, UsageError
@@ -55,6 +56,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="replace a worker whose resident set after a case exceeds MB (0: never; default 4096)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--report", action="store_true", help="also write the HTML report (under reports/)")
+    p.add_argument("--region", metavar="CODE",
+                   help="with --report: where the machine draws its power, an ISO 3166-1 code (DE) or "
+                        "provider:region (gcp:europe-west3), for the carbon figures (overrides the suite's "
+                        "region; later reports: harness report --region)")
     p.add_argument("--tensorboard", type=Path, metavar="LOGDIR",
                    help="also write scalars, the HParams experiment and profiles into this TensorBoard "
                         "logdir as cases finish (watch with: tensorboard --logdir LOGDIR)")
@@ -88,6 +93,10 @@ def validate_cli_options(args: argparse.Namespace) -> None:
     if args.tdp_threads is not None and args.tdp_threads < 1:
         raise UsageError("--tdp-threads", str(args.tdp_threads), "must be an integer >= 1")
     positive("--idle-baseline", args.idle_baseline, strict=False)
+    if getattr(args, "region", None):
+        from harness import carbon
+
+        carbon.lookup(args.region)  # an unknown region: exit 2 with the closest codes, before anything runs
     positive("--worker-max-cases", getattr(args, "worker_max_cases", None), strict=False)
     positive("--worker-max-rss-mb", getattr(args, "worker_max_rss_mb", None), strict=False)
     if args.resume:
@@ -122,14 +131,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         est = _estimator(args, suite.cases)
         tasks = make_tasks(suite.cases, filters=args.filter, shard=args.shard, repeats=args.repeats,
                            estimator=est)
+        if not tasks and args.filter and not args.shard:  # the same error as the real run, before it
+            from harness.case_filters import no_match_message
+
+            raise UsageError("--filter", " ".join(args.filter), no_match_message(suite.cases, args.filter))
         if not args.yes:
             from harness.runner.guard import check_tasks
 
             check_tasks(suite.path, tasks, est, _shards(args))
         if args.dry_run:
+            from harness.runner import dry_checks
             from harness.runner.preview import dry_run_lines
 
+            _static_checks(suite, [t.case for t in tasks])
             note = f", shard {args.shard} ({shard.source})" if shard else ""
+            print(f"checked: {dry_checks.CHECKED}; only a real run checks: {'; '.join(dry_checks.RUNTIME_ONLY)}",
+                  file=sys.stderr)  # stdout stays the plan
             print("\n".join(dry_run_lines(suite, tasks, est, every_case=args.all, shard_note=note)))
             return EXIT_OK
     from harness.runner.runner import RunOptions, run_suite
@@ -160,8 +177,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     if live:
         print_live(live, summary.run_dir)
     if args.report:
-        print(f"report: {write_report(summary.run_dir)}")
+        print(f"report: {write_report(summary.run_dir, getattr(args, 'region', None))}")
     return EXIT_OK
+
+
+def _static_checks(suite, cases: list) -> None:
+    """--dry-run: the checks that need no TensorFlow (harness.runner.dry_checks); the first problem exits 2."""
+    from harness.errors import SuiteError
+    from harness.runner.dry_checks import static_problems
+
+    problems = static_problems(cases)
+    if problems:
+        label, key, message = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise SuiteError(suite.path, key, f"case {label}: {message}{more}")
 
 
 def print_live(live, run_dir: Path) -> None:
@@ -254,9 +283,14 @@ def check_gate_reachable(args: argparse.Namespace, suite, repeats: int) -> bool:
     return True
 
 
-def write_report(run_dir: Path) -> Path:
-    """The run's HTML report at its default place (``reports/<run-id>.html``)."""
+def write_report(run_dir: Path, region: str | None = None) -> Path:
+    """The run's HTML report at its default place (``reports/<run-id>.html``); carbon by ``region``
+    (else the suite's region, else the world average)."""
     from harness.report import ReportOptions, build_tables, default_out, render, write
+    from harness.report.factors import report_factors
+    from harness.report.tables import load
 
-    tables = build_tables([run_dir], ReportOptions())
-    return write(render(tables, "html"), default_out(tables, "html"))
+    runs = load([run_dir])
+    factors = report_factors(runs, region)
+    tables = build_tables(runs, ReportOptions(factors=factors))
+    return write(render(tables, "html", factors=factors), default_out(tables, "html"))

@@ -50,6 +50,7 @@ class OptimizerEntry:
     defaults: dict[str, Any] = field(default_factory=dict)
     regime: str = "minibatch"  # minibatch | full_batch | single_example
     description: str = ""
+    alias_of: str = ""  # another name for that entry (listed once, as an alias)
 
 
 def optimizer_entries() -> dict[str, OptimizerEntry]:
@@ -73,7 +74,8 @@ def optimizer_entries() -> dict[str, OptimizerEntry]:
         entries["amsgrad"] = OptimizerEntry("amsgrad", "Adam", {"amsgrad": True}, description="Adam with AMSGrad")
     if "schedulefreeadamw" in entries:
         entries["schedule_free_adamw"] = OptimizerEntry(
-            "schedule_free_adamw", "ScheduleFreeAdamW", description="keras.optimizers.ScheduleFreeAdamW")
+            "schedule_free_adamw", "ScheduleFreeAdamW", description="keras.optimizers.ScheduleFreeAdamW",
+            alias_of="schedulefreeadamw")
     return entries
 
 

@@ -74,11 +74,22 @@ def _flags(row: pd.Series) -> str:
     return "; ".join(parts)
 
 
+def _flag_tags(rows: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """(case, flags text) -> a short tag (F1, F2...): the text is printed once per case, in the notes."""
+    tags: dict[tuple[str, str], str] = {}
+    for _, r in rows.iterrows():
+        text = _flags(r)
+        if text:
+            tags.setdefault((str(r["case"]), text), f"F{len(tags) + 1}")
+    return tags
+
+
 def _table(cmp: Comparison, markdown: bool) -> tuple[list[str], list[list[str]]]:
     rows = _sorted(cmp)
-    with_flags = bool(len(rows)) and any(_flags(r) for _, r in rows.iterrows())
-    headers = HEADERS + (["flags"] if with_flags else [])
-    cells = [_cells(r, markdown) + ([_flags(r) or "–"] if with_flags else []) for _, r in rows.iterrows()]
+    tags = _flag_tags(rows)
+    headers = HEADERS + (["flags"] if tags else [])
+    cells = [_cells(r, markdown) + ([tags.get((str(r["case"]), _flags(r)), "–")] if tags else [])
+             for _, r in rows.iterrows()]
     return headers, cells
 
 
@@ -120,6 +131,8 @@ def _notes(cmp: Comparison) -> list[str]:
     notes = [n for n in cmp.notes if n not in failing]
     if (line := contention_note(cmp.rows)) is not None:
         notes.append(line)
+    if not cmp.rows.empty:
+        notes += [f"flags {tag} ({case}): {text}" for (case, text), tag in _flag_tags(_sorted(cmp)).items()]
     if cmp.only_baseline:
         notes.append("only in the baseline: " + ", ".join(cmp.only_baseline))
     if cmp.only_current:

@@ -3,7 +3,8 @@
 A rendered table hides helper columns (``*_best``, ``baseline``) and turns them
 into marks: the best value of a leaderboard column gets a star, the baseline
 row of a comparison is named, and a value whose ``*_source`` says it was
-estimated is prefixed with "≈". Headers carry units: ``samples_per_s_median
+estimated is prefixed with "≈", and an energy or power figure of a row the
+validity rules flag (:mod:`harness.analysis.validity`) is followed by "⚠". Headers carry units: ``samples_per_s_median
 [examples/s]``.
 """
 
@@ -15,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from harness.analysis import is_estimated, unit
+from harness.analysis import is_estimated, unit, validity
 from harness.analysis.frames import SOURCE_OF
 
 EST = "≈"
@@ -30,6 +31,7 @@ class Cell:
     best: bool = False
     estimated: bool = False
     numeric: bool = False
+    invalid: bool = False  # an energy/power figure below its source's floor or shared (validity)
 
 
 def header(column: str, currency: str = "") -> str:
@@ -74,13 +76,15 @@ def fmt_value(value: Any) -> tuple[str, bool]:
 
 
 def visible_columns(df: pd.DataFrame) -> list[str]:
-    return [c for c in df.columns if not c.endswith("_best") and c != "baseline"]
+    return [c for c in df.columns
+            if not c.endswith("_best") and c not in ("baseline", validity.MARKED, validity.TO_TARGET_MARKED)]
 
 
 def cells(df: pd.DataFrame, currency: str = "") -> tuple[list[str], list[list[Cell]]]:
     """Headers (with units; money in ``currency``) and formatted rows of ``df``."""
     cols = visible_columns(df)
     rows: list[list[Cell]] = []
+    marked = validity.MARKED in df.columns
     for _, row in df.iterrows():
         out = []
         for col in cols:
@@ -92,7 +96,8 @@ def cells(df: pd.DataFrame, currency: str = "") -> tuple[list[str], list[list[Ce
                 best = False
             if "baseline" in df.columns and col == cols[0] and bool(row["baseline"]):
                 text = f"{text} (baseline)"
-            out.append(Cell(text, best, estimated, numeric))
+            invalid = bool(marked and numeric and text != "NaN" and validity.marked(row, col))
+            out.append(Cell(text, best, estimated, numeric, invalid))
         rows.append(out)
     return [header(c, currency) for c in cols], rows
 
@@ -102,6 +107,8 @@ def plain(cell: Cell) -> str:
     text = cell.text
     if cell.estimated and text not in ("", "NaN"):
         text = EST + text
+    if cell.invalid:
+        text = f"{text} {validity.MARK}"
     if cell.best:
         text = f"{text} {BEST}"
     return text

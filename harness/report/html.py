@@ -16,6 +16,7 @@ import pandas as pd
 
 from harness.analysis import EnergyFactors
 from harness.analysis.energy import energy_statement
+from harness.analysis.validity import MARK
 from harness.report.format import BEST, EST, cells
 from harness.report.sections import SECTIONS, Section, colours, has_content, notes
 
@@ -29,7 +30,7 @@ table{border-collapse:collapse;font-size:12px;margin:.6em 0}.scroll{overflow-x:a
 p.statement{background:#f6f8ff;border-left:4px solid #4a6fd0;padding:.4em .8em}
 th,td{border:1px solid #ddd;padding:2px 6px;white-space:nowrap}th{background:#f3f3f3;text-align:left}
 td.num{text-align:right;font-variant-numeric:tabular-nums}td.best{font-weight:bold;background:#e6f4e6}
-td.est{font-style:italic;color:#7a4b00;background:#fff6e0}tr.baseline td{background:#eef3ff}
+td.est{font-style:italic;color:#7a4b00;background:#fff6e0}td.invalid{background:#fde8e8}td.invalid .mark{color:#b00020;font-weight:bold}tr.baseline td{background:#eef3ff}
 td.err{white-space:pre-wrap;max-width:60em;font-family:monospace}
 img{max-width:100%;height:auto;display:block;margin:.5em 0}.muted{color:#666}.legend{font-size:13px}
 .counts span{display:inline-block;margin-right:1.2em}.bad{color:#a00;font-weight:bold}
@@ -56,10 +57,12 @@ def table_html(df: pd.DataFrame, name: str, currency: str = "", fold: bool = Fal
         out.append('<tr class="baseline">' if is_base else "<tr>")
         for cell, head in zip(row, headers, strict=True):
             cls = [c for c, on in (("num", cell.numeric), ("best", cell.best), ("est", cell.estimated),
-                                   ("err", head == "error")) if on]
+                                   ("err", head == "error"), ("invalid", cell.invalid)) if on]
             text = esc(cell.text)
             if cell.estimated and cell.text not in ("", "NaN"):
                 text = EST + text
+            if cell.invalid:
+                text += f' <span class="mark" title="below its floor or shared: see energy_validity">{MARK}</span>'
             if cell.best:
                 text += " " + BEST
             out.append(f'<td class="{" ".join(cls)}">{text}</td>' if cls else f"<td>{text}</td>")
@@ -107,10 +110,11 @@ def _header(tables: Mapping[str, pd.DataFrame], title: str) -> str:
 
 def _factors_html(factors: EnergyFactors) -> str:
     return (
-        "<p>Report-time factors (override with <code>--carbon-intensity</code>, <code>--pue</code>, "
-        f"<code>--price</code>): carbon intensity {factors.carbon_intensity_g_per_kwh:g} gCO2e/kWh, "
-        f"PUE {factors.pue:g}, price {factors.price_per_kwh:g} {esc(factors.currency)}/kWh. "
-        "energy_kwh = energy_j / 3.6e6 × PUE; carbon_g = energy_kwh × intensity; cost = energy_kwh × "
+        "<p>Report-time factors (override with <code>--region</code>, <code>--carbon-intensity</code>, "
+        f"<code>--pue</code>, <code>--price</code>): carbon intensity {esc(factors.carbon_label)}; "
+        f"PUE {factors.pue:g} (a separate factor); price {factors.price_per_kwh:g} {esc(factors.currency)}/kWh. "
+        "energy_kwh = energy_j / 3.6e6 × PUE; carbon_g = energy_kwh × intensity (carbon_low_g/high_g "
+        "from the energy's bounds); cost = energy_kwh × "
         "price. They inherit the energy's source: an estimated energy gives an estimated carbon figure.</p>"
     )
 

@@ -14,6 +14,7 @@ import pandas as pd
 
 from harness.analysis import EnergyFactors
 from harness.analysis.energy import energy_statement
+from harness.analysis.validity import MARKED, TO_TARGET_MARKED
 from harness.report.format import cells, plain
 from harness.report.html import default_title
 from harness.report.sections import MARKDOWN_COLUMNS, SECTIONS, has_content, notes
@@ -36,7 +37,7 @@ def md_table(df: pd.DataFrame, name: str, columns: Sequence[str] | None = None, 
     if columns:
         keep = [c for c in columns if c in df.columns]
         keep += [f"{c}_best" for c in keep if f"{c}_best" in df.columns]
-        keep += [c for c in ("baseline",) if c in df.columns]
+        keep += [c for c in ("baseline", MARKED, TO_TARGET_MARKED) if c in df.columns]
         # keep the source columns that mark estimates even if not shown... they are shown above
         df = df[keep]
     shown = df.head(max_rows)
@@ -65,7 +66,7 @@ def render_markdown(
         f"## {md_text(title or default_title(tables))}\n",
         " · ".join(f"**{k}** {v}" for k, v in totals.items()) + "\n",
         "★ best in column · ≈ estimated (not measured) · units in [brackets]\n",
-        md_table(tables["runs"], "runs", ("run_id", "suite", "machine", "started_utc", "versions")),
+        md_table(tables["runs"], "runs", ("run_id", "suite", "machine", "host", "started_utc", "versions")),
     ]
     out += _notes(tables, "header")
     if not tables["problems"].empty:
@@ -80,8 +81,8 @@ def render_markdown(
         if section.key == "energy":
             out.append(md_text(energy_statement(tables["energy_sources"])) + "\n")
             out.append(
-                f"Factors: {factors.carbon_intensity_g_per_kwh:g} gCO2e/kWh, PUE {factors.pue:g}, "
-                f"{factors.price_per_kwh:g} {md_text(factors.currency)}/kWh.\n"
+                f"Factors: carbon intensity {md_text(factors.carbon_label)}; PUE {factors.pue:g} "
+                f"(a separate factor); {factors.price_per_kwh:g} {md_text(factors.currency)}/kWh.\n"
             )
         for name in section.tables:
             out.append(md_table(tables[name], name, MARKDOWN_COLUMNS.get(name), currency=factors.currency))
@@ -89,4 +90,9 @@ def render_markdown(
 
 
 def _notes(tables: Mapping[str, pd.DataFrame], key: str) -> list[str]:
-    return [f"> {'**Warning:** ' if level == 'warning' else ''}{md_text(text)}\n" for level, text in notes(tables, key)]
+    return [f"> {'**Warning:** ' if level == 'warning' else ''}{_para(text)}\n" for level, text in notes(tables, key)]
+
+
+def _para(value: str) -> str:
+    """A note as one Markdown paragraph (escaped, never cut: a note is read whole)."""
+    return " ".join(html.escape(str(value), quote=False).split())

@@ -100,8 +100,9 @@ def _bars(ax, y, width, left, color, estimated, label) -> None:
 
 
 def power_figure(series: pd.DataFrame, max_cases: int = 12) -> bytes | None:
-    """CPU and GPU power over the training window, one line per case x repeat with data (first
-    ``max_cases``); a sampling gap (> 3 x the median period) breaks the line instead of joining it."""
+    """CPU and GPU power over each case's whole session (compilation, training, evaluation), one line
+    per case x repeat with data (first ``max_cases``), its training windows shaded; a sampling gap
+    (> 3 x the median period) breaks the line instead of joining it."""
     if series.empty or series[["cpu_power_w", "gpu_power_w"]].isna().all().all():
         return None
     has_data = series.groupby(["run_id", "case_id", "repeat"], sort=False)[["cpu_power_w", "gpu_power_w"]]
@@ -118,9 +119,29 @@ def power_figure(series: pd.DataFrame, max_cases: int = 12) -> bytes | None:
                 label=f"{label} CPU{' (est.)' if est else ''}")
         if group["gpu_power_w"].notna().any():
             ax.plot(group["t_s"], group["gpu_power_w"], color=cmap(i % 20), linestyle=":", label=f"{label} GPU")
-    ax.set(xlabel="time since the start of the training window [s]", ylabel="power [W]")
+        for start, end in _train_spans(group):
+            ax.axvspan(start, end, color=cmap(i % 20), alpha=0.08, linewidth=0)
+    ax.set(xlabel="time since the case's measurement started [s] (shaded: training windows)",
+           ylabel="power [W]")
     _legend(ax, 1)
     return _png(fig)
+
+
+def _train_spans(group: pd.DataFrame) -> list[tuple[float, float]]:
+    """(start, end) in s of the runs of consecutive samples in the ``train`` phase."""
+    if "phase" not in group.columns:
+        return []
+    rows = group.dropna(subset=["t_s"]).sort_values("t_s")
+    spans, start, last = [], None, None
+    for t, phase in zip(rows["t_s"], rows["phase"], strict=True):
+        if phase == "train":
+            start, last = (t if start is None else start), t
+        elif start is not None:
+            spans.append((start, t))
+            start = None
+    if start is not None:
+        spans.append((start, last))
+    return spans
 
 
 def _break_gaps(series: pd.DataFrame) -> pd.DataFrame:

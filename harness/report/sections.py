@@ -115,14 +115,19 @@ SECTIONS: tuple[Section, ...] = (
         "energy to the target, and carbon and cost from the factors below. ≈ marks estimated "
         "values (hatched in the figures); the source table states which source produced each "
         "figure and why. benchmark_cpu_share is the benchmark's share of the machine's busy CPU "
-        "time; energy_flag says when other processes ran.",
+        "time; energy_flag says when other processes ran. energy_validity says why a row's figures "
+        "are not to be trusted (⚠: a window below its source's floor, a target reached before it, or a "
+        "shared CPU); the legend below gives each source's floor.",
         ("energy_sources", "energy"),
         (lambda t, c: plots.energy_figure(t["energy"]),),
     ),
     Section(
         "power", "Power over time",
-        "CPU and GPU power sampled during each case's training window (dashed: estimated). "
-        "The table summarises each series: samples, duration, period, mean and peak.",
+        "CPU and GPU power sampled over each case's whole measurement (compilation, training, "
+        "evaluation and host work; the x axis starts when the case's collectors started), its training "
+        "windows shaded (dashed: estimated). The table summarises each series over that whole span: "
+        "samples, duration, period, mean and peak; the Energy section's figures cover the training "
+        "windows only.",
         ("power_summary",),
         (lambda t, c: plots.power_figure(t["power"]),),
         in_markdown=False,
@@ -156,7 +161,8 @@ MARKDOWN_COLUMNS: dict[str, tuple[str, ...]] = {
                   "energy_source", "pareto_energy", "pareto_time"),
     "energy": ("machine", "case_label", "cpu_energy_j", "cpu_energy_source", "gpu_energy_j",
                "gpu_energy_source", "energy_j", "energy_low_j", "energy_high_j", "energy_source",
-               "energy_per_sample_j", "energy_to_target_j", "carbon_g", "cost", "energy_flag"),
+               "energy_per_sample_j", "energy_to_target_j", "carbon_g", "carbon_low_g", "carbon_high_g", "cost",
+               "energy_validity"),
     "learning_rates": ("series", "epoch", "cases", "learning_rate_in_force_median"),
     "profile_ratios": ("problem", "solver", "repeats", "time_to_target_s", "ratio"),
 }

@@ -12,8 +12,9 @@ import pandas as pd
 
 from harness import analysis
 from harness.analysis import ops as op_analysis
+from harness.analysis import validity
 from harness.analysis.composition import contention_warning
-from harness.errors import ConfigError, ResultsError
+from harness.errors import ConfigError
 from harness.results.store import Run, load_runs
 
 
@@ -34,11 +35,9 @@ def load(runs: Sequence[Run | str | Path]) -> list[Run]:
         if isinstance(item, Run):
             out.append(item)
             continue
-        if not Path(item).exists():
-            raise ConfigError(f"{item}: no such run folder or folder of runs")
-        found = load_runs(item)
-        if not found:
-            raise ResultsError(f"{item}: no harness run found (a run folder holds run.json)")
+        found = load_runs(item)  # a missing folder: ConfigError (exit 2)
+        if not found:  # an empty folder is bad input too (exit 2), as in every command
+            raise ConfigError(f"{item}: no harness run found (a run folder holds run.json)")
         out.extend(found)
     seen: set[Path] = set()
     unique = []
@@ -68,7 +67,8 @@ def run_info(runs: Sequence[Run]) -> pd.DataFrame:
             {
                 "run_id": run.run_id,
                 "suite": meta.suite.name,
-                "machine": meta.machine.label or run.run_id,
+                "machine": _machine(run),  # the hardware (HARNESS_MACHINE, else CPU model...), as in every table
+                "host": meta.machine.host or "",  # the node that ran it
                 "started_utc": _flat(meta.started_utc),
                 "ended_utc": _flat(meta.ended_utc),
                 "harness_version": _flat(meta.harness_version),
@@ -77,6 +77,15 @@ def run_info(runs: Sequence[Run]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def _machine(run: Run) -> str:
+    """The run's ``machine`` as its rows record it (HARNESS_MACHINE, else the hardware), so that
+    "machine" means one thing in every table; runs from before that column fall back as their rows
+    do (:func:`harness.analysis.frames.row_machines`)."""
+    cases = run.cases
+    found = sorted(set(cases["machine"].dropna().astype(str))) if "machine" in cases.columns else []
+    return ", ".join(found) or run.meta.machine.label or run.run_id
 
 
 def machine_details(runs: Sequence[Run]) -> pd.DataFrame:
@@ -116,12 +125,16 @@ def build_tables(
     board = analysis.leaderboard(cases, include_profiled=prof)
     ratios = analysis.performance_ratios(cases, include_profiled=prof)
     throughput = analysis.throughput(cases, baseline=options.baseline, include_profiled=prof)
+    energy, validity_notes = validity.report_notes(
+        analysis.energy_table(cases, options.factors, include_profiled=prof))
+    notes = notes_table(cases, board, throughput, options)
+    notes = pd.concat([notes, pd.DataFrame(validity_notes, columns=notes.columns)], ignore_index=True)
     return {
         "runs": run_info(loaded),
         "machines": machine_details(loaded),
         "status": analysis.status_summary(cases),
         "problems": analysis.problems(cases),
-        "notes": notes_table(cases, board, throughput, options),
+        "notes": notes,
         "leaderboard": board,
         "learning_curves": analysis.learning_curves(cases, epochs, include_profiled=prof),
         "learning_rates": analysis.learning_rates(cases, epochs),
@@ -132,7 +145,7 @@ def build_tables(
         "profile_ratios": ratios,
         "profile_scores": analysis.profile_scores(ratios),
         "tradeoffs": analysis.tradeoffs(board),
-        "energy": analysis.energy_table(cases, options.factors, include_profiled=prof),
+        "energy": energy,
         "energy_sources": analysis.energy_sources(cases),
         "power_summary": analysis.power_summary(power),
         "power": power,
@@ -155,6 +168,7 @@ def notes_table(cases: pd.DataFrame, board: pd.DataFrame, throughput: pd.DataFra
     if statement:
         rows.append(("throughput", "info", statement))
     rows += [("profile", level, n) for level, n in analysis.profile_notes(cases, include_profiled=options.include_profiled)]
+    rows += [("energy", "info", n) for n in options.factors.carbon_notes]
     return pd.DataFrame(rows, columns=["section", "level", "note"])
 
 

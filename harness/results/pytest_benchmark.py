@@ -32,7 +32,7 @@ from harness.run_meta import RunMeta
 
 HARNESS_KEY = "harness"
 REPEAT_METRICS = (
-    "samples_per_s", "step_ms_p50", "step_ms_p90", "train_s", "wall_s", "energy_per_sample_j",
+    "samples_per_s", "step_ms_p50", "step_ms_p90", "chunk_ms_p50", "chunk_ms_p90", "train_s", "wall_s", "energy_per_sample_j",
     "energy_j", "test_accuracy", "steps_per_s",
 )  # fmt: skip
 CASE_FIELDS = tuple(schema.IDENTITY) + tuple(schema.AXES)

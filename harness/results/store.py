@@ -34,7 +34,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from harness import schema
-from harness.errors import ResultsError
+from harness import timing_names
+from harness.errors import ConfigError, ResultsError
 from harness.results.atomic import (
     TMP_SUFFIX,
     atomic_write_bytes,
@@ -97,6 +98,8 @@ def read_table(path: Path, table: str | None = None) -> pd.DataFrame:
         raise ResultsError(f"{path}: truncated or corrupt parquet file ({exc})") from exc
     name = table or meta.get(b"harness.table", b"").decode()
     df = upgrade(df, name, int(meta[_META_KEY]))
+    if name == "cases":  # older runs stored chunk averages as step_ms_*: read them under chunk names
+        df = timing_names.split_stored(df)
     return schema.conform(name, df) if name in schema.TABLES else df
 
 
@@ -206,8 +209,8 @@ def is_run_dir(path: Path) -> bool:
 def find_runs(root: str | Path) -> list[Path]:
     """Run folders at ``root`` (itself a run, or a folder of runs), oldest first."""
     root = Path(root)
-    if not root.exists():
-        raise ResultsError(f"{root}: no such results folder")
+    if not root.exists():  # bad input (exit 2) in every command: see the README's exit-code table
+        raise ConfigError(f"{root}: no such folder (expected a run folder results/<run-id> or a folder of runs)")
     if is_run_dir(root):
         return [root]
     return sorted(p for p in root.iterdir() if p.is_dir() and is_run_dir(p))

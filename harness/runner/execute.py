@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from harness import timing_names
 from harness.axis import AxisValue
 from harness.collectors.base import CollectorConfig
 from harness.components import datasets
@@ -161,5 +162,5 @@ def training_columns(res: Any) -> dict[str, Any]:
         test_loss=final.get("test_loss"), test_accuracy=final.get("test_accuracy"),
         reached_target=res.target_epoch is not None, epochs_to_target=res.target_epoch,
         time_to_target_s=res.epochs[res.target_epoch - 1]["cum_train_s"] if res.target_epoch else math.nan,
-        **percentiles(res.step_ms),
+        **timing_names.stored(percentiles(res.step_ms), res.step_time_basis),  # chunk averages as chunk_ms_*
     )

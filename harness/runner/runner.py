@@ -86,7 +86,9 @@ def _run_suite(suite: Suite | None, opts: RunOptions) -> RunSummary:
     tasks = make_tasks(suite.cases, filters=opts.filters, repeats=opts.repeats, only=only,
                        shard=None if only is not None else opts.shard)
     if not tasks and only is None:
-        raise UsageError("--filter/--shard", "", "no case is selected")
+        from harness.case_filters import no_match_message
+
+        raise UsageError("--filter", " ".join(opts.filters or []), no_match_message(suite.cases, opts.filters))
     if not tasks:
         log.warning("shard %s has no case to run (more shards than cases?); it records an empty run",
                     opts.shard)

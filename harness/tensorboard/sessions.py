@@ -156,6 +156,14 @@ def result_scalars(case: Mapping[str, Any], step: int) -> list[Scalar]:
 
 
 def _energy_doc(doc: str, label: str, case: Mapping[str, Any]) -> str:
+    """The description of an energy scalar: measured or estimated, and why it is not to be trusted."""
+    from harness.analysis import validity
+
+    why = validity.row_reasons(case)
+    return _source_doc(doc, label, case) + (f" {validity.MARK} Not to be trusted: {why}." if why else "")
+
+
+def _source_doc(doc: str, label: str, case: Mapping[str, Any]) -> str:
     if not label:
         return f"{doc}. Measured."
     tdp = finite(case.get("cpu_tdp_w"))

@@ -76,6 +76,7 @@ METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("energy_per_sample_j", "J/example", energy=True),
     MetricSpec("energy_to_target_j", "J to target", energy=True),
     MetricSpec("step_ms_p50", "ms/update p50"),
+    MetricSpec("chunk_ms_p50", "ms/update p50 (chunk averages)"),
     MetricSpec("train_s", "train s"),
     MetricSpec("energy_j", "energy J", energy=True),
     MetricSpec("final_loss", "final loss"),

@@ -96,7 +96,7 @@ def test_threshold_precedence():
     assert gs.default_threshold == pytest.approx(0.03)
     primary, _round, train, step = gs.metrics
     assert primary.metric == "samples_per_s"  # the primary metric always gates
-    assert {g.metric for g in gs.reported} == {"energy_per_sample_j", "test_accuracy"}
+    assert {g.metric for g in gs.reported} == {"chunk_ms_p50", "energy_per_sample_j", "test_accuracy"}
     assert gs.threshold_for(train, {"engine": "fast"}) == pytest.approx(0.03)
     assert gs.threshold_for(train, {"engine": "eager"}) == pytest.approx(0.10)
     assert gs.threshold_for(step, {"engine": "eager"}) == pytest.approx(0.07)

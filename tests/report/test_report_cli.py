@@ -28,7 +28,7 @@ def test_report_formats(synthetic_dir, tmp_path, capsys):
 def test_energy_to_stdout_with_factors(synthetic_dir, capsys):
     assert main(["energy", str(synthetic_dir), "--carbon-intensity", "400", "--pue", "1.5", "--price", "0.2"]) == 0
     out = capsys.readouterr().out
-    assert "Factors: 400 gCO2e/kWh, PUE 1.5, 0.2 USD/kWh." in out
+    assert "Factors: carbon intensity 400 gCO2e/kWh (given with --carbon-intensity); PUE 1.5 (a separate factor); 0.2 USD/kWh." in out
     assert "≈0.005501" in out or "≈0.0055" in out  # adam constant: 33 J -> 5.5e-3 gCO2e, estimated
 
 
@@ -36,7 +36,7 @@ def test_bad_input_exit_codes(synthetic_dir, tmp_path, capsys):
     assert main(["report", str(tmp_path / "missing")]) == 2
     assert main(["report", str(synthetic_dir), "--baseline", "engine=nope"]) == 2
     assert main(["energy", str(synthetic_dir), "--pue", "0.5"]) == 2
-    assert "PUE must be >= 1" in capsys.readouterr().err
+    assert "--pue must be a number >= 1" in capsys.readouterr().err
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert main(["report", str(empty)]) == 4  # a folder without runs: results error
+    assert main(["report", str(empty)]) == 2  # a folder without runs: bad input, as in every command
