@@ -3,6 +3,7 @@
 The script filters the index (free text over suite, machine, case, metric and
 axis values, e.g. ``optimizer=adam lr`` — every word must match — and one
 machine or all) and, on a series page, shows one machine or overlays them.
+A link can carry both: ``index.html#q=optimizer=adam&machine=box-a``.
 The Content-Security-Policy allows nothing from the network.
 """
 
@@ -42,6 +43,9 @@ JS = """
     });
     var c=byId('shown'); if(c){c.textContent=String(shown);}
   }
+  var h=new URLSearchParams(location.hash.slice(1));
+  if(search&&h.get('q')){search.value=h.get('q');}
+  if(machine&&h.get('machine')){machine.value=h.get('machine');}
   if(search){search.addEventListener('input',apply);}
   if(machine){machine.addEventListener('change',apply);}
   apply();

@@ -1,7 +1,7 @@
 """The site's data (analysis side): runs found, grouped by suite x machine, each group's history judged.
 
 Runs of different suites are never merged, nor runs of different machines (a
-machine is ``run.json``'s host, else its CPU model): every (suite, machine)
+machine is ``run.json``'s host, else its CPU model: :func:`harness.results.retention.group_of`): every (suite, machine)
 group is one :func:`harness.analysis.history.analyse`, with the gates of the
 suite's ``[gate]`` table as ``harness history`` uses them. What the pages need
 is copied out into plain records (:class:`RunRecord`, :class:`SeriesView`), so
@@ -25,7 +25,7 @@ from harness.analysis.decide import Settings
 from harness.analysis.identity import IDENTITY
 from harness.errors import HarnessError, ResultsError
 from harness.gates import GateSet
-from harness.results import store
+from harness.results import retention, store
 from harness.site import paths
 
 log = logging.getLogger(__name__)
@@ -145,9 +145,8 @@ def scan(roots: list[Path], strict: bool = False) -> tuple[list[tuple[RunRecord,
 
 def _record(key: str, path: Path, meta: Any) -> RunRecord:
     git = meta.get("git") or {}
-    machine = meta.get("machine") or {}
-    return RunRecord(key=key, path=path, suite=str((meta.get("suite") or {}).get("name") or "?"),
-                     machine=str(machine.get("host") or machine.get("cpu_model") or "unknown"),
+    suite, machine = retention.group_of(meta)
+    return RunRecord(key=key, path=path, suite=suite, machine=machine,
                      commit=str(git.get("commit") or ""), commit_utc=str(git.get("commit_utc") or ""),
                      started_utc=str(meta.get("started_utc") or ""), fingerprint=fingerprint(path))  # fmt: skip
 

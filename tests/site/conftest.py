@@ -1,0 +1,8 @@
+"""Synthetic results folders for the site's tests (see synthetic_runs.py)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
