@@ -13,6 +13,7 @@ an empty or missing folder is bad input (exit 2).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,14 +110,20 @@ class SiteData:
 
 
 def fingerprint(path: Path) -> str:
-    """Sizes and modification times of the files a run's pages are made from."""
-    parts = []
+    """What a run's pages are made from: SHA-256 of run.json and the cases table, sizes of the other tables.
+
+    Contents, not modification times: a results store checked out anew (a CI job restoring
+    a branch) keeps its fingerprints, so the next publish stays incremental.
+    """
+    digest = hashlib.sha256()
     for name in (store.RUN_JSON, *store.TABLE_FILES.values()):
         f = path / name
-        if f.is_file():
-            st = f.stat()
-            parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
-    return f"{';'.join(parts)};parts:{store.count_parts(path)}"
+        if not f.is_file():
+            continue
+        if name in (store.RUN_JSON, store.TABLE_FILES["cases"]):
+            digest.update(f.read_bytes())
+        digest.update(f"{name}:{f.stat().st_size};".encode())
+    return f"{digest.hexdigest()[:32]};parts:{store.count_parts(path)}"
 
 
 def scan(roots: list[Path], strict: bool = False) -> tuple[list[tuple[RunRecord, Any]], list[str]]:

@@ -51,13 +51,23 @@ def _axes_text(s: SeriesView) -> str:
     return " ".join(f"{k}={v}" for k, v in s.axes.items())
 
 
-def _index_row(s: SeriesView) -> str:
+def varying(series: Sequence[SeriesView]) -> dict[str, set[str]]:
+    """Per suite, the axes whose values differ between its cases (what the index shows under a case)."""
+    seen: dict[str, dict[str, set[str]]] = {}
+    for s in series:
+        for k, v in s.axes.items():
+            seen.setdefault(s.suite, {}).setdefault(k, set()).add(v)
+    return {suite: {k for k, vs in axes.items() if len(vs) > 1} for suite, axes in seen.items()}
+
+
+def _index_row(s: SeriesView, shown_axes: set[str]) -> str:
     newest = s.steps[-1] if s.steps else None
     filt = f"{s.suite} {s.machine} {s.case_label} {s.metric} {_axes_text(s)}"
+    axes = " ".join(f"{k}={v}" for k, v in s.axes.items() if k in shown_axes)
     unit = f" <span class='muted'>{escape(s.unit)}</span>" if s.unit else ""
     return (f'<tr data-filter="{escape(filt)}" data-machine="{escape(s.machine)}"><td>{escape(s.suite)}</td>'
             f"<td>{escape(s.machine)}</td><td><a href=\"{s.page}\">{escape(s.case_label)}</a>"
-            f'<div class="axes">{escape(_axes_text(s))}</div></td><td>{escape(s.metric)} '
+            f'<div class="axes">{escape(axes)}</div></td><td>{escape(s.metric)} '
             f"{'↑' if s.higher_is_better else '↓'}</td><td>{sparkline([p.median for p in s.points], s.higher_is_better)}</td>"
             f'<td class="num">{fmt(s.points[-1].median)}{unit}</td>{change_cell(s)}'
             f"<td>{step_text(newest) if newest else '<span class=muted>none</span>'}</td>"
@@ -88,7 +98,8 @@ def index(data: SiteData, generated_utc: str, title: str) -> str:
                 f"of {len(data.series)} series shown</span></div>")  # fmt: skip
     head = ("<tr><th>suite</th><th>machine</th><th>case</th><th>metric</th><th>trend</th><th>latest (median)</th>"
             "<th>vs previous run</th><th>newest change point</th><th>runs</th></tr>")  # fmt: skip
-    rows = "".join(_index_row(s) for s in data.series)
+    shown = varying(data.series)
+    rows = "".join(_index_row(s, shown.get(s.suite, set())) for s in data.series)
     body = (f"<h1>{escape(title)}</h1>{overview(data, generated_utc)}{controls}"
             f'<table id="series"><thead>{head}</thead><tbody>{rows}</tbody></table>')  # fmt: skip
     return page(title, body)

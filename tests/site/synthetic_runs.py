@@ -8,6 +8,7 @@ the site's tests, ``scripts/bench_publish.py`` and ``scripts/screenshot_site.py`
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,7 +23,7 @@ OPTIMIZERS = ("sgd", "adam", "rmsprop", "adagrad", "nadam", "adamw", "lion", "ft
 
 def commit(i: int) -> str:
     """A 40-hex commit id, distinct per ``i``."""
-    return f"{i:06x}" + "c0ffee" * 5 + "ab"
+    return hashlib.sha1(f"commit {i}".encode()).hexdigest()
 
 
 def meta(i: int, name: str, suite: str, machine: str, commit_index: int | None = None) -> dict:

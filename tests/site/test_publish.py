@@ -64,6 +64,8 @@ def test_incremental_publish_renders_only_the_new_run(tmp_path):
     first = publish([tmp_path / "res"], tmp_path / "site", run_reports=False)
     assert first.run_pages_rendered == 8
     write_run(tmp_path / "res", 4, n_cases=1, machine="box-a")
+    for f in (tmp_path / "res" / "run-0000-box-b").iterdir():
+        f.touch()  # a fresh checkout of the store: new times, same contents
     second = publish([tmp_path / "res"], tmp_path / "site", run_reports=False)
     assert second.run_pages_rendered == 1
     assert set(second.written) == {paths.INDEX, paths.FEED, "runs/run-0004-box-a.html", first.data.series[0].page}
