@@ -1,6 +1,6 @@
 """Time `harness publish` from scratch and after one more run; page weights (docs/regression.md, "Publishing").
 
-    python scripts/bench_publish.py [--runs 200] [--cases 10] [--jobs 1] [--no-run-reports]
+    python scripts/bench_publish.py [--runs 200] [--cases 10] [--jobs 1] [--no-run-reports] [--results DIR]
 
 Writes synthetic runs (tests/site/synthetic_runs.py: the results store, no
 training) into a temporary folder, publishes them with the CLI in a fresh
@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,11 +28,16 @@ from synthetic_runs import write_run  # noqa: E402
 
 
 def publish(results: Path, site: Path, extra: list[str]) -> tuple[float, str]:
+    """Wall seconds of one `harness publish` in a fresh process, and its output with its CPU seconds."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     out = subprocess.run([sys.executable, "-m", "harness", "publish", str(results), "--out", str(site), *extra],
                          check=True, capture_output=True, text=True, env=env).stdout  # fmt: skip
-    return time.perf_counter() - t, out.strip()
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, f"CPU {cpu:.1f} s; {out.strip()}"
 
 
 def weights(site: Path) -> str:
@@ -48,14 +55,18 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--no-run-reports", action="store_true")
     ap.add_argument("--keep", type=Path, help="keep the site here (a folder that does not exist)")
+    ap.add_argument("--results", type=Path, help="the synthetic store: reused when it holds --runs runs, else written")
     args = ap.parse_args()
     extra = ["--jobs", str(args.jobs)] + (["--no-run-reports"] if args.no_run_reports else [])
     with tempfile.TemporaryDirectory(prefix="bench-publish-") as tmp:
-        results, site = Path(tmp) / "results", args.keep or Path(tmp) / "site"
+        results, site = args.results or Path(tmp) / "results", args.keep or Path(tmp) / "site"
+        if results.is_dir():  # a store from an earlier bench: back to --runs runs
+            for extra_run in sorted(results.iterdir())[args.runs:]:
+                shutil.rmtree(extra_run)
         t = time.perf_counter()
-        for i in range(args.runs):
+        for i in range(len(list(results.glob("run-*"))) if results.is_dir() else 0, args.runs):
             write_run(results, i, n_cases=args.cases, slowdown=1.12 if i >= args.runs - 30 else 1.0)
-        print(f"wrote {args.runs} runs x {args.cases} cases in {time.perf_counter() - t:.1f} s")
+        print(f"store of {args.runs} runs x {args.cases} cases ready in {time.perf_counter() - t:.1f} s")
         full, out = publish(results, site, extra)
         print(f"from scratch: {full:.1f} s  ({out})")
         write_run(results, args.runs, n_cases=args.cases, slowdown=1.12)

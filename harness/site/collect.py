@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from harness.analysis.history import History, RunInfo, analyse
-from harness.analysis.identity import display_names, group_cases, norm
+from harness.analysis.identity import IDENTITY, case_key, display_names, norm
 from harness.errors import HarnessError, ResultsError
 from harness.gates import METRICS
 from harness.results import retention
@@ -62,11 +62,17 @@ def _group_series(members: list[tuple[RunRecord, Any, pd.DataFrame]]) -> list[Se
 
 
 def _axes(cases: pd.DataFrame) -> dict[tuple[str, str], dict[str, str]]:
-    """(case_id, display name) -> the case's axis values, as history names its series."""
-    groups = group_cases(cases)
-    names = display_names(groups)
+    """(case_id, display name) -> the case's axis values, named as history names its series.
+
+    ``display_names`` reads the first row of each case only, so one row per distinct identity will do.
+    """
+    subset = [c for c in IDENTITY if c in cases.columns]
+    firsts: dict[tuple[str, ...], pd.DataFrame] = {}
+    for row in cases.drop_duplicates(subset=subset).to_dict("records"):
+        firsts.setdefault(case_key(row), pd.DataFrame([row]))
+    names = display_names(firsts)
     out = {}
-    for key, df in groups.items():
+    for key, df in firsts.items():
         row = df.iloc[0].to_dict()
         out[(key[0], names[key])] = {a: norm(row.get(a)) for a in AXES if norm(row.get(a))}
     return out

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from harness.errors import HarnessError
@@ -78,8 +79,10 @@ def _cache(out: Path, manifest: dict) -> dict[str, pd.DataFrame]:
     except Exception as exc:  # a damaged cache costs a full read, nothing more
         log.warning("%s: unreadable cache, reading every run (%s)", path, exc)
         return {}
-    return {str(k): g.drop(columns=["_run", "_fp"]).reset_index(drop=True) for k, g in df.groupby("_run", sort=False)
-            if manifest.get("runs", {}).get(str(k)) == str(g["_fp"].iloc[0])}  # fmt: skip
+    known = manifest.get("runs", {})
+    rows = df.drop(columns=["_run", "_fp"])
+    return {str(k): rows.iloc[idx].reset_index(drop=True) for k, idx in df.groupby("_run", sort=False).indices.items()
+            if known.get(str(k)) == str(df["_fp"].iat[idx[0]])}  # fmt: skip
 
 
 def _sha(text: bytes) -> str:
@@ -148,10 +151,14 @@ def _write(out: Path, data: SiteData, texts: dict[str, str], manifest: dict, kin
             _link_or_write(out / rel, tmp / rel, None if same else body)
             (kept if same else written).append(rel)
             hashes[rel] = digest
-        frames = [df.assign(_run=k, _fp=next(r.fingerprint for r in data.runs if r.key == k)) for k, df in read.items()
-                  if any(r.key == k for r in data.runs)]  # fmt: skip
+        fps = {r.key: r.fingerprint for r in data.runs}
+        keys = [k for k in read if k in fps]
+        cache = pd.concat([read[k] for k in keys], ignore_index=True)
+        sizes = [len(read[k]) for k in keys]
+        cache["_run"] = np.repeat(keys, sizes)
+        cache["_fp"] = np.repeat([fps[k] for k in keys], sizes)
         (tmp / paths.CACHE).parent.mkdir(parents=True, exist_ok=True)
-        pd.concat(frames, ignore_index=True).to_parquet(tmp / paths.CACHE, index=False)
+        cache.to_parquet(tmp / paths.CACHE, index=False)
         doc = {"generator": "harness publish", "format": FORMAT, "runs": {r.key: r.fingerprint for r in data.runs},
                "pages": hashes}  # fmt: skip
         (tmp / paths.MANIFEST).write_text(json.dumps(doc, indent=1) + "\n")
