@@ -20,7 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "history": ("history", "change points of every case across commits; exit 1 if the newest step is a regression"),
     "list": ("list", "what can be named in a suite"),
     "merge": ("merge", "combine the shard runs of one sweep into one run folder"),
-    "prune": ("history", "keep only the newest N runs of a results folder (commit order)"),
+    "prune": ("history", "keep only the newest N runs of each suite and machine (commit order)"),
     "publish": ("publish", "build a static results site (index, series pages, regressions, run reports)"),
     "profile": ("profile", "top ops and step breakdown of a run's profiled cases"),
     "report": ("report", "render runs as HTML, Markdown, CSV or LaTeX"),
