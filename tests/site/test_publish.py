@@ -107,6 +107,8 @@ def test_bad_input_exit_2(tmp_path, capsys, caplog):
     out = str(tmp_path / "site")
     assert main(["publish", str(tmp_path / "res"), "--out", out, "--no-run-reports", "--strict"]) == EXIT_BAD_INPUT
     assert "damaged run" in capsys.readouterr().err and not (tmp_path / "site").exists()
+    (tmp_path / "res" / "run-0002-box-a" / "cases.parquet").write_bytes(b"PAR1 truncated")
     assert main(["publish", str(tmp_path / "res"), "--out", out, "--no-run-reports"]) == EXIT_OK
-    assert "skipped 1 damaged run(s)" in capsys.readouterr().out
+    assert "skipped 2 damaged run(s)" in capsys.readouterr().out  # run.json of one, cases table of another
+    assert "run-0002-box-a" in caplog.text
     assert "run-0001-box-a" in caplog.text and "run-0001-box-a" in (tmp_path / "site" / "index.html").read_text()
