@@ -47,6 +47,17 @@ def positions(runs: list[RunInfo]) -> np.ndarray:
     return out
 
 
+def spaced(xs: np.ndarray, most: int = 10) -> list[int]:
+    """Runs to put a tick at: in x order, each at least 1/``most`` of the span after the previous tick."""
+    order = np.argsort(xs, kind="stable")
+    gap = (float(xs.max()) - float(xs.min())) / most if len(xs) else 0.0
+    out: list[int] = []
+    for i in order:
+        if not out or xs[i] - xs[out[-1]] >= gap:
+            out.append(int(i))
+    return out
+
+
 def tick_label(run: RunInfo) -> str:
     """The commit and the run (its start, else its id): two runs of one commit read differently."""
     started = str(run.meta.get("started_utc") or "") if run.meta else ""
@@ -79,9 +90,8 @@ def case_figure(hist: History, case_id: str) -> bytes:
     for ax, s in zip(axes[:, 0], series, strict=True):
         mine = steps[(steps["case_id"] == case_id) & (steps["metric"] == s.metric)] if len(steps) else steps
         _axis(ax, s, hist, mine, xs)
-    n = len(hist.runs)
-    ticks = list(range(0, n, max(1, n // 10)))
-    axes[-1, 0].set_xticks(xs[ticks], [tick_label(hist.runs[i]) for i in ticks], rotation=45, ha="right", fontsize=6)
+    ticks = spaced(xs)
+    axes[-1, 0].set_xticks(xs[ticks], [tick_label(hist.runs[i]) for i in ticks], rotation=30, ha="right", fontsize=6)
     axes[-1, 0].set_xlabel("commit time (UTC); tick: commit and run start (MM-DD hh:mm)", fontsize=7)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")

@@ -26,6 +26,7 @@ def test_runs_of_one_commit_get_distinct_places_and_ticks():
     assert xs[3] - xs[0] == 1.0 and xs[2] < xs[3]  # placed by commit time (days)
     labels = [history_plot.tick_label(r) for r in runs]
     assert len(set(labels)) == 4 and labels[0] == "abababa\n01-02 03:00"
+    assert history_plot.spaced(xs) == [0, 1, 2, 3] and history_plot.spaced(xs, most=2) == [0, 3]  # no overlap
 
 
 def test_axis_has_the_unit_and_the_figure_no_repeated_title():
