@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -69,6 +70,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="exit 5 when these repeats cannot reach a verdict for this family")  # fmt: skip
     p.add_argument("--markdown", type=Path, metavar="PATH", help="write the Markdown summary here (may be $GITHUB_STEP_SUMMARY, appended)")
     p.add_argument("--json", type=Path, metavar="PATH", help="write the full comparison as JSON")
+    p.add_argument("--site-url", default=os.environ.get("HARNESS_SITE_URL", ""), metavar="URL",
+                   help="a `harness publish` site: --markdown links each case to its series page "
+                        "(default $HARNESS_SITE_URL)")  # fmt: skip
     p.add_argument("--results-dir", type=Path, default=Path("results"), help="where saved baselines live")
     p.set_defaults(func=cmd_compare)
 
@@ -142,7 +146,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     sys.stdout.write(compare_md.render_text(cmp, base.name, current.name))
     if args.markdown:
         # a job summary file is shared by steps: append to an existing one, never clobber it
-        _write(args.markdown, compare_md.render_markdown(cmp, base.name, current.name), args.markdown.exists())
+        suite = str((current.meta.get("suite") or {}).get("name") or "?")
+        md = compare_md.render_markdown(cmp, base.name, current.name, site_url=args.site_url, suite=suite)
+        _write(args.markdown, md, args.markdown.exists())
     if args.json:
         doc = compare_md.to_json(cmp, base.name, current.name)
         _write(args.json, strict_json.dumps(doc, indent=2) + "\n", append=False)  # null / "Infinity", never NaN

@@ -44,9 +44,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", type=Path, metavar="PATH", help="change points and series as JSON")
     p.set_defaults(func=cmd_history)
 
-    q = subparsers.add_parser("prune", help="keep only the newest N runs of a results folder (commit order)")
+    q = subparsers.add_parser("prune", help="keep only the newest N runs of each suite and machine (commit order)",
+                              description="Delete all but the newest N runs (commit order) of each suite on each "
+                              "machine of a results folder; another suite's or machine's runs are never counted.")  # fmt: skip
     q.add_argument("results", type=Path, metavar="RESULTS")
-    q.add_argument("--keep", type=int, required=True, metavar="N", help="runs to keep")
+    q.add_argument("--keep", type=int, required=True, metavar="N", help="runs to keep per suite and machine")
+    q.add_argument("--dry-run", action="store_true", help="list what would be removed, remove nothing")
     q.set_defaults(func=cmd_prune)
 
 
@@ -96,8 +99,15 @@ def cmd_history(args: argparse.Namespace) -> int:
 def cmd_prune(args: argparse.Namespace) -> int:
     from harness.results import retention
 
-    removed = retention.prune(args.results, args.keep)
-    print(f"pruned {len(removed)} run(s) from {args.results}; kept the newest {args.keep}")
+    plan = retention.prune(args.results, args.keep, dry_run=args.dry_run)
+    verb = "would remove" if args.dry_run else "removed"
+    for (suite, machine), (old, kept) in plan.items():
+        print(f"suite {suite} on {machine}: {verb} {len(old)} run(s), kept the newest {len(kept)}")
+        for path in old:
+            print(f"  {verb} {path}")
+    total = sum(len(old) for old, _ in plan.values())
+    print(f"{'dry run: would prune' if args.dry_run else 'pruned'} {total} run(s) from {args.results} "
+          f"({len(plan)} suite/machine group(s), newest {args.keep} of each kept)")
     return EXIT_OK
 
 

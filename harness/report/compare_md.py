@@ -152,8 +152,23 @@ def method(cmp: Comparison) -> str:
     )
 
 
-def render_markdown(cmp: Comparison, base_name: str, current_name: str) -> str:
-    """GitHub-flavoured Markdown for a job summary or a PR comment."""
+def _linked(cells: list[str], row: pd.Series, site_url: str, suite: str) -> list[str]:
+    """The case cell as a link to its series page of a ``harness publish`` site (when a URL is configured)."""
+    if not site_url or not row.get("case_id"):
+        return cells
+    from harness.site.paths import series_page  # the site's page names, one definition
+
+    url = f"{site_url.rstrip('/')}/{series_page(suite, str(row['case_id']), str(row['case']), str(row['metric']))}"
+    return [f"[{cells[0]}]({url})", *cells[1:]]
+
+
+def render_markdown(cmp: Comparison, base_name: str, current_name: str, *, site_url: str = "",
+                    suite: str = "") -> str:  # fmt: skip
+    """GitHub-flavoured Markdown for a job summary or a PR comment.
+
+    With ``site_url`` (where ``harness publish`` serves the site; ``suite``: the current run's suite)
+    every case links to its series page, so a reader sees the case's history next to the verdict.
+    """
     out = [f"## Benchmark comparison: {ICON.get(cmp.overall, cmp.overall)}", ""]
     out += [f"Baseline `{base_name}` → current `{current_name}`. {headline(cmp)}.", ""]
     out += [f"- ❌ **{p.kind}** (exit {p.code}): {p.message}" for p in cmp.problems]
@@ -163,7 +178,8 @@ def render_markdown(cmp: Comparison, base_name: str, current_name: str) -> str:
         headers, cells = _table(cmp, markdown=True)
         out += ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
         for (_, r), row in zip(_sorted(cmp).iterrows(), cells, strict=True):
-            out.append("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |")
+            row = _linked([c.replace("|", "\\|") for c in row], r, site_url, suite)
+            out.append("| " + " | ".join(row) + " |")
             if r["verdict"] != "no_change":
                 reasons.append(f"- **{r['case']}** `{r['metric']}`: {r.get('reason', '')}")
         out.append("")

@@ -2,9 +2,10 @@
 
 A run's place in history is its commit's time (``run.json`` ``git.commit_utc``,
 recorded since issue 12), else the run's start (``started_utc``), then the run
-folder's name. ``prune`` keeps the newest ``keep`` runs of a results folder and
-deletes the older run folders (whole folders, never a part of one), so a
-results store kept between CI jobs stays bounded.
+folder's name. ``prune`` keeps the newest ``keep`` runs of each suite on each
+machine (:func:`group_of`) and deletes the older run folders (whole folders,
+never a part of one), so a results store kept between CI jobs stays bounded
+and one suite's or machine's runs never push out another's.
 """
 
 from __future__ import annotations
@@ -47,13 +48,35 @@ def runs_in_order(root: str | Path) -> list[tuple[Path, dict[str, Any]]]:
     return sorted(runs, key=lambda r: order_key(r[0].name, r[1]))
 
 
-def prune(root: str | Path, keep: int) -> list[Path]:
-    """Delete all but the newest ``keep`` runs under ``root`` (in commit order); the deleted folders."""
+def group_of(meta: dict[str, Any]) -> tuple[str, str]:
+    """(suite name, machine) of a run: what history, ``prune`` and ``publish`` never mix.
+
+    The machine is run.json's host, else its CPU model, else "unknown".
+    """
+    machine = meta.get("machine") or {}
+    suite = str((meta.get("suite") or {}).get("name") or "?")
+    return suite, str(machine.get("host") or machine.get("cpu_model") or "unknown")
+
+
+def prune_plan(root: str | Path, keep: int) -> dict[tuple[str, str], tuple[list[Path], list[Path]]]:
+    """Per (suite, machine): (runs to remove, runs kept), each oldest first; nothing is deleted."""
     if keep < 1:
         raise HarnessError(f"--keep must be >= 1. Received: keep={keep}")
-    runs = runs_in_order(root)
-    old = [path for path, _ in runs[: max(0, len(runs) - keep)]]
-    for path in old:
-        log.info("prune: removing %s", path)
-        shutil.rmtree(path)
-    return old
+    groups: dict[tuple[str, str], list[Path]] = {}
+    for path, meta in runs_in_order(root):
+        groups.setdefault(group_of(meta), []).append(path)
+    return {g: (paths[: max(0, len(paths) - keep)], paths[max(0, len(paths) - keep):])
+            for g, paths in sorted(groups.items())}  # fmt: skip
+
+
+def prune(root: str | Path, keep: int, dry_run: bool = False) -> dict[tuple[str, str], tuple[list[Path], list[Path]]]:
+    """Delete all but the newest ``keep`` runs of each suite and machine under ``root`` (commit order).
+
+    Returns :func:`prune_plan`'s plan; with ``dry_run`` nothing is deleted.
+    """
+    plan = prune_plan(root, keep)
+    for old, _ in plan.values():
+        for path in old if not dry_run else []:
+            log.info("prune: removing %s", path)
+            shutil.rmtree(path)
+    return plan

@@ -74,8 +74,10 @@ def test_workflow_gates_prs_and_tracks_history_on_main():
     hist_cmds = " ".join(s.get("run", "") for s in history["steps"])
     assert "ci_results_branch.sh restore store" in hist_cmds and "harness history store/runs" in hist_cmds
     assert "ci_results_branch.sh save store" in hist_cmds and history["permissions"]["contents"] == "write"
+    assert "harness publish store/runs --out site" in hist_cmds  # the results site (issue 27)
+    assert wf["jobs"]["deploy-site"]["needs"] == "history" and "!cancelled()" in wf["jobs"]["deploy-site"]["if"]
     parser = build_parser()
-    for cmd in ("run", "compare", "history", "prune"):  # every command the workflow uses exists
+    for cmd in ("run", "compare", "history", "prune", "publish"):  # every command the workflow uses exists
         with pytest.raises(SystemExit) as exc:
             parser.parse_args([cmd, "--help"])
         assert exc.value.code == 0

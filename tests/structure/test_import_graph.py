@@ -19,11 +19,11 @@ RANK = {
     "engines": 3, "collectors": 3,
     "profiling": 4,
     "runner": 5, "analysis": 5,
-    "report": 6, "tensorboard": 6,  # tensorboard: the logdir writer, TensorFlow allowed (tf.summary)
+    "report": 6, "site": 6, "tensorboard": 6,  # tensorboard: the logdir writer, TensorFlow allowed (tf.summary)
     "commands": 7, "cli": 7, "pytest_plugin": 7, "__main__": 7,
 }
-NO_TENSORFLOW = ("suite", "suite_keys", "suite_size", "case_filters", "collectors", "results", "analysis", "report", "schema",
-                 "run_meta", "carbon", "timing_names", "axis_names")
+NO_TENSORFLOW = ("suite", "suite_keys", "suite_size", "case_filters", "collectors", "results", "analysis", "report", "site",
+                 "schema", "run_meta", "carbon", "timing_names", "axis_names")
 
 
 def _modules() -> dict[str, Path]:
