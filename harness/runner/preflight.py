@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 def preflight(cases: list[Case], state: WorkerState) -> list[tuple[str, str, str]]:
     """[(case label, key, message)] for every problem found; empty when all is well."""
-    from harness.components import models, optimizers, schedules
+    from harness.components import optimizers, schedules
 
     problems: list[tuple[str, str, str]] = []
     seen: set[str] = set()

@@ -29,11 +29,11 @@ from harness.components import strategies
 from harness.errors import EXIT_INTERRUPTED, HarnessError, ResultsError, SuiteError, UsageError
 from harness.results import store
 from harness.run_meta import RunMeta
+from harness.runner import peak_probe
 from harness.runner.case_row import CaseRow
 from harness.runner.collector_setup import collector_config, idle_baseline
 from harness.runner.exits import signal_name
 from harness.runner.observers import notify
-from harness.runner import peak_probe
 from harness.runner.options import RunOptions, restore_options
 from harness.runner.plan import Task, make_tasks, time_limit_s, worker_key
 from harness.runner.pool import RecyclePolicy, WorkerPool
