@@ -37,7 +37,7 @@ def test_every_model_runs_on_every_engine_with_its_cost_and_utilization(tmp_path
     assert set(dense["model_params"]) == {784 * 128 + 128 + 128 * 4 + 4}  # four classes
     assert set(cases["train_flops_source"]) == {"xla_hlo"}
     probe = run.meta.peak_probe["cpu"]
-    assert probe["flops_per_s"] > 0 and probe["shape"] == [2048, 2048, 2048] and probe["dtype"] == "float32"
+    assert probe["flops_per_s"] > 0 and probe["shape"] in ([1024] * 3, [2048] * 3) and probe["dtype"] == "float32"
     achieved = cases["train_flops_per_example"] * cases["samples_per_s"]
     assert (cases["achieved_flops_per_s"] - achieved).abs().max() <= 1e-6 * achieved.max()
     util = cases["achieved_flops_per_s"] / probe["flops_per_s"]
