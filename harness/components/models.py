@@ -93,7 +93,7 @@ def build(spec: AxisValue | str, input_shape: tuple[int, ...], num_classes: int,
             raise
         except Exception as exc:  # a user's builder may raise anything
             raise ModelError(f"model {spec.name!r} failed to build: {type(exc).__name__}: {exc}") from exc
-    return _float32_logits(check(net, spec.name, input_shape, num_classes), precision)
+    return _float32_logits(check(net, spec.name, input_shape, num_classes), precision, tuple(input_shape))
 
 
 def _user_builder(name: str) -> Callable[..., Any]:
@@ -124,11 +124,15 @@ def _policy(precision: str) -> Iterator[None]:
 def check(net: Any, name: str, input_shape: tuple[int, ...], num_classes: int) -> Any:
     """``net`` if it is a Keras model with one output of ``num_classes`` logits, not ending in a softmax."""
     import keras
+    import numpy as np
 
     if not isinstance(net, keras.Model):
         raise ModelError(f"model {name!r} returned {type(net).__name__}, not a keras.Model")
-    import numpy as np
-
+    why = _softmax_end(net)
+    if why:
+        raise ModelError(f"model {name!r} ends in a softmax ({why}); the harness's loss takes logits "
+                         "(from_logits=True), so a softmax output would be applied twice and flatten the "
+                         "gradients: return the last layer's logits instead")
     try:  # a real call: builds a subclassed model, catches shape errors
         out = net(np.random.default_rng(0).random((2, *input_shape), dtype=np.float32), training=False)
     except Exception as exc:
@@ -145,11 +149,6 @@ def check(net: Any, name: str, input_shape: tuple[int, ...], num_classes: int) -
         raise ModelError(f"model {name!r} outputs probabilities (non-negative, rows summing to 1): it ends in "
                          "a softmax; the harness's loss takes logits (from_logits=True), so the softmax would "
                          "be applied twice and flatten the gradients: return the logits instead")
-    why = _softmax_end(net)
-    if why:
-        raise ModelError(f"model {name!r} ends in a softmax ({why}); the harness's loss takes logits "
-                         "(from_logits=True), so a softmax output would be applied twice and flatten the "
-                         "gradients: return the last layer's logits instead")
     return net
 
 
@@ -168,14 +167,18 @@ def _softmax_end(net: Any) -> str:
     return ""
 
 
-def _float32_logits(net: Any, precision: str) -> Any:
-    """``net`` itself under float32; else its output cast to float32 (a linear float32 activation)."""
+def _float32_logits(net: Any, precision: str, input_shape: tuple[int, ...]) -> Any:
+    """``net`` itself when its logits are float32; else wrapped so that they are cast to float32."""
     import keras
 
-    if precision == "float32" or net.outputs[0].dtype == "float32":
+    if precision == "float32":
         return net
-    out = keras.layers.Activation("linear", dtype="float32", name="logits_float32")(net.outputs[0])
-    return keras.Model(net.inputs, out, name=net.name)
+    inputs = keras.Input(shape=input_shape)
+    out = net(inputs)  # a subclassed model has no symbolic outputs of its own
+    if out.dtype == "float32":
+        return net
+    logits = keras.layers.Activation("linear", dtype="float32", name="logits_float32")(out)
+    return keras.Model(inputs, logits, name=net.name)
 
 
 def _mnist_dense(input_shape: tuple[int, ...], classes: int, seed: int) -> Any:

@@ -100,3 +100,24 @@ def test_cnn_refuses_flat_vectors():
     assert models.shape_problem("mlp", (784,)) == "" and models.shape_problem("cnn", None) == ""
     with pytest.raises(models.ModelError, match=r"shape \(784,\)"):
         _build("cnn", {}, (784,))
+
+
+def subclassed(input_shape, num_classes, seed):
+    """A subclassed user model (no symbolic outputs of its own)."""
+    import keras
+
+    class Net(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.flat, self.dense = keras.layers.Flatten(), keras.layers.Dense(num_classes)
+
+        def call(self, x):
+            return self.dense(self.flat(x))
+
+    return Net()
+
+
+def test_subclassed_user_model_under_mixed_precision():
+    net = models.build("tests.workloads.test_models:subclassed", (6, 6, 1), 3, 0, "mixed_bfloat16")
+    out = net(np.zeros((2, 6, 6, 1), np.float32))
+    assert out.dtype == "float32" and tuple(out.shape) == (2, 3)
