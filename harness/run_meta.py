@@ -133,6 +133,9 @@ class RunMeta:
     worker_policy: dict[str, Any] | None = None  # the worker recycling policy (max_cases, max_rss_mib)
     merged: dict[str, Any] | None = None  # a merged run: when, from how many shards, what is missing
     shards: list[dict[str, Any]] | None = None  # a merged run: one entry per shard merged
+    # device -> the measured matmul peak flops_utilization divides by (harness.runner.peak_probe):
+    # flops_per_s (FLOP/s), shape [m, k, n], dtype, chain, trials, best_s (s), source, threads
+    peak_probe: dict[str, dict[str, Any]] | None = None
     schema_version: int = SCHEMA_VERSION
     meta_version: int = RUN_META_VERSION
     extra: dict[str, Any] = field(default_factory=dict)  # keys this version does not know, kept as they are

@@ -249,6 +249,26 @@ RELIABILITY = _cols(
     ("exit_signal", STR, "", "signal that killed the worker (SIGSEGV, SIGKILL: OOM?) when the case crashed it"),
 )
 
+# The workload (issue 24): the model axis, and the cost of the model with how close a run comes to the device.
+MODEL_AXES = _cols(
+    ("model", STR, "", "model registry name (mnist_dense, mlp, cnn) or a user's 'package.module:function'; "
+     "runs recorded before the axis existed load as mnist_dense"),
+    ("model_label", STR, "", "display name of the model (suite `label`, else the name)"),
+    ("model_config", STR, "", "model parameters (hidden widths, activation, filters...), JSON"),
+)
+WORKLOAD = _cols(
+    ("model_params", INT, "parameters", "trainable and non-trainable parameters (Keras' count_params)"),
+    ("train_flops_per_example", FLOAT, "FLOP/example", "FLOPs one training example executes: the dot and "
+     "convolution instructions of the train step's XLA HLO / batch (see train_flops_source)"),
+    ("train_flops_source", STR, "", "xla_hlo, layer_count (XLA could not lower the step) or unavailable: why"),
+    ("achieved_flops_per_s", FLOAT, "FLOP/s", "train_flops_per_example x samples_per_s over the training "
+     "window", HIGHER),
+    ("peak_flops_per_s", FLOAT, "FLOP/s", "the device's matmul rate measured by the run's peak probe "
+     "(run.json peak_probe: a measured probe, not a datasheet figure)"),
+    ("flops_utilization", FLOAT, "fraction", "achieved_flops_per_s / peak_flops_per_s (model-FLOPs utilization)",
+     HIGHER),
+)
+
 CASE_COLUMNS: dict[str, Column] = {
     **IDENTITY,
     **AXES,
@@ -261,6 +281,8 @@ CASE_COLUMNS: dict[str, Column] = {
     **DISTRIBUTED,
     **PROFILING,
     **RELIABILITY,
+    **MODEL_AXES,
+    **WORKLOAD,
 }
 
 # --------------------------------------------------------------------------

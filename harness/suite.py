@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.axis import AxisValue
-from harness.components import batching, datasets
+from harness.components import batching, datasets, models
 from harness.errors import SuiteError
 from harness.suite_keys import (
     CASE_KEYS,
@@ -77,9 +77,10 @@ DEFAULTS: dict[str, Any] = {
     "jit_compile": None,
     "profile": False,
     "collectors": None,
+    "model": AxisValue(models.DEFAULT),
 }
 
-COMPONENT_AXES = ("dataset", "optimizer", "schedule", "strategy")
+COMPONENT_AXES = ("dataset", "optimizer", "schedule", "strategy", "model")
 # axes that identify a configuration (repeats, limits and profiling do not)
 IDENTITY_AXES = (
     "dataset", "epochs", "batch_size", "learning_rate", "seed", "engine", "precision",
@@ -112,6 +113,7 @@ class Case:
     label: str = ""
     cluster: dict[str, Any] | None = None
     collectors: tuple[str, ...] | None = None  # per-case override of the suite's collectors
+    model: AxisValue = AxisValue(models.DEFAULT)  # the workload (harness.components.models)
 
     @functools.cached_property
     def case_id(self) -> str:
@@ -119,9 +121,12 @@ class Case:
         Computed once per case (a plan asks for it many times)."""
         ident = {k: getattr(self, k) for k in IDENTITY_AXES}
         for k in COMPONENT_AXES:
-            ident[k] = ident[k].identity()
+            if k in ident:
+                ident[k] = ident[k].identity()
         if self.collectors is not None:  # only an explicit override tells two cases apart
             ident["collectors"] = list(self.collectors)
+        if self.model != AxisValue(models.DEFAULT):  # the default model keeps the ids of before the axis
+            ident["model"] = self.model.identity()
         blob = json.dumps(ident, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
@@ -142,6 +147,7 @@ class Case:
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> Case:
         doc = dict(doc)
+        doc.setdefault("model", models.DEFAULT)  # a case written before the model axis
         for k in COMPONENT_AXES:
             doc[k] = AxisValue.of(doc[k])
         if doc.get("collectors") is not None:
@@ -270,7 +276,7 @@ def expand(spec: SuiteSpec) -> list[Case]:
         if case.case_id in seen:
             continue
         seen.add(case.case_id)
-        check = (case.optimizer.name, _canonical(case.dataset), case.batch_size)
+        check = (case.optimizer.name, _canonical(case.dataset), case.batch_size, case.model.name)
         if check not in checked:
             checked.add(check)
             _check_case(f, case)
@@ -331,7 +337,7 @@ def _matches(combo: dict, exclude: dict) -> bool:
 
 def _label(case: dict[str, Any], varying: list[str]) -> str:
     """Display name: the values of the axes that vary in the suite, components first."""
-    named = ["optimizer", "schedule", "engine", "strategy", "device", "precision", "dataset"]
+    named = ["model", "optimizer", "schedule", "engine", "strategy", "device", "precision", "dataset"]
     keys = [k for k in named if k in varying] + [k for k in varying if k not in named]
     keys = [k for k in keys if k not in ("repeats", "time_limit_s", "profile")] or ["optimizer"]
     parts = []
@@ -346,6 +352,10 @@ def _label(case: dict[str, Any], varying: list[str]) -> str:
 
 
 def _check_case(f: str, case: Case) -> None:
+    shape = datasets.input_shape(case.dataset.name, case.dataset.params)
+    problem = models.shape_problem(case.model.name, shape)
+    if problem:
+        raise SuiteError(f, f"case {case.label}: model", f"{problem} (dataset {case.dataset.name!r})")
     n_train = datasets.train_size(case.dataset.name, case.dataset.params)
     problem = batching.batch_size_problem(case.optimizer.name, case.batch_size, n_train, case.dataset.name)
     if problem:

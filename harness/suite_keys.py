@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.axis import AxisValue
-from harness.components import catalog, datasets
+from harness.components import catalog, datasets, models
 from harness.errors import SuiteError
 
 SUITE_KEYS = {
@@ -97,10 +97,11 @@ def _component(f: str, key: str, v: Any, kind: str, known: dict[str, set[str] | 
         raise SuiteError(f, key, f"expected a {kind} name or a table with `name`, got {v!r}")
     if not isinstance(name, str):
         raise SuiteError(f, f"{key}.name", f"expected a string, got {name!r}")
-    custom = ":" in name and kind in ("optimizer", "schedule")
+    custom = ":" in name and kind in ("optimizer", "schedule", "model")
     if custom and not _CUSTOM_RE.match(name):
+        what = "function" if kind == "model" else "ClassName"
         raise SuiteError(f, f"{key}.name" if isinstance(v, dict) else key,
-                         f"custom {kind} {name!r}: expected 'package.module:ClassName'")
+                         f"custom {kind} {name!r}: expected 'package.module:{what}'")
     if not custom and name not in known:
         raise SuiteError(f, key, f"unknown {kind} {name!r}; {suggest(name, list(known))}")
     allowed = None if custom else known[name]
@@ -118,6 +119,12 @@ def _dataset(f: str, key: str, v: Any) -> AxisValue:
     for size in ("n_train", "n_test"):
         if size in p:
             _int(f, f"{key}.{size}", p[size], 1)
+    if "classes" in p:
+        _int(f, f"{key}.classes", p["classes"], 2)
+    if "shape" in p and (not isinstance(p["shape"], list) or not p["shape"]
+                         or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in p["shape"])):
+        raise SuiteError(f, f"{key}.shape", f"expected a list of positive integers (e.g. [28, 28, 1]), "
+                         f"got {p['shape']!r}")
     if "path" in p:
         if not isinstance(p["path"], str):
             raise SuiteError(f, f"{key}.path", f"expected a string path, got {p['path']!r}")
@@ -132,6 +139,23 @@ def _dataset(f: str, key: str, v: Any) -> AxisValue:
             raise SuiteError(f, f"{key}.path", f"dataset path {p['path']!r} does not exist")
         p["path"] = str(path.resolve())
     return AxisValue(comp.name, None, p)  # a dataset's label is not kept (an idx folder names itself)
+
+
+def _model(f: str, key: str, v: Any) -> AxisValue:
+    """A built-in model with its parameters, or a user's ``"package.module:function"``."""
+    comp = _component(f, key, v, "model", models.PARAMS)
+    p = comp.params
+    for name, values in (("hidden", p.get("hidden")), ("filters", p.get("filters"))):
+        if values is not None and (not isinstance(values, list) or not values or not all(
+                isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in values)):
+            raise SuiteError(f, f"{key}.{name}", f"expected a list of positive integers, got {values!r}")
+    if "filters" in p and len(p["filters"]) != 2:
+        raise SuiteError(f, f"{key}.filters", f"expected two filter counts (one per convolution), got {p['filters']!r}")
+    if "activation" in p and not isinstance(p["activation"], str):
+        raise SuiteError(f, f"{key}.activation", f"expected an activation name (e.g. relu), got {p['activation']!r}")
+    if "dense" in p:
+        _int(f, f"{key}.dense", p["dense"], 0)
+    return comp
 
 
 def _device(f: str, key: str, v: Any) -> str:
@@ -185,6 +209,7 @@ CASE_KEYS = {
     "jit_compile": _optional(_bool),
     "profile": _bool,
     "collectors": lambda f, k, v: _names(f, k, v),
+    "model": _model,
 }
 
 

@@ -62,7 +62,7 @@ def restrict(spec: SuiteSpec, filters: dict[str, set[str]]) -> SuiteSpec:
 
 def _ident(key: str, v: Any) -> str:
     """What tells two values of an axis apart as configurations (labels, repeats... do not)."""
-    if key not in IDENTITY_AXES and key != "collectors":
+    if key not in IDENTITY_AXES and key not in ("collectors", "model"):
         return ""
     if isinstance(v, AxisValue):
         return _canonical(v.identity())
@@ -133,7 +133,7 @@ def _covered(weights: tuple[tuple[int, ...], ...], boxes: tuple) -> float:
 
 def _new_includes(spec: SuiteSpec, axes: dict[str, list[Any]]) -> list[dict[str, Any]]:
     """Includes that are not a matrix case already (nor an earlier include)."""
-    keys = IDENTITY_AXES + ("collectors",)
+    keys = IDENTITY_AXES + ("collectors", "model")
     seen, out = set(), []
     for inc in spec.includes:
         combo = {**spec.base, **inc}
@@ -146,7 +146,7 @@ def _new_includes(spec: SuiteSpec, axes: dict[str, list[Any]]) -> list[dict[str,
 
 
 def _in_matrix(spec: SuiteSpec, axes: dict[str, list[Any]], combo: dict[str, Any]) -> bool:
-    for k in IDENTITY_AXES + ("collectors",):
+    for k in IDENTITY_AXES + ("collectors", "model"):
         values = axes.get(k, [spec.base[k]])
         if _ident(k, combo[k]) not in {_ident(k, v) for v in values}:
             return False

@@ -31,6 +31,7 @@ AXIS_KEYS: tuple[str, ...] = (
     "epochs",
     "dataset",
     "machine",
+    "model_label",  # the workload (issue 24): in every label where it varies, a problem of the profile
 )
 OK = "ok"
 

@@ -91,6 +91,9 @@ def _per_repeat(ok: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+WORKLOAD = "model_label"  # where the model varies, ranks are per workload
+
+
 def _rank(board: pd.DataFrame) -> pd.DataFrame:
     """Rank on time to target where reached (median finite), else on accuracy; overlaps tie."""
     t_med = board["time_to_target_s_median"].astype(float)
@@ -121,7 +124,9 @@ def leaderboard(cases: pd.DataFrame, *, include_profiled: bool = False) -> pd.Da
     counts ok rows, ``rows`` all rows, ``reached`` the ok repeats that reached
     the target; ``interval`` says how the interval was obtained.
 
-    Ordering and ``rank``: configurations whose median repeat reached the
+    Where the model varies, each workload (``model_label``) is ranked on its own
+    and the board is grouped by it (times to target of different models do not
+    compare). Ordering and ``rank``: configurations whose median repeat reached the
     target, fastest first; then the others by accuracy; configurations
     without an ok repeat last (no rank). Intervals that overlap share a rank
     and are marked ``tied``. ``<metric>_best`` columns mark the best medians.
@@ -147,9 +152,14 @@ def leaderboard(cases: pd.DataFrame, *, include_profiled: bool = False) -> pd.Da
     contended = contended_counts(ok, keys)
     if contended is not None:
         board = board.merge(contended, on=keys, how="left")
-    board = _rank(board).sort_values(
-        ["rank", "time_to_target_s_median", "test_accuracy_median"],
-        ascending=[True, True, False], na_position="last", kind="stable",
+    by = ["_workload"] if WORKLOAD in keys else []  # each workload ranked on its own, in suite order
+    if by:
+        order = {w: i for i, w in enumerate(pd.unique(board[WORKLOAD]))}
+        board = pd.concat([_rank(g) for _, g in board.groupby(WORKLOAD, sort=False, dropna=False)])
+        board["_workload"] = board[WORKLOAD].map(order)
+    board = (board if by else _rank(board)).sort_values(
+        [*by, "rank", "time_to_target_s_median", "test_accuracy_median"],
+        ascending=[*[True] * len(by), True, True, False], na_position="last", kind="stable",
     ).reset_index(drop=True)
     order = [
         "rank", "tied", *keys, "rows", "repeats", "reached", "target_accuracy",

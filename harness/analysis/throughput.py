@@ -128,6 +128,9 @@ def throughput(
     extra = {} if RUN in keys else {RUN: ("_run", "first")}
     if "cpu_ms_per_update" in rows:  # CPU time per update: the figure that holds on shared machines
         extra["cpu_ms_per_update_median"] = ("cpu_ms_per_update", "median")
+    for col in ("achieved_flops_per_s", "flops_utilization"):  # how close to the device (issue 24)
+        if col in rows and rows[col].notna().any():
+            extra[f"{col}_median"] = (col, "median")
     table = (
         rows.groupby(keys, dropna=False, sort=False)
         .agg(rows=("status", "size"), samples_per_s_median=("samples_per_s", "median"),

@@ -1,4 +1,4 @@
-"""``harness list``: optimizers, schedules, engines, datasets, strategies, precisions, suites, collectors."""
+"""``harness list``: optimizers, schedules, engines, datasets, models, strategies, precisions, suites, collectors."""
 
 from __future__ import annotations
 
@@ -46,6 +46,13 @@ def _datasets() -> dict[str, str]:
     return dict(datasets.DESCRIPTIONS)
 
 
+def _models() -> dict[str, str]:
+    from harness.components import models
+
+    return {**models.DESCRIPTIONS, "package.module:function": "your own: f(input_shape, num_classes, seed, "
+            "**params) -> a keras.Model whose outputs are logits (checked in preflight)"}
+
+
 def _strategies() -> dict[str, str]:
     from harness.components import catalog
 
@@ -76,6 +83,7 @@ def _collectors() -> dict[str, str]:
 # section -> how to build it; each imports only what it needs (`harness list engines` stays quick)
 SECTIONS: dict[str, Callable[[], dict[str, str]]] = {
     "optimizers": _optimizers, "schedules": _schedules, "engines": _engines, "datasets": _datasets,
+    "models": _models,
     "strategies": _strategies, "precisions": _precisions, "suites": _suites, "collectors": _collectors,
 }
 

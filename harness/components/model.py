@@ -2,7 +2,9 @@
 
 The original design put a softmax on the output *and* used
 ``from_logits=True`` (a double softmax that flattens the gradients); here the
-last layer emits logits and the loss applies the softmax once.
+last layer emits logits and the loss applies the softmax once. This model is
+``mnist_dense`` in the registry of :mod:`harness.components.models`, which
+builds every model (built-in and user) for any image shape and class count.
 """
 
 from __future__ import annotations
@@ -15,22 +17,12 @@ INPUT_DIM = 784
 NUM_PARAMS = INPUT_DIM * HIDDEN_UNITS + HIDDEN_UNITS + HIDDEN_UNITS * NUM_CLASSES + NUM_CLASSES
 
 
-def build_model(seed: int, precision: str = "float32") -> Any:
-    """A fresh model with seeded initial weights. Mixed precision: the logits stay float32."""
-    import keras
+def build_model(seed: int, precision: str = "float32", input_shape: tuple[int, ...] = (INPUT_DIM,),
+                num_classes: int = NUM_CLASSES) -> Any:
+    """A fresh ``mnist_dense`` with seeded initial weights. Mixed precision: the logits stay float32."""
+    from harness.components import models
 
-    policy = precision if precision != "float32" else "float32"
-    init = keras.initializers.GlorotUniform
-    model = keras.Sequential(
-        [
-            keras.Input(shape=(INPUT_DIM,)),
-            keras.layers.Dense(HIDDEN_UNITS, activation="relu", kernel_initializer=init(seed=seed), dtype=policy),
-            keras.layers.Dense(NUM_CLASSES, kernel_initializer=init(seed=seed + 1), dtype=policy),
-            keras.layers.Activation("linear", dtype="float32"),  # logits in float32 for a stable loss
-        ],
-        name="mnist_dense",
-    )
-    return model
+    return models.build("mnist_dense", input_shape, num_classes, seed, precision)
 
 
 def loss_object() -> Any:

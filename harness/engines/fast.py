@@ -84,6 +84,8 @@ class Trainer:
         B, st = spec.batch_size, spec.strategy
         self.K = min(spec.steps_per_epoch, spec.steps_per_execution or spec.steps_per_epoch)
         self.driver, why = fast_driver(spec.strategy_name, st, spec.jit_compile, spec.driver)
+        if self.driver.xla_scope != "none" and spec.jit_compile is None and not spec.driver:
+            self.driver, why = conv_on_cpu_driver(model, st, self.driver, why)
         self.notes = "; ".join(n for n in (self.driver.note, why) if n) if st is not None else why
         if st is not None:
             _check_divisible(B, st.num_replicas_in_sync)
@@ -175,6 +177,31 @@ def loop_chunk(model: Any, optimizer: Any, x: Any, y: Any, B: int, K: int, jit: 
 
     chunk.experimental_get_tracing_count = xla_chunk.experimental_get_tracing_count
     return chunk
+
+
+CONV_CPU = ("convolutions on CPU: no XLA (XLA's CPU convolutions inside the loop ran the cnn 27x slower "
+            "than TensorFlow's kernels, docs/workloads.md); jit_compile = true forces XLA")
+
+
+def conv_on_cpu_driver(model: Any, strategy: Any, driver: Any, why: str) -> tuple[Any, str]:
+    """The graph loop without XLA for a model with convolutions on CPU (measured, see :data:`CONV_CPU`)."""
+    import keras
+
+    from harness.components.strategies import GRAPH_LOOP, device_kind
+
+    kinds = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D, keras.layers.DepthwiseConv2D,
+             keras.layers.SeparableConv2D, keras.layers.Conv2DTranspose)
+    convs = any(isinstance(layer, kinds) for layer in _layers(model))
+    if convs and device_kind(strategy) == "cpu":
+        return GRAPH_LOOP, CONV_CPU
+    return driver, why
+
+
+def _layers(model: Any) -> list[Any]:
+    out = []
+    for layer in getattr(model, "layers", []):
+        out += [layer, *_layers(layer)]
+    return out
 
 
 def _check_divisible(B: int, R: int) -> None:

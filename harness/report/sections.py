@@ -74,7 +74,9 @@ SECTIONS: tuple[Section, ...] = (
         "percentiles of single updates, given only where single updates were timed; chunk_ms_* are "
         "percentiles over chunk averages (engines that run K updates per host call), given only "
         "with enough chunks (p90: 10, p99: 100), else NaN with the reason in percentile_note. "
-        "Profiled repeats are left out.",
+        "Profiled repeats are left out. achieved_flops_per_s is the model's FLOPs per training example "
+        "(XLA's count of the step) x examples/s; flops_utilization divides it by the device's matmul "
+        "rate measured by the run's peak probe (run.json peak_probe), see docs/workloads.md.",
         ("throughput",),
         (lambda t, c: plots_config.throughput_figure(t["throughput"], c),),
     ),
@@ -166,6 +168,8 @@ MARKDOWN_COLUMNS: dict[str, tuple[str, ...]] = {
     "learning_rates": ("series", "epoch", "cases", "learning_rate_in_force_median"),
     "profile_ratios": ("problem", "solver", "repeats", "time_to_target_s", "ratio"),
 }
+# how close a run comes to the device (issue 24): shown where the cost of the model is known
+MARKDOWN_COLUMNS["throughput"] += ("achieved_flops_per_s_median", "flops_utilization_median")
 
 
 def colours(tables: Mapping[str, pd.DataFrame]) -> dict[str, object]:

@@ -100,7 +100,19 @@ def read_table(path: Path, table: str | None = None) -> pd.DataFrame:
     df = upgrade(df, name, int(meta[_META_KEY]))
     if name == "cases":  # older runs stored chunk averages as step_ms_*: read them under chunk names
         df = timing_names.split_stored(df)
-    return schema.conform(name, df) if name in schema.TABLES else df
+    df = schema.conform(name, df) if name in schema.TABLES else df
+    return default_model(df) if name == "cases" else df
+
+
+def default_model(cases: pd.DataFrame) -> pd.DataFrame:
+    """Rows recorded before the model axis existed (no ``model``) ran ``mnist_dense``: say so."""
+    if "model" not in cases.columns or not cases["model"].isna().any():
+        return cases
+    old = cases["model"].isna()
+    cases = cases.copy()
+    for col, value in (("model", "mnist_dense"), ("model_label", "mnist_dense"), ("model_config", "{}")):
+        cases.loc[old, col] = value
+    return cases
 
 
 def read_table_schema(path: Path) -> tuple[pq.ParquetFile, dict[bytes, bytes]]:
@@ -244,7 +256,7 @@ def load_history(root: str | Path, *, skip_bad: bool = True) -> dict[str, pd.Dat
 def consolidate(results: Iterable[CaseResult]) -> dict[str, pd.DataFrame]:
     results = list(results)
     return {
-        "cases": schema.frame("cases", [r.case for r in results]),
+        "cases": default_model(schema.frame("cases", [r.case for r in results])),
         "epochs": schema.frame("epochs", [e for r in results for e in r.epochs]),
         "samples": schema.frame("samples", [s for r in results for s in r.samples]),
         "workers": schema.frame("workers", [w for r in results for w in r.workers]),

@@ -45,7 +45,9 @@ OWNERS: dict[str, tuple[str, ...]] = {
     "cpu_time": tuple(schema.CPU_TIME),
     "collectors": tuple(schema.COLLECTORS),
     "profiling": tuple(c for c in schema.PROFILING if c not in MEMORY),
+    "workload": tuple(schema.WORKLOAD),  # the worker (model cost, achieved FLOP/s); the runner (utilization)
 }
+OWNERS["case"] += tuple(schema.MODEL_AXES)
 OWNER: dict[str, str] = {col: part for part, cols in OWNERS.items() for col in cols}
 
 
@@ -123,4 +125,5 @@ def axis_columns(case: Case, repeat: int, run_id: str) -> dict[str, Any]:
         "epochs": case.epochs, "learning_rate": case.learning_rate,
         "dataset": case.dataset.name, "dataset_params": case.dataset.params_json(),
         "seed": case.seed, "target_accuracy": case.target_accuracy, "profiled": bool(case.profile),
+        "model": case.model.name, "model_label": case.model.display, "model_config": case.model.params_json(),
     }

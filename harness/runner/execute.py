@@ -93,7 +93,7 @@ def _train(case: Case, repeat: int, state: WorkerState, row: CaseRow, result: Ca
         batching,
         compat,
         devices,
-        model,
+        models,
         optimizers,
         schedules,
         strategies,
@@ -118,8 +118,10 @@ def _train(case: Case, repeat: int, state: WorkerState, row: CaseRow, result: Ca
     spec = TrainSpec(ds.x_train, ds.y_train, ds.x_test, ds.y_test, batch, case.epochs, seed,
                      case.target_accuracy, case.steps_per_execution, case.jit_compile, strategy,
                      case.strategy.name, case.strategy.params.get("driver"))
+    cost = workload_cost(case, ds, seed, batch)
+    row.set("workload", **cost)
     with strategy.scope() if strategy is not None else nullcontext():
-        net = model.build_model(seed, case.precision)
+        net = models.build(case.model, ds.input_shape, ds.num_classes, seed, case.precision)
         lr, controller = schedules.build(case.schedule, case.learning_rate, spec.steps_per_epoch, case.epochs)
         opt = optimizers.build(case.optimizer, lr)
         if case.precision == "mixed_float16":
@@ -143,10 +145,21 @@ def _train(case: Case, repeat: int, state: WorkerState, row: CaseRow, result: Ca
     row.set("memory", **memory.gpu_peak_columns())
     row.set("outcome", status=res.status, error=res.error or None)
     row.set("training", **training_columns(res))
+    row.set("workload", achieved_flops_per_s=cost["train_flops_per_example"] * row["samples_per_s"])
     row.set("cpu_time", **hooks.meter.columns(res.steps, res.eval_passes))
     result.epochs = [{**row.ident("run_id", "case_id", "case_label", "repeat"), **e} for e in res.epochs]
     hooks.finish(row, result, res.examples, len(res.epochs), res.target_epoch)
     return getattr(collector_hooks, "peak_rss", math.nan)
+
+
+def workload_cost(case: Case, ds: datasets.Dataset, seed: int, batch: int) -> dict[str, Any]:
+    """``model_params`` and the FLOPs per training example, from a float32 copy of the case's model
+    built outside any strategy (the count does not depend on precision or placement)."""
+    from harness.components import models
+    from harness.engines.flops import model_cost
+
+    net = models.build(case.model, ds.input_shape, ds.num_classes, seed, "float32")
+    return model_cost(net, ds.x_train[:batch], ds.y_train[:batch])
 
 
 def training_columns(res: Any) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from harness.components import strategies
 from harness.errors import EXIT_INTERRUPTED, HarnessError, ResultsError, SuiteError, UsageError
 from harness.results import store
 from harness.run_meta import RunMeta
+from harness.runner import peak_probe
 from harness.runner.case_row import CaseRow
 from harness.runner.collector_setup import collector_config, idle_baseline
 from harness.runner.exits import signal_name
@@ -184,9 +185,11 @@ def _execute(suite: Suite, todo: list[Task], done: list[store.CaseResult], run_d
         if idle:
             meta.idle_baseline = idle
         workers.retarget(run_dir / "logs", run_dir.name, collector_config(suite, opts, idle))
+        meta.peak_probe = peak_probe.probe_devices(todo, workers, meta.peak_probe)
+        store.write_run_json(run_dir, meta)
     notify(opts.observers, "run_started", run_dir, meta,
            [CaseRow.for_case(t.case, t.repeat, run_dir.name) for t in todo], done)
-    results = _run_tasks(todo, done, run_dir, workers, opts)
+    results = _run_tasks(todo, done, run_dir, workers, opts, meta.peak_probe or {})
     workers.close()
     meta.worker_runtime = workers.info or meta.worker_runtime
     meta.worker_policy = workers.describe()
@@ -235,7 +238,7 @@ def _preflight(suite: Suite, tasks: list[Task], workers: WorkerPool) -> None:
     checked: set[str] = set()
     for task in tasks:
         c = task.case
-        ident = json.dumps([c.dataset, c.schedule, c.optimizer, c.batch_size, c.learning_rate, c.epochs],
+        ident = json.dumps([c.dataset, c.schedule, c.optimizer, c.batch_size, c.learning_rate, c.epochs, c.model],
                            sort_keys=True, default=str)
         if ident in checked:
             continue
@@ -255,7 +258,7 @@ def _preflight(suite: Suite, tasks: list[Task], workers: WorkerPool) -> None:
 
 
 def _run_tasks(todo: list[Task], done: list[store.CaseResult], run_dir: Path, workers: WorkerPool,
-               opts: RunOptions) -> list[store.CaseResult]:
+               opts: RunOptions, peaks: dict[str, dict[str, Any]] | None = None) -> list[store.CaseResult]:
     """Run ``todo`` one by one; journal each result at once, refresh the tables now and then."""
     from tqdm import tqdm
 
@@ -265,6 +268,7 @@ def _run_tasks(todo: list[Task], done: list[store.CaseResult], run_dir: Path, wo
         for i, task in enumerate(todo):
             bar.set_description(f"{task.case.label}#{task.repeat}"[:60])
             result = _run_one(task, run_dir, workers, opts)
+            peak_probe.apply(result.case, peaks or {})
             store.write_part(run_dir, result)  # from here on the case is safe
             results.append(result)
             notify(opts.observers, "case_finished", run_dir, result)  # before the next case starts

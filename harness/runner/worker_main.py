@@ -73,6 +73,10 @@ def worker_main(conn: Any, device: DeviceConfig, stderr_path: str, run_id: str,
         elif msg[0] == "setup":
             _, state.run_id, state.collector_config = msg
             conn.send(("ok", None))
+        elif msg[0] == "peak_probe":
+            from harness.engines.peak import peak_probe
+
+            serve(lambda: ("peak_probe", peak_probe()))
         elif msg[0] == "preflight":
             from harness.runner.preflight import preflight
 

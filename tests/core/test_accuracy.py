@@ -14,7 +14,7 @@ from harness.errors import DatasetError  # noqa: E402
 
 def final_accuracy(ds: datasets.Dataset, epochs: int, engine: str = "fast") -> float:
     spec = TrainSpec(ds.x_train, ds.y_train, ds.x_test, ds.y_test, 128, epochs, 0, 0.97)
-    net = model.build_model(0)
+    net = model.build_model(0, input_shape=ds.input_shape)
     res = get(engine)(net, optimizers.build({"name": "adam", "params": {}}, 1e-3), spec, NoHooks())
     assert res.status == "ok"
     return res.epochs[-1]["test_accuracy"]

@@ -38,9 +38,9 @@ def make_idx_folder(folder, n_train=20, n_test=8, gz=False, seed=0):
 def test_idx_folder_round_trip(tmp_path, gz):
     arrays = make_idx_folder(tmp_path / "idx", gz=gz)
     ds = datasets.load("mnist", {"path": str(tmp_path / "idx")})
-    assert ds.x_train.shape == (20, 784) and ds.x_test.shape == (8, 784)
+    assert ds.x_train.shape == (20, 28, 28, 1) and ds.x_test.shape == (8, 28, 28, 1)  # shape kept (issue 24)
     assert ds.x_train.dtype == np.float32 and ds.x_train.min() >= 0.0 and ds.x_train.max() <= 1.0
-    np.testing.assert_allclose(ds.x_train[3], arrays["x_train"][3].reshape(-1) / 255.0, rtol=1e-6)
+    np.testing.assert_allclose(ds.x_train[3], arrays["x_train"][3][..., None] / 255.0, rtol=1e-6)
     np.testing.assert_array_equal(ds.y_test, arrays["y_test"])
     assert len(ds.sha) == 16
     # the same loader serves any MNIST-format folder
@@ -99,7 +99,7 @@ def test_mnist_uses_keras_cache(tmp_path, monkeypatch):
 
 def test_mnist_sample_is_a_seeded_stratified_split():
     ds = datasets.load("mnist-sample")
-    assert ds.x_train.shape == (4000, 784) and ds.x_test.shape == (1000, 784)
+    assert ds.x_train.shape == (4000, 28, 28, 1) and ds.x_test.shape == (1000, 28, 28, 1)
     assert np.bincount(ds.y_train).tolist() == [400] * 10
     assert np.bincount(ds.y_test).tolist() == [100] * 10
     assert ds.sha == datasets.load("mnist-sample").sha  # deterministic

@@ -39,7 +39,7 @@ def train(engine, opt_name="adam", batch=32, epochs=2, lr=0.001, sched="constant
     n = len(DATA.x_train)
     b = batching.effective_batch_size(opt_name, batch, n)
     spec = TrainSpec(DATA.x_train if x is None else x, DATA.y_train, DATA.x_test, DATA.y_test, b, epochs, 0, 0.99)
-    net = model.build_model(0)
+    net = model.build_model(0, input_shape=DATA.input_shape)
     rate, ctl = schedules.build({"name": sched, "params": {}}, lr, spec.steps_per_epoch, epochs)
     opt = optimizers.build({"name": opt_name, "params": {}}, rate)
     return get(engine)(net, opt, spec, hooks or NoHooks(), ctl), opt

@@ -18,7 +18,8 @@ from harness.results import store
 def row(**kw):
     base = {"run_id": "r", "case_id": "c1", "case_label": "adam", "repeat": 0, "status": "ok",
             "samples_per_s": 1234.5, "steps": 10, "profiled": False, "cpu_energy_j": math.nan,
-            "cpu_energy_source": "unavailable"}
+            "cpu_energy_source": "unavailable", "model": "mnist_dense", "model_label": "mnist_dense",
+            "model_config": "{}"}
     return {**base, **kw}
 
 
