@@ -75,7 +75,7 @@ def run(text: str, results: Path, args: argparse.Namespace, limit: int | None = 
     if limit is not None:
         suite.cases = suite.cases[:limit]
     opts = RunOptions(results_dir=results, progress=False, worker_max_cases=args.max_cases or None,
-                      worker_max_rss_mb=args.max_rss_mb or None, worker_mode=args.worker_mode)
+                      worker_max_rss_mib=args.max_rss_mb or None, worker_mode=args.worker_mode)
     t0 = time.perf_counter()
     summary = run_suite(suite, opts)
     wall = time.perf_counter() - t0

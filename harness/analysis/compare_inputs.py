@@ -32,6 +32,7 @@ from harness.errors import HarnessError, MixedPoolError
 from harness.gates import check_gate_table
 from harness.results import baselines, store
 from harness.results.pytest_benchmark import is_pytest_benchmark, pytest_benchmark_to_cases
+from harness.run_meta import RunMeta
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +56,8 @@ def _start(run: store.Run) -> str:
 
 def pool_identity(run: store.Run) -> dict[str, object]:
     """What must be equal for two runs to be pooled: suite (name and text), commit, environment."""
-    suite = run.meta.get("suite") or {}
-    git = run.meta.get("git") or {}
-    return {"suite": suite.get("name"), "suite_sha256": suite.get("sha256"), "commit": git.get("commit"),
+    meta = run.meta
+    return {"suite": meta.suite.name, "suite_sha256": meta.suite.sha256, "commit": meta.git.commit,
             **environment(run.meta)}  # fmt: skip
 
 
@@ -113,14 +113,14 @@ def load_baseline(results_dir: str | Path, name: str) -> Side:
     return load_side(path, name=f"baseline {name}")
 
 
-def suite_gate(meta: dict) -> dict[str, object]:
+def suite_gate(meta: RunMeta) -> dict[str, object]:
     """The ``[gate]`` table of the suite a run was made from (its text is in run.json), validated."""
-    suite = meta.get("suite") or {}
-    text = suite.get("text")
-    if not isinstance(text, str):
+    suite = meta.suite
+    text = suite.text
+    if not isinstance(text, str) or not text:
         return {}
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise HarnessError(f"run.json suite {suite.get('path')!r}: malformed TOML ({exc})") from exc
-    return check_gate_table(doc["gate"], f"{suite.get('path')}: gate") if "gate" in doc else {}
+        raise HarnessError(f"run.json suite {suite.path!r}: malformed TOML ({exc})") from exc
+    return check_gate_table(doc["gate"], f"{suite.path}: gate") if "gate" in doc else {}

@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from harness.analysis.history import RunInfo
 from harness.errors import HarnessError, ResultsError
 from harness.results import retention, store
+from harness.run_meta import RunMeta
 
 log = logging.getLogger(__name__)
 
 
-def _suite_name(meta: dict[str, Any]) -> str:
-    return str((meta.get("suite") or {}).get("name") or "?")
+def _suite_name(meta: RunMeta) -> str:
+    return meta.suite.name or "?"
 
 
 def load_history_runs(root: str | Path, suite: str | None = None) -> tuple[list[RunInfo], pd.DataFrame]:
@@ -46,9 +46,8 @@ def load_history_runs(root: str | Path, suite: str | None = None) -> tuple[list[
         if cases.empty:
             log.warning("%s: no results, left out of the history", path)
             continue
-        git = meta.get("git") or {}
         when = retention.order_key(path.name, meta)[0]
-        runs.append(RunInfo(path.name, str(git.get("commit") or ""), when, meta))
+        runs.append(RunInfo(path.name, meta.git.commit or "", when, meta))
         frames.append(cases.assign(run_id=path.name))
     if not runs:
         raise HarnessError(f"{root}: no run with results (every run's cases table is empty)")

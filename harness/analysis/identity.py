@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from harness import schema
+from harness.run_meta import RunMeta
 
 MATCH_AXES = (
     "optimizer", "optimizer_params", "schedule", "schedule_params", "strategy", "strategy_params",
@@ -81,18 +82,21 @@ def display_names(groups: Mapping[tuple[str, ...], pd.DataFrame]) -> dict[tuple[
     return {k: n if counts[n] == 1 else f"{n} [{k[0][:8] or '?'}]" for k, n in names.items()}
 
 
-def environment(meta: Mapping[str, Any]) -> dict[str, str | None]:
-    """The parts of run.json that make two runs comparable (missing -> None)."""
-    machine = meta.get("machine") or {}
-    software = meta.get("software") or {}
-    gpus = machine.get("gpus") or []
+def environment(meta: RunMeta | Mapping[str, Any]) -> dict[str, str | None]:
+    """The parts of run.json that make two runs comparable (missing -> None).
+
+    A plain JSON object (``history.RunInfo``'s default) is read through :meth:`RunMeta.from_dict`."""
+    if not isinstance(meta, RunMeta):
+        meta = RunMeta.from_dict(meta)
+    machine, software = meta.machine, meta.software
+    gpus = machine.gpus or []
     names = sorted(
         str(g.get("name") or g.get("model") or g) if isinstance(g, Mapping) else str(g) for g in gpus
     )
     return {
-        "cpu_model": machine.get("cpu_model") or None,
-        "gpu_models": ", ".join(names) if names else ("none" if machine.get("gpus") is not None else None),
-        "harness_version": meta.get("harness_version") or None,
+        "cpu_model": machine.cpu_model or None,
+        "gpu_models": ", ".join(names) if names else ("none" if machine.gpus is not None else None),
+        "harness_version": meta.harness_version or None,
         "tensorflow": software.get("tensorflow") or None,
     }
 

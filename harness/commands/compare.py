@@ -22,6 +22,7 @@ from harness.gates import METRICS, PRIMARY_METRIC, GateSet
 if TYPE_CHECKING:
     from harness.analysis.compare import Side
     from harness.analysis.decide import Settings
+    from harness.run_meta import RunMeta
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ def _sides(args: argparse.Namespace) -> tuple[Side, Side]:
     return load_side(args.paths[0], **pool), load_side(args.paths[1], **pool)
 
 
-def gate_config(args: argparse.Namespace, meta: dict) -> tuple[GateSet, Settings]:
+def gate_config(args: argparse.Namespace, meta: RunMeta) -> tuple[GateSet, Settings]:
     """The family and the settings: the command line over the suite's [gate] table (from run.json)."""
     from harness.analysis.compare_inputs import suite_gate
     from harness.analysis.decide import Settings

@@ -20,6 +20,7 @@ from harness.gates import METRICS, PRIMARY_METRIC, GateSet
 
 if TYPE_CHECKING:
     from harness.analysis.decide import Settings
+    from harness.run_meta import RunMeta
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     q.set_defaults(func=cmd_prune)
 
 
-def _gates(args: argparse.Namespace, meta: dict) -> tuple[GateSet, Settings]:
+def _gates(args: argparse.Namespace, meta: RunMeta) -> tuple[GateSet, Settings]:
     from harness.analysis.compare_inputs import suite_gate
     from harness.analysis.decide import Settings
 

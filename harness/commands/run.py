@@ -45,14 +45,24 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="measured energy only: no estimate; NaN with the reason where there is no counter")
     p.add_argument("--idle-baseline", type=float, metavar="S", help="seconds of idle power measurement")
     p.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue an interrupted run")
-    p.add_argument("--worker-mode", choices=("fork", "reuse"), default="fork",
+    from harness.runner.options import (
+        DEFAULT_MAX_CASES,
+        DEFAULT_MAX_RSS_MIB,
+        DEFAULT_WORKER_MODE,
+        WORKER_MODES,
+    )
+
+    p.add_argument("--worker-mode", choices=WORKER_MODES, default=DEFAULT_WORKER_MODE,
                    help="fork (default): every case in a fresh child forked from a worker that imported "
                         "TensorFlow, so no case inherits another's state; reuse: cases run in the worker "
                         "itself (faster start per case, state accumulates; see docs/reliability.md)")
-    p.add_argument("--worker-max-cases", type=int, default=50, metavar="N",
-                   help="replace a reused worker after N cases (0: never; default 50; see docs/reliability.md)")
-    p.add_argument("--worker-max-rss-mb", type=float, default=4096.0, metavar="MB",
-                   help="replace a worker whose resident set after a case exceeds MB (0: never; default 4096)")
+    p.add_argument("--worker-max-cases", type=int, default=DEFAULT_MAX_CASES, metavar="N",
+                   help=f"replace a reused worker after N cases (0: never; default {DEFAULT_MAX_CASES}; "
+                        "see docs/reliability.md)")
+    p.add_argument("--worker-max-rss-mb", type=float, default=DEFAULT_MAX_RSS_MIB, metavar="MiB",
+                   dest="worker_max_rss_mib",
+                   help="replace a worker whose resident set after a case exceeds this many MiB (2**20 bytes; "
+                        f"0: never; default {DEFAULT_MAX_RSS_MIB:g})")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--report", action="store_true", help="also write the HTML report (under reports/)")
     p.add_argument("--tensorboard", type=Path, metavar="LOGDIR",
@@ -89,7 +99,7 @@ def validate_cli_options(args: argparse.Namespace) -> None:
         raise UsageError("--tdp-threads", str(args.tdp_threads), "must be an integer >= 1")
     positive("--idle-baseline", args.idle_baseline, strict=False)
     positive("--worker-max-cases", getattr(args, "worker_max_cases", None), strict=False)
-    positive("--worker-max-rss-mb", getattr(args, "worker_max_rss_mb", None), strict=False)
+    positive("--worker-max-rss-mb", getattr(args, "worker_max_rss_mib", None), strict=False)
     if args.resume:
         given = [flag for flag, v in (("SUITE", args.suite), ("--filter", args.filter), ("--shard", args.shard),
                                       ("--repeats", args.repeats is not None),
@@ -149,7 +159,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                       resume=args.resume, profile_steps=profile_steps,
                       profile_skip_steps=args.profile_skip, balance_from=args.balance_from,
                       shard_source=shard.source if shard else "cli",
-                      worker_max_cases=args.worker_max_cases, worker_max_rss_mb=args.worker_max_rss_mb,
+                      worker_max_cases=args.worker_max_cases, worker_max_rss_mib=args.worker_max_rss_mib,
                       worker_mode=args.worker_mode,
                       shard_variables=dict(shard.variables) if shard else {},
                       observers=[live] if live else [])

@@ -14,19 +14,20 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from harness.results.store import CaseResult
+from harness.run_meta import RunMeta
 
 log = logging.getLogger(__name__)
 
 
 class RunObserver(Protocol):
-    def run_started(self, run_dir: Path, meta: Mapping[str, Any], planned: Sequence[Mapping[str, Any]],
+    def run_started(self, run_dir: Path, meta: RunMeta, planned: Sequence[Mapping[str, Any]],
                     done: Sequence[CaseResult]) -> None:
         """``planned``: the identity and axis columns of every case x repeat still to run."""
 
     def case_finished(self, run_dir: Path, result: CaseResult) -> None:
         """``result`` has just been journaled (it is safe on disk)."""
 
-    def run_finished(self, run_dir: Path, meta: Mapping[str, Any]) -> None:
+    def run_finished(self, run_dir: Path, meta: RunMeta) -> None:
         """The run's tables and run.json are final."""
 
 

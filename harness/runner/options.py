@@ -9,6 +9,12 @@ from harness.errors import HarnessError
 from harness.run_meta import RunMeta
 from harness.runner.observers import RunObserver
 
+# the workers' defaults, owned here (RecyclePolicy and ``harness run``'s flags read them)
+WORKER_MODES = ("fork", "reuse")
+DEFAULT_WORKER_MODE = "fork"
+DEFAULT_MAX_CASES = 50
+DEFAULT_MAX_RSS_MIB = 4096.0  # MiB (2**20 bytes)
+
 
 @dataclass
 class RunOptions:
@@ -30,9 +36,9 @@ class RunOptions:
     shard_variables: dict[str, str] = field(default_factory=dict)  # the scheduler variables read
     balance_from: Path | None = None  # a previous run whose durations balance the shards
     shard_cases: set[str] | None = None  # on --resume: the shard's recorded cases
-    worker_max_cases: int | None = 50  # recycle a worker after this many cases (None: never)
-    worker_max_rss_mb: float | None = 4096.0  # ... or once its RSS after a case exceeds this (None: never)
-    worker_mode: str = "fork"  # fork: each case in a child forked from the worker; reuse: in the worker itself
+    worker_max_cases: int | None = DEFAULT_MAX_CASES  # recycle a worker after this many cases (None: never)
+    worker_max_rss_mib: float | None = DEFAULT_MAX_RSS_MIB  # ... or once its RSS (MiB) after a case exceeds this
+    worker_mode: str = DEFAULT_WORKER_MODE  # fork: each case in a child forked from the worker; reuse: in the worker itself
     observers: list[RunObserver] = field(default_factory=list)  # e.g. the live TensorBoard logdir
 
 
@@ -43,14 +49,13 @@ def restore_options(opts: RunOptions, meta: RunMeta) -> None:
                            "(its folder is listed under `shards` in run.json), then merge again")
     recorded = meta.options
     opts.repeats, opts.filters, opts.shard = recorded.repeats, list(recorded.filters), recorded.shard
-    shard = meta.shard
-    if isinstance(shard, dict) and isinstance(shard.get("case_ids"), list):
-        opts.shard_cases = set(shard["case_ids"])  # the shard's share as assigned, whatever balanced it
+    if meta.shard is not None and meta.shard.case_ids is not None:
+        opts.shard_cases = set(meta.shard.case_ids)  # the shard's share as assigned, whatever balanced it
     if opts.time_limit_s is None:
         opts.time_limit_s = recorded.time_limit_s
     if opts.collectors is None:
         opts.collectors = recorded.collectors
-    policy = meta.worker_policy or {}
-    if "max_cases" in policy:  # a resumed run keeps its recycling policy
-        opts.worker_max_cases, opts.worker_max_rss_mb = policy["max_cases"], policy.get("max_rss_mib")
-        opts.worker_mode = policy.get("mode", "reuse")  # runs before the mode existed reused their workers
+    policy = meta.worker_policy
+    if policy is not None:  # a resumed run keeps its recycling policy
+        opts.worker_max_cases, opts.worker_max_rss_mib = policy.max_cases, policy.max_rss_mib
+        opts.worker_mode = policy.mode or "reuse"  # runs before the mode existed reused their workers

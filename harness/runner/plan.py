@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from harness.case_filters import parse_filters, selected
 from harness.components.datasets import train_size
 from harness.components.devices import DeviceConfig, device_config
 from harness.components.strategies import replicas_needed
+from harness.run_meta import RunMeta, ShardRecord
 from harness.runner.estimate import Estimator
 from harness.runner.shards import Assignment, ShardSpec, assign, parse_shard_text
 from harness.suite import Case, parse_suite
@@ -46,16 +45,16 @@ def shard_assignment(cases: list[Case], count: int, *, repeats: int | None = Non
 
 
 def shard_record(cases: list[Case], spec: ShardSpec, *, filters: list[str] | None = None,
-                 repeats: int | None = None, estimator: Estimator | None = None) -> dict[str, Any]:
+                 repeats: int | None = None, estimator: Estimator | None = None) -> ShardRecord:
     """What a shard's run.json says about its shard: index, count, source, assignment hash, its cases."""
     flt = parse_filters(filters)
     est = estimator or Estimator()
     chosen = [c for c in cases if selected(c, flt)]
     a = shard_assignment(chosen, spec.count, repeats=repeats, estimator=est)
-    return {"index": spec.index, "count": spec.count, "text": spec.text, "source": spec.source,
-            "variables": dict(spec.variables), "assignment_sha256": a.sha256, "balance": est.source,
-            "estimated_s": a.loads[spec.index - 1], "estimated_loads_s": list(a.loads),
-            "case_ids": sorted(a.cases_of(spec.index))}
+    return ShardRecord(index=spec.index, count=spec.count, text=spec.text, source=spec.source,
+                       variables=dict(spec.variables), assignment_sha256=a.sha256, balance=est.source,
+                       estimated_s=a.loads[spec.index - 1], estimated_loads_s=list(a.loads),
+                       case_ids=sorted(a.cases_of(spec.index)))
 
 
 def make_tasks(cases: list[Case], *, filters: list[str] | None = None, shard: str | None = None,
@@ -98,10 +97,8 @@ def time_limit_s(case: Case, override: float | None = None) -> float:
     return BASE_LIMIT_S + 10 * guess
 
 
-def expected_tasks(meta: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(case_id-repeat, label) of every task of the unsharded plan a shard's run.json (a RunMeta,
-    or its JSON object) was cut from."""
-    suite = parse_suite(meta["suite"]["text"], meta["suite"].get("path") or "<suite>")
-    opts = meta.get("options") or {}
-    tasks = make_tasks(suite.cases, filters=opts.get("filters") or [], repeats=opts.get("repeats"))
+def expected_tasks(meta: RunMeta) -> list[tuple[str, str]]:
+    """(case_id-repeat, label) of every task of the unsharded plan a shard's run.json was cut from."""
+    suite = parse_suite(meta.suite.text, meta.suite.path or "<suite>")
+    tasks = make_tasks(suite.cases, filters=meta.options.filters or [], repeats=meta.options.repeats)
     return [(t.key, t.case.label) for t in tasks]

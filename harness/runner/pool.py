@@ -9,6 +9,7 @@ configuration. The child side lives in :mod:`harness.runner.worker_main`.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import multiprocessing as mp
 import os
@@ -19,8 +20,10 @@ from typing import Any
 
 from harness.collectors.base import CollectorConfig
 from harness.components.devices import DeviceConfig
+from harness.run_meta import WorkerPolicy
 from harness.runner import lifeline
 from harness.runner.exits import describe_exit, is_noise
+from harness.runner.options import DEFAULT_MAX_CASES, DEFAULT_MAX_RSS_MIB, DEFAULT_WORKER_MODE
 from harness.runner.worker_main import worker_main
 
 log = logging.getLogger(__name__)
@@ -147,9 +150,9 @@ class RecyclePolicy:
     may gain stays a small part of the machine's.
     """
 
-    max_cases: int | None = 50
-    max_rss_bytes: int | None = 4 * 1024**3
-    mode: str = "fork"
+    max_cases: int | None = DEFAULT_MAX_CASES
+    max_rss_bytes: int | None = int(DEFAULT_MAX_RSS_MIB * 2**20)
+    mode: str = DEFAULT_WORKER_MODE
 
     def reason(self, served: int, rss_bytes: float | None) -> str | None:
         """Why a worker that served ``served`` cases and holds ``rss_bytes`` must go (None: keep it)."""
@@ -160,10 +163,10 @@ class RecyclePolicy:
                     f"(limit {self.max_rss_bytes / 2**20:.0f} MiB)")
         return None
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> WorkerPolicy:
         """What ``run.json`` records of the policy."""
-        return {"mode": self.mode, "max_cases": self.max_cases,
-                "max_rss_mib": None if self.max_rss_bytes is None else self.max_rss_bytes / 2**20}
+        return WorkerPolicy(mode=self.mode, max_cases=self.max_cases,
+                            max_rss_mib=None if self.max_rss_bytes is None else self.max_rss_bytes / 2**20)
 
 
 class WorkerPool:
@@ -208,10 +211,10 @@ class WorkerPool:
             self.recycled.append(why)
             self.close()
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> WorkerPolicy:
         """The policy and what it did, for ``run.json``."""
-        return {**self.policy.describe(), "started": self.started, "recycled": len(self.recycled),
-                "recycle_reasons": self.recycled[-20:]}
+        return dataclasses.replace(self.policy.describe(), started=self.started, recycled=len(self.recycled),
+                                   recycle_reasons=self.recycled[-20:])
 
     def discard(self, worker: Worker) -> None:
         worker.stop(kill=True)

@@ -28,7 +28,7 @@ from typing import Any
 from harness.components import strategies
 from harness.errors import EXIT_INTERRUPTED, HarnessError, ResultsError, SuiteError, UsageError
 from harness.results import store
-from harness.run_meta import RunMeta
+from harness.run_meta import RunMeta, ShardRecord
 from harness.runner.case_row import CaseRow
 from harness.runner.collector_setup import collector_config, idle_baseline
 from harness.runner.exits import signal_name
@@ -82,7 +82,7 @@ def _run_suite(suite: Suite | None, opts: RunOptions) -> RunSummary:
             suite = parse_suite(meta.suite.text, meta.suite.abspath or meta.suite.path)
         restore_options(opts, meta)
     shard = _shard(suite, opts) if opts.shard and not opts.resume else None
-    only = set(shard["case_ids"]) if shard else opts.shard_cases
+    only = set(shard.case_ids or []) if shard else opts.shard_cases
     tasks = make_tasks(suite.cases, filters=opts.filters, repeats=opts.repeats, only=only,
                        shard=None if only is not None else opts.shard)
     if not tasks and only is None:
@@ -138,7 +138,7 @@ def _run_suite(suite: Suite | None, opts: RunOptions) -> RunSummary:
             lock.release()
 
 
-def _shard(suite: Suite, opts: RunOptions) -> dict[str, Any]:
+def _shard(suite: Suite, opts: RunOptions) -> ShardRecord:
     """This shard's record for run.json (its cases among the balanced assignment of all of them)."""
     from harness.runner.estimate import Estimator, from_run
     from harness.runner.plan import shard_record
@@ -152,7 +152,7 @@ def _shard(suite: Suite, opts: RunOptions) -> dict[str, Any]:
 
 def recycle_policy(opts: RunOptions) -> RecyclePolicy:
     """The workers' mode and recycling limits from the run's options (``None`` or 0 switches a limit off)."""
-    rss = opts.worker_max_rss_mb
+    rss = opts.worker_max_rss_mib
     return RecyclePolicy(max_cases=opts.worker_max_cases or None,
                          max_rss_bytes=int(rss * 2**20) if rss else None, mode=opts.worker_mode)
 

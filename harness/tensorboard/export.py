@@ -19,6 +19,7 @@ import pandas as pd
 
 from harness.errors import HarnessError, ResultsError
 from harness.results import store
+from harness.run_meta import RunMeta
 from harness.tensorboard.logdir import Logdir, link_tree, run_identity, write_manifest
 from harness.tensorboard.sessions import Session, build_sessions, label_paths
 
@@ -101,7 +102,7 @@ def write_one(folder: Path, name: str, session: Session) -> int:
     return 1
 
 
-def manifest(name: str, run_dir: Path, meta: Mapping[str, Any], sessions: Sequence[Session],
+def manifest(name: str, run_dir: Path, meta: RunMeta, sessions: Sequence[Session],
              planned: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
     return {
         "identity": run_identity(meta, Path(run_dir).name), "run_name": name,
@@ -117,9 +118,8 @@ def session_entry(session: Session) -> dict[str, Any]:
             "profiled_trace": session.profile_dir is not None}
 
 
-def _suite(meta: Mapping[str, Any]) -> str:
-    suite = meta.get("suite")
-    return str(suite.get("name") if isinstance(suite, Mapping) else suite or "")
+def _suite(meta: RunMeta) -> str:
+    return meta.suite.name
 
 
 def paths_for(cases: pd.DataFrame) -> dict[str, str]:

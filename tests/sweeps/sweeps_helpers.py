@@ -26,7 +26,7 @@ def fake_shard(root: Path, suite: Suite, index: int, count: int, *, host: str = 
     meta = new_run_meta(suite, run_dir, opts)
     meta.shard = shard_record(suite.cases, ShardSpec(index, count), repeats=repeats)
     meta.status, meta.machine.host = "complete", host
-    tasks = make_tasks(suite.cases, only=set(meta.shard["case_ids"]), repeats=repeats) + list(extra)
+    tasks = make_tasks(suite.cases, only=set(meta.shard.case_ids), repeats=repeats) + list(extra)
     results = []
     for t in tasks:
         if t.key in skip:

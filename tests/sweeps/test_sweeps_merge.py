@@ -46,9 +46,9 @@ def test_merge_makes_one_run_that_reads_like_any_other(tmp_path, suite, capsys):
     assert set(run.cases["run_id"]) == {"merged"} and set(run.epochs["run_id"]) == {"merged"}
     assert set(run.cases["host"]) == {"n1", "n2", "n3"}
     assert run.meta.status == "complete" and run.meta.options.shard is None
-    assert [s["index"] for s in run.meta.shards] == [1, 2, 3]
-    assert {s["path"] for s in run.meta.shards} == {str(d.resolve()) for d in dirs}
-    assert run.meta.merged["assignment_sha256"] == store.read_run_json(dirs[0]).shard["assignment_sha256"]
+    assert [s.index for s in run.meta.shards] == [1, 2, 3]
+    assert {s.path for s in run.meta.shards} == {str(d.resolve()) for d in dirs}
+    assert run.meta.merged.assignment_sha256 == store.read_run_json(dirs[0]).shard.assignment_sha256
     # every command reads it; the machine is an axis because it varies per row
     tables = analysis.combine([run])
     assert set(tables["cases"]["machine"]) == {"box-n1", "box-n2", "box-n3"}
@@ -64,12 +64,12 @@ def test_missing_cases_are_named_and_partial_is_explicit(tmp_path, suite, capsys
     assert main(["merge", str(dirs[0]), str(dirs[2]), "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "missing; shard(s) not given: 2" in err and "--allow-partial" in err
-    shard2 = store.read_run_json(dirs[1]).shard["case_ids"]
+    shard2 = store.read_run_json(dirs[1]).shard.case_ids
     assert all(cid in err for cid in shard2)
     assert not out.exists() and not list(tmp_path.glob(".merged.*"))
     assert main(["merge", str(dirs[0]), str(dirs[2]), "--out", str(out), "--allow-partial"]) == 0
     meta = store.read_run_json(out)
-    assert meta.status == "partial" and len(meta.merged["missing"]) == len(shard2) * 2
+    assert meta.status == "partial" and len(meta.merged.missing) == len(shard2) * 2
 
 
 def test_shards_that_do_not_belong_together_are_refused(tmp_path, suite, capsys):
@@ -91,7 +91,7 @@ def test_shards_that_do_not_belong_together_are_refused(tmp_path, suite, capsys)
 def test_duplicates_damage_and_bad_output_are_errors(tmp_path, suite, capsys):
     dirs = shards(tmp_path, suite)
     out = tmp_path / "merged"
-    stolen = make_tasks(suite.cases, only=set(store.read_run_json(dirs[1]).shard["case_ids"]))[0]
+    stolen = make_tasks(suite.cases, only=set(store.read_run_json(dirs[1]).shard.case_ids))[0]
     dup = fake_shard(tmp_path / "dup", suite, 3, 3, extra=(stolen,))
     assert main(["merge", str(dirs[0]), str(dirs[1]), str(dup), "--out", str(out)]) == 2
     assert f"case run {stolen.key} appears more than once" in capsys.readouterr().err
@@ -115,10 +115,10 @@ def test_duplicates_damage_and_bad_output_are_errors(tmp_path, suite, capsys):
 def test_shard_run_json_records_index_count_and_hash(tmp_path, suite):
     dirs = shards(tmp_path, suite, count=2)
     metas = [store.read_run_json(d) for d in dirs]
-    assert [(m.shard["index"], m.shard["count"]) for m in metas] == [(1, 2), (2, 2)]
-    assert metas[0].shard["assignment_sha256"] == metas[1].shard["assignment_sha256"]
-    ids = [set(m.shard["case_ids"]) for m in metas]
+    assert [(m.shard.index, m.shard.count) for m in metas] == [(1, 2), (2, 2)]
+    assert metas[0].shard.assignment_sha256 == metas[1].shard.assignment_sha256
+    ids = [set(m.shard.case_ids) for m in metas]
     assert not ids[0] & ids[1] and ids[0] | ids[1] == {c.case_id for c in suite.cases}
     json.dumps([m.to_dict() for m in metas])  # plain JSON
     raw = json.loads((dirs[0] / store.RUN_JSON).read_text())  # typed, and kept as written
-    assert raw["shard"] == metas[0].shard and raw["meta_version"] == 3
+    assert raw["shard"] == metas[0].shard.to_dict() and raw["meta_version"] == 3

@@ -60,9 +60,9 @@ def test_scheduler_shards_merge_into_the_single_machine_run(scheduler, tmp_path,
     assert [p.returncode for p in procs] == [0] * len(procs), [err[-2000:] for _out, err in outs]
     shard_dirs = sorted(Path(tmp_path / "shards").glob("*/"))
     metas = [store.read_run_json(d) for d in shard_dirs]
-    assert sorted(m["shard"]["index"] for m in metas) == list(range(1, len(procs) + 1))
-    assert {m["shard"]["source"] for m in metas} == {"harness_shard" if scheduler == "github" else scheduler}
-    assert len({m["shard"]["assignment_sha256"] for m in metas}) == 1
+    assert sorted(m.shard.index for m in metas) == list(range(1, len(procs) + 1))
+    assert {m.shard.source for m in metas} == {"harness_shard" if scheduler == "github" else scheduler}
+    assert len({m.shard.assignment_sha256 for m in metas}) == 1
 
     assert main(["merge", str(tmp_path / "shards"), "--out", str(tmp_path / "merged")]) == 0
     merged = store.load_run(tmp_path / "merged")

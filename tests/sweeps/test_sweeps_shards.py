@@ -67,6 +67,6 @@ def test_a_resumed_shard_keeps_its_recorded_share(tmp_path, capsys):
     meta = store.read_run_json(shard)
     opts = RunOptions(resume=shard)
     restore_options(opts, meta)
-    assert opts.shard == "2/3" and opts.shard_cases == set(meta.shard["case_ids"])
+    assert opts.shard == "2/3" and opts.shard_cases == set(meta.shard.case_ids)
     mine = {t.case.case_id for t in make_tasks(suite.cases, only=opts.shard_cases)}
-    assert mine == set(meta.shard["case_ids"]) == {t.case.case_id for t in make_tasks(suite.cases, shard="2/3")}
+    assert mine == set(meta.shard.case_ids) == {t.case.case_id for t in make_tasks(suite.cases, shard="2/3")}
