@@ -28,7 +28,6 @@ import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from harness.axis import AxisValue
 from harness.collectors.base import CollectorConfig
@@ -37,6 +36,7 @@ from harness.results.store import CaseResult
 from harness.runner.case_row import CaseRow
 from harness.runner.cluster_rows import ClusterContext, assemble, read_result
 from harness.runner.cluster_spec import dump_spec
+from harness.runner.cluster_types import ClusterOutcome, ClusterWindow
 from harness.runner.hooks import ClusterMeters, CollectorHooks, MeteredHooks
 from harness.runner.plan import Task
 from harness.suite import Case
@@ -162,7 +162,7 @@ def run_cluster_case(task: Task, run_dir: Path, limit: float, cfg: CollectorConf
                 "host", wall_s=time.perf_counter() - t0)
         return CaseResult(case=row)
     procs: list[Proc] = []
-    hooks, outcome = None, {"kind": "crashed", "error": "the cluster's processes could not be started"}
+    hooks, outcome = None, ClusterOutcome("crashed", error="the cluster's processes could not be started")
     try:
         for t in tasks:
             procs.append(_start(case, task.repeat, run_dir.name, cluster, t, folder, t == reporter))
@@ -172,16 +172,16 @@ def run_cluster_case(task: Task, run_dir: Path, limit: float, cfg: CollectorConf
         hooks = MeteredHooks(collect, ClusterMeters({p.name: p.popen.pid for p in procs}))
         outcome = _supervise(procs, folder / "events.jsonl", hooks, limit)
     except OSError as exc:
-        outcome["error"] += f": {exc}"
+        outcome.error += f": {exc}"
     finally:
         stop_all(procs)
     ctx = ClusterContext(cluster, kind, reporter, limit, time.perf_counter() - t0)
     return assemble(row, procs, outcome, hooks, ctx)
 
 
-def _supervise(procs: list[Proc], events: Path, hooks: MeteredHooks, limit: float) -> dict[str, Any]:
+def _supervise(procs: list[Proc], events: Path, hooks: MeteredHooks, limit: float) -> ClusterOutcome:
     """Wait for the case to end; forward window events to the collectors."""
-    deadline, offset, window = time.monotonic() + limit, 0, {"started": False, "ended": False}
+    deadline, offset, window = time.monotonic() + limit, 0, ClusterWindow()
     trainers = [p for p in procs if p.role == "train"]
     while True:
         offset = _forward_events(events, offset, hooks, window)
@@ -194,17 +194,17 @@ def _supervise(procs: list[Proc], events: Path, hooks: MeteredHooks, limit: floa
         dead = [p for p in procs if p.popen.poll() is not None and not p.result_path.exists()]
         if dead:
             _close_window(hooks, window)
-            return {"kind": "crashed", "who": dead[0], "window": window}
+            return ClusterOutcome("crashed", window, who=dead[0])
         if time.monotonic() >= deadline:
             _close_window(hooks, window)
-            return {"kind": "timeout", "window": window}
+            return ClusterOutcome("timeout", window)
         time.sleep(POLL_S)
     _forward_events(events, offset, hooks, window)
     _close_window(hooks, window)
-    return {"kind": "result", "window": window}
+    return ClusterOutcome("result", window)
 
 
-def _forward_events(path: Path, offset: int, hooks: MeteredHooks, window: dict) -> int:
+def _forward_events(path: Path, offset: int, hooks: MeteredHooks, window: ClusterWindow) -> int:
     try:
         with open(path) as fh:
             fh.seek(offset)
@@ -215,19 +215,19 @@ def _forward_events(path: Path, offset: int, hooks: MeteredHooks, window: dict) 
     for line in lines:
         ev = json.loads(line)
         at = time.perf_counter() - max(0.0, time.time() - float(ev["t"]))  # when it happened, on our clock
-        if ev["event"] == "phase" and not window["ended"]:
+        if ev["event"] == "phase" and not window.ended:
             hooks.on_phase(ev["phase"], at=at)
-        elif ev["event"] == "window_start" and not window["started"]:
-            window["started"] = True
+        elif ev["event"] == "window_start" and not window.started:
+            window.started = True
             hooks.on_window_start(at=at)
-        elif ev["event"] == "epoch_end" and window["started"] and not window["ended"]:
+        elif ev["event"] == "epoch_end" and window.started and not window.ended:
             hooks.on_epoch_end(int(ev["epoch"]), at=at)
         elif ev["event"] == "window_end":
             _close_window(hooks, window)
     return offset
 
 
-def _close_window(hooks: MeteredHooks, window: dict) -> None:
-    if not window["ended"]:
-        window["ended"] = True
+def _close_window(hooks: MeteredHooks, window: ClusterWindow) -> None:
+    if not window.ended:
+        window.ended = True
         hooks.on_window_end()  # also stops a session opened by a compile phase that never reached the window

@@ -6,9 +6,11 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness import schema
 from harness.results.journal import dump_result
 from harness.results.store import CaseResult
 from harness.runner.cluster_rows import ClusterContext, assemble
+from harness.runner.cluster_types import ClusterOutcome, WorkerRow
 from harness.schema import frame
 
 
@@ -51,7 +53,7 @@ def _row(**kw) -> dict:
 def test_result_row_is_global_and_each_process_has_a_row(tmp_path):
     procs = [_proc(tmp_path, "worker", 0, result=_row()), _proc(tmp_path, "worker", 1, result=_row(train_s=2.5))]
     ctx = ClusterContext({"worker": ["a", "b"]}, "loopback", ("worker", 0), 60, 9.0)
-    out = assemble(_row(status=None), procs, {"kind": "result", "window": {}}, None, ctx)
+    out = assemble(_row(status=None), procs, ClusterOutcome("result"), None, ctx)
     assert out.case["status"] == "ok" and out.case["num_workers"] == 2 and out.case["cluster"] == "loopback"
     assert out.case["overhead_s"] == 4.0
     assert out.case["energy_source"] == "unavailable" and out.case["cpu_energy_reason"]
@@ -66,7 +68,7 @@ def test_a_dead_process_makes_the_case_crashed(tmp_path):
     dead.popen.returncode = -signal.SIGKILL
     procs = [_proc(tmp_path, "worker", 0), dead]
     ctx = ClusterContext({"worker": ["a", "b"]}, "loopback", ("worker", 0), 60, 9.0)
-    out = assemble(_row(status=None), procs, {"kind": "crashed", "who": dead, "window": {}}, None, ctx)
+    out = assemble(_row(status=None), procs, ClusterOutcome("crashed", who=dead), None, ctx)
     assert out.case["status"] == "crashed"
     assert "worker:1" in out.case["error"] and "SIGKILL" in out.case["error"]
     assert "exploded" in out.case["stderr_tail"]
@@ -78,13 +80,17 @@ def test_a_failing_peer_fails_the_case(tmp_path):
     procs = [_proc(tmp_path, "worker", 0, result=_row()),
              _proc(tmp_path, "worker", 1, result=_row(status="failed", error="ValueError: boom"))]
     ctx = ClusterContext({"worker": ["a", "b"]}, "loopback", ("worker", 0), 60, 9.0)
-    out = assemble(_row(status=None), procs, {"kind": "result", "window": {}}, None, ctx)
+    out = assemble(_row(status=None), procs, ClusterOutcome("result"), None, ctx)
     assert out.case["status"] == "failed" and "worker:1: ValueError: boom" in out.case["error"]
 
 
 def test_timeout(tmp_path):
     procs = [_proc(tmp_path, "chief", 0), _proc(tmp_path, "ps", 0, role="serve")]
     ctx = ClusterContext({"chief": ["a"], "ps": ["b"]}, "loopback", ("chief", 0), 60, 61.0)
-    out = assemble(_row(status=None, wall_s=None), procs, {"kind": "timeout", "window": {}}, None, ctx)
+    out = assemble(_row(status=None, wall_s=None), procs, ClusterOutcome("timeout"), None, ctx)
     assert out.case["status"] == "timeout" and "60 s" in out.case["error"]
     assert {w["status"] for w in out.workers} == {"timeout"}
+
+
+def test_worker_row_declares_exactly_the_workers_columns():
+    assert list(WorkerRow().to_dict()) == list(schema.WORKER_COLUMNS)
