@@ -108,6 +108,10 @@ def _component(f: str, key: str, v: Any, kind: str, known: dict[str, set[str] | 
             if p not in allowed:
                 hint = suggest(p, list(allowed)) if allowed else "it takes no parameters"
                 raise SuiteError(f, f"{key}.{p}", f"unknown parameter for {kind} {name!r}; {hint}")
+    choices = catalog.SCHEDULES.get(name, {}).get("choices", {}) if kind == "schedule" and not custom else {}
+    for p, ok in choices.items():
+        if p in params and params[p] not in ok:
+            raise SuiteError(f, f"{key}.{p}", f"expected one of {', '.join(map(repr, ok))}, got {params[p]!r}")
     return AxisValue(name, label, params)
 
 

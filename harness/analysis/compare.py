@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harness import schema
 from harness.analysis import decide
 from harness.analysis.decide import (
     IMPROVEMENT,
@@ -57,7 +58,7 @@ from harness.run_meta import RunMeta
 __all__ = ["IDENTITY", "MATCH_AXES", "Comparison", "Problem", "Relax", "Side", "case_key", "compare_sides",
            "environment"]  # fmt: skip
 
-FAILING = ("failed", "diverged", "crashed", "timeout")
+FAILING = schema.FAILING
 
 
 @dataclass

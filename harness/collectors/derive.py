@@ -22,6 +22,7 @@ from typing import Any
 
 from harness.collectors import cpu_estimate, phases, proc
 from harness.collectors.readings import Readings
+from harness.schema import MEASURED_SOURCES, is_estimated
 
 NAN = math.nan
 SPLIT_ESTIMATE = ("no idle/dynamic split for an estimate: it charges only the benchmark's own "
@@ -48,7 +49,7 @@ def uuids(s: Readings) -> list[str]:
 
 def cpu_kind(s: Readings) -> str:
     label = getattr(s.plan.cpu, "label", "")
-    return "measured" if label == "rapl" else "estimated" if label.startswith("estimate") else ""
+    return "measured" if label in MEASURED_SOURCES else "estimated" if is_estimated(label) else ""
 
 
 def cpu_stuck(s: Readings) -> str:

@@ -15,6 +15,7 @@ from harness.results.journal import read_part
 from harness.results.store import CaseResult
 from harness.runner.case_row import CaseRow
 from harness.runner.cluster_types import ClusterOutcome, ClusterWindow, WorkerRow
+from harness.schema import TRAINED
 
 NO_WINDOW = "no timed window was reached (the case ended before training)"
 
@@ -95,13 +96,13 @@ def _cpu_columns(row: CaseRow, workers: list[WorkerRow], meters: Any, procs: lis
     sum over them, and the contention of the whole case (every process subtracted)."""
     steps = int(row.get("steps") or 0)
     for w, p in zip(workers, procs, strict=True):
-        if not _finite(w.train_cpu_s) and meters is not None and w.status in ("ok", "diverged"):
+        if not _finite(w.train_cpu_s) and meters is not None and w.status in TRAINED:
             cols = meters.each[p.name].columns(steps, passes)
             for k in PROCESS_CPU:
                 setattr(w, k, cols[k])
             if w.cpu_time_source != "unavailable":
                 w.cpu_time_source = "supervisor"
-    if meters is None or row.get("status") not in ("ok", "diverged"):
+    if meters is None or row.get("status") not in TRAINED:
         return
     sources = {w.cpu_time_source for w in workers}
     if not all(_finite(w.train_cpu_s) for w in workers):
@@ -127,7 +128,7 @@ def _finite(x: Any) -> bool:
 
 
 def _collector_columns(row: CaseRow, result: CaseResult, hooks: Any, window: ClusterWindow) -> None:
-    if hooks is not None and window.started and row.get("status") in ("ok", "diverged"):
+    if hooks is not None and window.started and row.get("status") in TRAINED:
         examples = int(row.get("steps") or 0) * int(row.get("batch_size") or 0)
         target = row.get("epochs_to_target")
         hooks.finish(row, result, examples, len(result.epochs), None if target is None else int(target))

@@ -34,11 +34,11 @@ from typing import Any
 
 from harness.errors import HarnessError, ResultsError
 from harness.run_meta import RunMeta
+from harness.schema import STATUSES
 from harness.tensorboard.specs import (
     HPARAMS,
     METRICS,
     RESULT_PREFIX,
-    STATUSES,
     metric_description,
     split_label,
 )

@@ -119,6 +119,41 @@ def test_reduce_on_plateau_controller():
     assert math.isclose(float(opt.learning_rate), 0.05, rel_tol=1e-6)
 
 
+def test_reduce_on_plateau_honours_monitor():
+    from types import SimpleNamespace
+
+    from harness.engines.base import EpochLoop
+
+    _, ctl = schedules.build({"name": "reduce_on_plateau",
+                              "params": {"factor": 0.5, "patience": 1, "monitor": "test_loss"}}, 0.1, SPE, 5)
+    assert ctl.monitor == "test_loss"
+    opt = optimizers.build({"name": "minibatch_sgd", "params": {}}, 0.1)
+    hooks = SimpleNamespace(on_epoch_end=lambda epoch: None, on_phase=lambda phase: None)
+    spec = SimpleNamespace(batch_size=1, target_accuracy=2.0)
+    test_losses = iter([1.0, 1.0])  # the test loss stalls while the training loss improves
+    loop = EpochLoop(spec, opt, lambda: (next(test_losses), 0.5), hooks, ctl)
+    for epoch, loss in enumerate((1.0, 0.5)):
+        loop.end_epoch(epoch, loss, 0.5, 1, 0.1)
+    assert math.isclose(float(opt.learning_rate), 0.05, rel_tol=1e-6)  # watched test_loss, not loss
+
+
+def test_reduce_on_plateau_refuses_an_unknown_monitor():
+    from harness.errors import SuiteError
+    from harness.suite import parse_suite
+
+    with pytest.raises(ConfigError, match="monitor must be one of loss, test_loss. Received: monitor='val_loss'"):
+        schedules.PlateauController(monitor="val_loss")
+    text = textwrap.dedent("""
+        [suite]
+        name = "m"
+        [matrix]
+        optimizer = ["minibatch_sgd"]
+        schedule = [{name = "reduce_on_plateau", monitor = "val_loss"}]
+    """)
+    with pytest.raises(SuiteError, match="monitor.*expected one of 'loss', 'test_loss', got 'val_loss'"):
+        parse_suite(text, "m.toml")
+
+
 def test_bad_schedule_unit():
     with pytest.raises(ConfigError, match="unit"):
         schedules.build({"name": "inverse_power", "params": {"unit": "hours"}}, 0.1, SPE, 3)

@@ -13,7 +13,14 @@ from harness import schema
 from harness.axis import AxisValue
 from harness.components import batching, compat, datasets
 from harness.errors import ResultsError
-from harness.run_meta import RUN_META_VERSION, MergeRecord, RunMeta, ShardEntry, ShardRecord, WorkerPolicy
+from harness.run_meta import (
+    RUN_META_VERSION,
+    MergeRecord,
+    RunMeta,
+    ShardEntry,
+    ShardRecord,
+    WorkerPolicy,
+)
 from harness.runner.case_row import OWNERS, CaseRow
 from harness.suite import Case, load_suite, parse_suite
 
