@@ -127,7 +127,7 @@ class OptionsRecord(_Part):
 
 @dataclass
 class ShardRecord(_Part):
-    """A sharded run's shard (:func:`harness.runner.plan.shard_record`): which of how many, where that
+    """A sharded run's shard (:func:`harness.runner.parent.plan.shard_record`): which of how many, where that
     came from, the balanced assignment's hash and estimated loads (s), this shard's cases."""
 
     index: int = 0  # 1-based

@@ -186,7 +186,7 @@ COLLECTORS = _cols(
 )
 
 # Exact CPU time of the timed window's phases, counters and contention (issue 17), read at
-# the phase edges by harness.collectors.cpuwindow. Under multi-process strategies the case
+# the phase edges by harness.collectors.cpu_phases. Under multi-process strategies the case
 # row sums every process of the case; the workers table has each process's own figures.
 CPU_TIME = _cols(
     ("train_cpu_s", FLOAT, "s", "CPU seconds (user+system, all threads but the collectors' sampler) of the "

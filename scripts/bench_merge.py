@@ -21,11 +21,11 @@ from pathlib import Path
 from harness.results import store
 from harness.results.merge import merge
 from harness.runner.case_row import CaseRow
-from harness.runner.options import RunOptions
-from harness.runner.plan import expected_tasks, make_tasks, shard_record
-from harness.runner.run_folder import new_run_dir
-from harness.runner.run_record import new_run_meta
-from harness.runner.shards import ShardSpec
+from harness.runner.parent.options import RunOptions
+from harness.runner.parent.plan import expected_tasks, make_tasks, shard_record
+from harness.runner.parent.run_folder import new_run_dir
+from harness.runner.parent.run_record import new_run_meta
+from harness.runner.parent.shards import ShardSpec
 from harness.suite import parse_suite
 
 

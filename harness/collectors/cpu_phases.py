@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.collectors import cputime
+from harness.collectors import cpu_clocks
 from harness.collectors.perf import PerfCounters, PerfReading
 
 NAN = math.nan
@@ -66,7 +66,7 @@ class PhaseTotals:
     segments: int = 0
 
     def add(self, a: Edge, b: Edge) -> None:
-        w = cputime.window(a.cpu, b.cpu)
+        w = cpu_clocks.window(a.cpu, b.cpu)
         own = b.harness_s - a.harness_s
         self.wall_s += w.wall_s
         self.process_s += w.process_s - own
@@ -81,7 +81,7 @@ class PhaseTotals:
 
 @dataclass(frozen=True)
 class Edge:
-    cpu: cputime.CpuReading
+    cpu: cpu_clocks.CpuReading
     perf: PerfReading
     harness_s: float = 0.0
 
@@ -91,7 +91,7 @@ class WindowMeter:
 
     def __init__(self, pids: tuple[int, ...] = (), counters: PerfCounters | None = None,
                  clock: Callable[[], float] = time.perf_counter, stat_path: Path | None = None) -> None:
-        self.processes = cputime.ProcessTimes(pids)
+        self.processes = cpu_clocks.ProcessTimes(pids)
         self.own_process = self.processes.pids == (os.getpid(),)
         self.counters = counters
         self.clock, self.stat_path = clock, stat_path
@@ -108,7 +108,7 @@ class WindowMeter:
         if self.counters is None and phase is not None:
             self.counters = PerfCounters().open()  # lazily: threads started since count
         own = measurement_threads_s() if self.own_process else 0.0
-        edge = Edge(cputime.read(self.processes, self.clock, self.stat_path),
+        edge = Edge(cpu_clocks.read(self.processes, self.clock, self.stat_path),
                     self.counters.read() if self.counters is not None else PerfReading(), own)
         if self.phase is not None and self._edge is not None:
             self.totals[self.phase].add(self._edge, edge)

@@ -20,7 +20,7 @@ import json
 import math
 from typing import Any
 
-from harness.collectors import cpu_estimate, phases, proc
+from harness.collectors import cpu_estimate, phases, process_stats
 from harness.collectors.readings import Readings
 from harness.schema import MEASURED_SOURCES, is_estimated
 
@@ -235,7 +235,7 @@ def process_columns(s: Readings, pairs: list[phases.Pair], window: float) -> dic
     share = min(1.0, proc_s / busy) if _finite(busy) and busy > 0 and _finite(proc_s) else NAN
     out = {
         "benchmark_cpu_share": share,
-        "process_cpu_util_pct": 100.0 * proc_s / (window * proc.logical_cpus()) if window > 0 else NAN,
+        "process_cpu_util_pct": 100.0 * proc_s / (window * process_stats.logical_cpus()) if window > 0 else NAN,
         "system_cpu_util_pct": 100.0 * busy / total if _finite(total) and total > 0 else NAN,
     }
     if s.plan.process is not None:

@@ -1,7 +1,7 @@
 """Process and system figures: CPU time, RSS, system CPU and memory.
 
 CPU time comes from the kernel's per-process CPU clocks (ns resolution,
-:class:`harness.collectors.cputime.ProcessTimes`), so a short phase (one
+:class:`harness.collectors.cpu_clocks.ProcessTimes`), so a short phase (one
 evaluation of a few ms) is not rounded to 0 or 10 ms as psutil's
 ``/proc/<pid>/stat`` ticks would; RSS from psutil (``statm``). Cheap enough
 for a 10 Hz sampler.
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psutil
 
-from harness.collectors.cputime import ProcessTimes
+from harness.collectors.cpu_clocks import ProcessTimes
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import logging
 import math
 from typing import Any
 
-from harness.collectors import cpu_estimate, cputime, nvml, proc, rapl
+from harness.collectors import cpu_clocks, cpu_estimate, nvml, process_stats, rapl
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ class EstimateSource(Source):
 
     name, update_s = "cpu_estimate", 0.01  # CPU times tick at 10 ms
 
-    def __init__(self, tdp: cpu_estimate.Tdp, group: proc.ProcessGroup) -> None:
+    def __init__(self, tdp: cpu_estimate.Tdp, group: process_stats.ProcessGroup) -> None:
         self.tdp, self.group = tdp, group
 
     @property
@@ -106,9 +106,9 @@ class CpuTimeSource(Source):
 
     name, label, update_s = "cputime", "proc_stat", 0.01
 
-    def __init__(self, group: proc.ProcessGroup) -> None:
+    def __init__(self, group: process_stats.ProcessGroup) -> None:
         self.group = group
-        self.machine = cputime.MachineReader()
+        self.machine = cpu_clocks.MachineReader()
 
     def read(self, t: float) -> dict[str, float]:
         cpu_s, _ = self.group.read(t)
@@ -122,12 +122,12 @@ class CpuTimeSource(Source):
 class ProcessSource(Source):
     name, label = "process", "psutil"
 
-    def __init__(self, group: proc.ProcessGroup) -> None:
+    def __init__(self, group: process_stats.ProcessGroup) -> None:
         self.group = group
 
     def read(self, t: float) -> dict[str, float]:
         _, rss = self.group.read(t)
-        return {"rss": rss, "sys_mem": proc.system_memory_used()}
+        return {"rss": rss, "sys_mem": process_stats.system_memory_used()}
 
 
 class NvmlSource(Source):

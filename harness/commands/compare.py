@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.errors import EXIT_BAD_INPUT, EXIT_OK, HarnessError
-from harness.gates import METRICS, PRIMARY_METRIC, GateSet
+from harness.regression.gates import METRICS, PRIMARY_METRIC, GateSet
 
 if TYPE_CHECKING:
-    from harness.analysis.compare import Side
-    from harness.analysis.decide import Settings
+    from harness.regression.compare import Side
+    from harness.regression.decide import Settings
     from harness.run_meta import RunMeta
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def _write(path: Path, text: str, append: bool) -> None:
 
 
 def _sides(args: argparse.Namespace) -> tuple[Side, Side]:
-    from harness.analysis.compare_inputs import load_baseline, load_side
+    from harness.regression.compare_inputs import load_baseline, load_side
 
     pool = {"pool": args.pool, "allow_mixed_pool": args.allow_mixed_pool}
     if args.baseline:
@@ -112,8 +112,8 @@ def _sides(args: argparse.Namespace) -> tuple[Side, Side]:
 
 def gate_config(args: argparse.Namespace, meta: RunMeta) -> tuple[GateSet, Settings]:
     """The family and the settings: the command line over the suite's [gate] table (from run.json)."""
-    from harness.analysis.compare_inputs import suite_gate
-    from harness.analysis.decide import Settings
+    from harness.regression.compare_inputs import suite_gate
+    from harness.regression.decide import Settings
 
     table = suite_gate(meta)
     alpha = args.alpha if args.alpha is not None else table.get("alpha", 0.05)
@@ -129,7 +129,7 @@ def gate_config(args: argparse.Namespace, meta: RunMeta) -> tuple[GateSet, Setti
 
 def cmd_compare(args: argparse.Namespace) -> int:
     # imported here: SciPy and matplotlib are not for `harness --help` or `harness list` (issue 19)
-    from harness.analysis.compare import Relax, compare_sides
+    from harness.regression.compare import Relax, compare_sides
     from harness.report import compare_md
 
     base, current = _sides(args)

@@ -45,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="measured energy only: no estimate; NaN with the reason where there is no counter")
     p.add_argument("--idle-baseline", type=float, metavar="S", help="seconds of idle power measurement")
     p.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue an interrupted run")
-    from harness.runner.options import (
+    from harness.runner.parent.options import (
         DEFAULT_MAX_CASES,
         DEFAULT_MAX_RSS_MIB,
         DEFAULT_WORKER_MODE,
@@ -112,7 +112,7 @@ def validate_cli_options(args: argparse.Namespace) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from harness.runner.plan import make_tasks
+    from harness.runner.parent.plan import make_tasks
 
     validate_cli_options(args)
     shard = _resolve_shard(args)
@@ -133,11 +133,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         tasks = make_tasks(suite.cases, filters=args.filter, shard=args.shard, repeats=args.repeats,
                            estimator=est)
         if not args.yes:
-            from harness.runner.guard import check_tasks
+            from harness.runner.parent.guard import check_tasks
 
             check_tasks(suite.path, tasks, est, _shards(args))
         if args.dry_run:
-            from harness.runner.preview import dry_run_lines
+            from harness.runner.parent.preview import dry_run_lines
 
             note = f", shard {args.shard} ({shard.source})" if shard else ""
             print("\n".join(dry_run_lines(suite, tasks, est, every_case=args.all, shard_note=note)))
@@ -197,7 +197,7 @@ def _load(args: argparse.Namespace):
         raise UsageError("SUITE", "", "missing: give a suite file or name, or --resume RUN_DIR")
     spec = load_spec(args.suite)
     if not args.yes:
-        from harness.runner.guard import check_spec
+        from harness.runner.parent.guard import check_spec
 
         check_spec(spec, args.filter, args.repeats, _shards(args))
     return spec.suite(expand(spec))
@@ -205,7 +205,7 @@ def _load(args: argparse.Namespace):
 
 def _resolve_shard(args: argparse.Namespace):
     """``--shard auto`` becomes I/N from the scheduler's variables (a clear error, exit 2, if they don't fit)."""
-    from harness.runner.shards import resolve
+    from harness.runner.parent.shards import resolve
 
     shard = resolve(args.shard)
     if shard is not None:
@@ -214,20 +214,20 @@ def _resolve_shard(args: argparse.Namespace):
 
 
 def _shards(args: argparse.Namespace) -> int:
-    from harness.runner.plan import parse_shard
+    from harness.runner.parent.plan import parse_shard
 
     shard = parse_shard(args.shard)
     return shard[1] if shard else 1
 
 
 def _estimator(args: argparse.Namespace, cases: list):
-    from harness.runner.estimate import Estimator, from_run
+    from harness.runner.parent.estimate import Estimator, from_run
 
     return from_run(args.balance_from, cases) if args.balance_from else Estimator()
 
 
 def cmd_interleave(args: argparse.Namespace, suite) -> int:
-    from harness.runner.interleave import interleave
+    from harness.runner.parent.interleave import interleave
 
     if args.resume or args.dry_run:
         raise UsageError("--interleave-with", args.interleave_with, "cannot be combined with --resume or --dry-run")
@@ -246,9 +246,9 @@ def cmd_interleave(args: argparse.Namespace, suite) -> int:
 
 def check_gate_reachable(args: argparse.Namespace, suite, repeats: int) -> bool:
     """Say whether `harness compare` can reach a verdict with these repeats; False: stop (exit 5)."""
-    from harness.analysis.power import detection_estimate, reachability
-    from harness.gates import DEFAULT_THRESHOLD, parse_threshold
-    from harness.runner.plan import make_tasks
+    from harness.regression.gates import DEFAULT_THRESHOLD, parse_threshold
+    from harness.regression.power import detection_estimate, reachability
+    from harness.runner.parent.plan import make_tasks
 
     gate = suite.settings.get("gate", {})
     cases = len({t.case.case_id for t in make_tasks(suite.cases, filters=args.filter, shard=args.shard, repeats=1)})

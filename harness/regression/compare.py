@@ -1,14 +1,14 @@
 """Compare a baseline with a current set of results, case by case and metric by metric.
 
-Cases are matched by their full identity (:mod:`harness.analysis.identity`),
+Cases are matched by their full identity (:mod:`harness.regression.identity`),
 never by row order or run id. Only repeats with status ``ok`` count. The
-decision of the whole family is :func:`harness.analysis.decide.decide_family`.
+decision of the whole family is :func:`harness.regression.decide.decide_family`.
 
 The gate fails closed: a case lost, a case newly failing, an environment that
 differs or cannot be checked are :class:`Problem` s, each with its own exit
 code, unless the caller relaxes that check (:class:`Relax`).
 
-This module only computes: loading is :mod:`harness.analysis.compare_inputs`,
+This module only computes: loading is :mod:`harness.regression.compare_inputs`,
 rendering is :mod:`harness.report.compare_md`.
 """
 
@@ -21,16 +21,26 @@ import numpy as np
 import pandas as pd
 
 from harness import schema
-from harness.analysis import decide
-from harness.analysis.decide import (
+from harness.errors import (
+    EXIT_CASE_LOST,
+    EXIT_ENV_MISMATCH,
+    EXIT_INCONCLUSIVE,
+    EXIT_NEW_FAILURE,
+    EXIT_OK,
+    EXIT_REGRESSION,
+    EXIT_UNREACHABLE,
+)
+from harness.regression import decide
+from harness.regression.decide import (  # fmt: skip
     IMPROVEMENT,
     INCONCLUSIVE,
     NO_CHANGE,
     NOT_COMPARABLE,
     REGRESSION,
     Settings,
-)  # fmt: skip
-from harness.analysis.identity import (
+)
+from harness.regression.gates import IMPLICIT_METRICS, METRICS, GateSet
+from harness.regression.identity import (
     IDENTITY,
     MATCH_AXES,
     case_key,
@@ -43,16 +53,6 @@ from harness.analysis.identity import (
     key_json,
     norm,
 )
-from harness.errors import (
-    EXIT_CASE_LOST,
-    EXIT_ENV_MISMATCH,
-    EXIT_INCONCLUSIVE,
-    EXIT_NEW_FAILURE,
-    EXIT_OK,
-    EXIT_REGRESSION,
-    EXIT_UNREACHABLE,
-)
-from harness.gates import IMPLICIT_METRICS, METRICS, GateSet
 from harness.run_meta import RunMeta
 
 __all__ = ["IDENTITY", "MATCH_AXES", "Comparison", "Problem", "Relax", "Side", "case_key", "compare_sides",

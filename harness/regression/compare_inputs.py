@@ -27,9 +27,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.analysis.compare import Side, environment
 from harness.errors import HarnessError, MixedPoolError
-from harness.gates import check_gate_table
+from harness.regression.compare import Side, environment
+from harness.regression.gates import check_gate_table
 from harness.results import baselines, store
 from harness.results.pytest_benchmark import is_pytest_benchmark, pytest_benchmark_to_cases
 from harness.run_meta import RunMeta

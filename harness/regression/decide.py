@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from harness.analysis import stats
+from harness.regression import stats
 
 REGRESSION = "regression"
 IMPROVEMENT = "improvement"

@@ -1,7 +1,7 @@
 """Does a measurement drift as its worker ages? A rank-trend test per case and metric.
 
 Repeats of one case are meant to be draws from one distribution. A worker that
-is reused across cases accumulates state (see ``harness.runner.pool.RecyclePolicy``),
+is reused across cases accumulates state (see ``harness.runner.parent.pool.RecyclePolicy``),
 so each row records its position in its worker (``worker_case_index``: 0 for a
 fresh worker's first case). For every case with at least :data:`MIN_REPEATS` ok
 repeats at more than one position, this module tests whether a metric trends

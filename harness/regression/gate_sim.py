@@ -3,7 +3,7 @@
 One simulated *build* is what ``harness compare`` does for a suite: every case's
 primary metric (examples/s, higher is better) compared between a baseline and a
 current side of ``repeats`` repeats each, decided as one family by
-:func:`harness.analysis.decide.decide_family`; the build fails when any case is
+:func:`harness.regression.decide.decide_family`; the build fails when any case is
 a regression. Noise is log-normal with the given coefficient of variation; a
 planted change multiplies the *time* of the chosen cases (+10 % = 10 % slower,
 so examples/s / 1.10).
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from harness.analysis.decide import REGRESSION, Item, Settings, decide_family
+from harness.regression.decide import REGRESSION, Item, Settings, decide_family
 
 SCENARIOS = {  # name -> (slowdown of case 0, slowdown of every other case)
     "A/A": (1.0, 1.0),

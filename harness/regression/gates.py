@@ -10,7 +10,7 @@ pytest-benchmark's ``--benchmark-compare-fail=median:5%``::
     10%@engine=eager                   threshold override for every metric of matching cases
 
 The threshold is the *minimum effect size* δ: a regression only when the data
-show the change exceeds it (the tests are of δ, see :mod:`harness.analysis.decide`).
+show the change exceeds it (the tests are of δ, see :mod:`harness.regression.decide`).
 ``5%`` and ``0.05`` mean the same.
 """
 

@@ -5,7 +5,7 @@ For every case (full identity) and gated metric, the runs ordered by commit
 maintained change-point library, ``ruptures`` (PELT on the log medians, a
 BIC-like penalty scaled by the run-to-run noise), proposes steps; each step is
 then judged with the decision of ``harness compare``
-(:func:`harness.analysis.decide.decide_family`): the runs of the segment before
+(:func:`harness.regression.decide.decide_family`): the runs of the segment before
 and of the segment after are the two samples, **one value per run** (runs made
 in different jobs differ by more than their repeats say, so a run, not a
 repeat, is the unit), and every proposed step of every series is one family
@@ -28,10 +28,10 @@ import numpy as np
 import pandas as pd
 import ruptures
 
-from harness.analysis.decide import IMPROVEMENT, REGRESSION, Item, Settings, decide_family
-from harness.analysis.identity import display_names, env_differences, environment, group_cases
-from harness.analysis.stats import MAD_TO_SD
-from harness.gates import METRICS, GateSet
+from harness.regression.decide import IMPROVEMENT, REGRESSION, Item, Settings, decide_family
+from harness.regression.gates import METRICS, GateSet
+from harness.regression.identity import display_names, env_differences, environment, group_cases
+from harness.regression.stats import MAD_TO_SD
 
 
 @dataclass

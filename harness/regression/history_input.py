@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.analysis.history import RunInfo
 from harness.errors import HarnessError, ResultsError
+from harness.regression.history import RunInfo
 from harness.results import retention, store
 from harness.run_meta import RunMeta
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.analysis import stats
-from harness.analysis.gate_sim import Design, failed_builds
+from harness.regression import stats
+from harness.regression.gate_sim import Design, failed_builds
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from harness.analysis.history import History, Series  # noqa: E402
+from harness.regression.history import History, Series  # noqa: E402
 
 COLORS = {"regression": "#d62728", "improvement": "#2ca02c"}
 

@@ -30,14 +30,14 @@ from harness.errors import EXIT_INTERRUPTED, HarnessError, ResultsError, SuiteEr
 from harness.results import store
 from harness.run_meta import RunMeta, ShardRecord
 from harness.runner.case_row import CaseRow
-from harness.runner.collector_setup import collector_config, idle_baseline
 from harness.runner.exits import signal_name
-from harness.runner.observers import notify
-from harness.runner.options import RunOptions, restore_options
-from harness.runner.plan import Task, make_tasks, time_limit_s, worker_key
-from harness.runner.pool import RecyclePolicy, WorkerPool
-from harness.runner.run_folder import new_run_dir
-from harness.runner.run_record import new_run_meta, now_utc
+from harness.runner.parent.collector_setup import collector_config, idle_baseline
+from harness.runner.parent.observers import notify
+from harness.runner.parent.options import RunOptions, restore_options
+from harness.runner.parent.plan import Task, make_tasks, time_limit_s, worker_key
+from harness.runner.parent.pool import RecyclePolicy, WorkerPool
+from harness.runner.parent.run_folder import new_run_dir
+from harness.runner.parent.run_record import new_run_meta, now_utc
 from harness.suite import Suite, parse_suite
 
 log = logging.getLogger(__name__)
@@ -140,9 +140,9 @@ def _run_suite(suite: Suite | None, opts: RunOptions) -> RunSummary:
 
 def _shard(suite: Suite, opts: RunOptions) -> ShardRecord:
     """This shard's record for run.json (its cases among the balanced assignment of all of them)."""
-    from harness.runner.estimate import Estimator, from_run
-    from harness.runner.plan import shard_record
-    from harness.runner.shards import ShardSpec, parse_shard_text
+    from harness.runner.parent.estimate import Estimator, from_run
+    from harness.runner.parent.plan import shard_record
+    from harness.runner.parent.shards import ShardSpec, parse_shard_text
 
     spec = parse_shard_text(opts.shard)
     spec = ShardSpec(spec.index, spec.count, opts.shard_source, opts.shard_variables)
@@ -283,7 +283,7 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
 def _run_one(task: Task, run_dir: Path, workers: WorkerPool, opts: RunOptions) -> store.CaseResult:
     limit = time_limit_s(task.case, opts.time_limit_s)
     if strategies.is_multi_process(task.case):
-        from harness.runner.cluster import run_cluster_case
+        from harness.runner.cluster.supervise import run_cluster_case
 
         return run_cluster_case(task, run_dir, limit, workers.cfg)
     worker = workers.get(worker_key(task.case))

@@ -44,7 +44,7 @@ from typing import Any
 from harness.axis import AxisValue
 from harness.components import batching, datasets
 from harness.errors import SuiteError
-from harness.suite_keys import (
+from harness.suite.keys import (
     CASE_KEYS,
     SUITE_KEYS,
     TOP_KEYS,
@@ -168,7 +168,7 @@ class Suite:
 class SuiteSpec:
     """A validated suite before expansion: what :func:`expand` turns into cases.
 
-    Sizing a plan (:mod:`harness.suite_size`) works on this, so that a matrix
+    Sizing a plan (:mod:`harness.suite.size`) works on this, so that a matrix
     of a million cases is counted without building them.
     """
 
@@ -358,7 +358,7 @@ def resolve_suite_path(name_or_path: str, search: list[Path] | None = None) -> P
         if not p.exists():
             raise SuiteError(str(p), "", "suite file does not exist")
         return p
-    dirs = search or [Path.cwd() / "suites", Path(__file__).resolve().parent.parent / "suites"]
+    dirs = search or [Path.cwd() / "suites", Path(__file__).resolve().parents[2] / "suites"]
     for d in dirs:
         if (d / f"{name_or_path}.toml").exists():
             return d / f"{name_or_path}.toml"
@@ -373,7 +373,7 @@ def load_suite(name_or_path: str | Path) -> Suite:
 
 
 def load_spec(name_or_path: str | Path) -> SuiteSpec:
-    """Parse and validate a suite file without expanding it (see :mod:`harness.suite_size`)."""
+    """Parse and validate a suite file without expanding it (see :mod:`harness.suite.size`)."""
     path = resolve_suite_path(str(name_or_path))
     try:
         text = path.read_text()
@@ -383,7 +383,7 @@ def load_spec(name_or_path: str | Path) -> SuiteSpec:
 
 
 def available_suites(search: list[Path] | None = None) -> dict[str, Path]:
-    dirs = search or [Path.cwd() / "suites", Path(__file__).resolve().parent.parent / "suites"]
+    dirs = search or [Path.cwd() / "suites", Path(__file__).resolve().parents[2] / "suites"]
     out: dict[str, Path] = {}
     for d in reversed(dirs):
         if d.is_dir():

@@ -6,7 +6,7 @@ from harness.axis import AxisValue
 from harness.errors import UsageError
 from harness.keyvalue import KeyValueError, key_value
 from harness.suite import CASE_KEYS, Case
-from harness.suite_keys import suggest
+from harness.suite.keys import suggest
 
 FILTER_HINT = "expected AXIS=VALUE[,VALUE...], e.g. optimizer=adam,sgd"
 

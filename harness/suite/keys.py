@@ -235,10 +235,7 @@ def _settings(f: str, raw: dict) -> dict[str, Any]:
 
 def check_gate(f: str, raw: object) -> dict[str, Any]:
     """The suite's ``[gate]`` table (what ``harness compare`` gates on), validated before anything runs."""
-    from harness.gates import (  # lazy: the suite layer stays light
-        GateError,
-        check_gate_table,
-    )
+    from harness.regression.gates import GateError, check_gate_table
 
     try:
         return check_gate_table(raw)

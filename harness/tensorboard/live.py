@@ -1,6 +1,6 @@
 """``harness run SUITE --tensorboard LOGDIR``: the logdir grows as cases finish.
 
-A runner observer (see :mod:`harness.runner.observers`): it runs in the runner's
+A runner observer (see :mod:`harness.runner.parent.observers`): it runs in the runner's
 parent process after a case is journaled and before the next one starts, so
 the writing (and TensorFlow's one-off import, with GPUs hidden) never overlaps
 a measurement. The result is the same logdir ``harness export`` writes; a
@@ -19,7 +19,6 @@ from typing import Any
 from harness import schema
 from harness.results.store import CaseResult
 from harness.run_meta import RunMeta
-from harness.tensorboard.export import manifest, write_one
 from harness.tensorboard.logdir import (
     MANIFEST,
     Logdir,
@@ -27,6 +26,7 @@ from harness.tensorboard.logdir import (
     run_identity,
     write_manifest,
 )
+from harness.tensorboard.logdir_export import manifest, write_one
 from harness.tensorboard.sessions import build_sessions, label_paths, planned_hparams
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ import math
 import pytest
 
 from harness.collectors import CollectorConfig
-from harness.runner.execute import WorkerState, execute
+from harness.runner.worker.execute import WorkerState, execute
 from harness.suite import parse_suite
 
 pytestmark = pytest.mark.slow

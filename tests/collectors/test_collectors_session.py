@@ -113,7 +113,7 @@ def test_process_figures(bare):
     assert 0 < cols["process_cpu_util_pct"] <= 100.0
     assert 0 < cols["system_cpu_util_pct"] <= 100.0
     assert s.peak_rss > 10 * 2**20 and cols["system_mem_used_peak_bytes"] > 0
-    assert "peak_rss_bytes" not in cols  # the row's memory part owns it (harness.runner.case_memory.CaseMemory)
+    assert "peak_rss_bytes" not in cols  # the row's memory part owns it (harness.runner.worker.case_memory.CaseMemory)
     rows = s.samples()
     assert len(rows) >= 8 and rows[-1]["rss_bytes"] > 0
     assert any(r["process_cpu_pct"] > 0 for r in rows)

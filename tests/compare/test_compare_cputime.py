@@ -12,7 +12,7 @@ import pytest
 from harness import schema
 from harness.cli import main
 from harness.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_REGRESSION
-from harness.gates import METRICS
+from harness.regression.gates import METRICS
 from harness.results import store
 
 from .conftest import META, case_rows
@@ -71,7 +71,7 @@ def test_a_metric_the_rows_do_not_have_is_exit_2_naming_it(tmp_path, capsys):
 
 
 def test_absent_column_is_exit_2_too():
-    from harness.gates import GateError, GateSet
+    from harness.regression.gates import GateError, GateSet
 
     gates = GateSet.from_strings(["train_cpu_s"])
     try:
@@ -114,9 +114,9 @@ def test_bench_contention_plants_the_slowdown_in_the_worse_direction():
 
 
 def test_history_follows_cpu_time_and_names_a_missing_metric():
-    from harness.analysis.decide import Settings
-    from harness.analysis.history import analyse
-    from harness.gates import GateError, GateSet
+    from harness.regression.decide import Settings
+    from harness.regression.gates import GateError, GateSet
+    from harness.regression.history import analyse
 
     from .test_history import synthetic
 

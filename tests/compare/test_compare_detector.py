@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.analysis.decide import INCONCLUSIVE, NO_CHANGE, REGRESSION, decide_one
-from harness.analysis.gate_sim import Design, failed_builds
+from harness.regression.decide import INCONCLUSIVE, NO_CHANGE, REGRESSION, decide_one
+from harness.regression.gate_sim import Design, failed_builds
 from harness.suite import load_suite
 from tests.compare.conftest import noisy
 

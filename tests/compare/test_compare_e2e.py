@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.analysis.stats import robust_cv
 from harness.cli import main
 from harness.errors import EXIT_CASE_LOST, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_REGRESSION
+from harness.regression.stats import robust_cv
 from harness.results import store
 
 ROOT = Path(__file__).resolve().parents[2]

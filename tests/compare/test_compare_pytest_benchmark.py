@@ -128,7 +128,7 @@ def test_foreign_pytest_benchmark_without_data_is_inconclusive(tmp_path):
 
 
 REAL_RUNNER = '''
-from harness.runner.execute import WorkerState, execute
+from harness.runner.worker.execute import WorkerState, execute
 
 _STATE = WorkerState(run_id="pytest")
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy.stats import false_discovery_control
 
-from harness.analysis import stats
-from harness.gates import Gate, GateError, GateSet, parse_gate, parse_threshold
+from harness.regression import stats
+from harness.regression.gates import Gate, GateError, GateSet, parse_gate, parse_threshold
 
 
 def test_holm_matches_definition():
@@ -106,7 +106,7 @@ def test_threshold_precedence():
 
 def test_metrics_come_from_the_schema_directions():
     from harness import schema
-    from harness.gates import METRICS
+    from harness.regression.gates import METRICS
 
     for name, better in schema.directions().items():
         assert METRICS[name].higher_is_better == (better == "higher")
@@ -120,7 +120,7 @@ def test_metrics_come_from_the_schema_directions():
     ({"bogus": 1}, "unknown key(s) ['bogus']"),
 ])  # fmt: skip
 def test_gate_table_errors(table, message):
-    from harness.gates import check_gate_table
+    from harness.regression.gates import check_gate_table
 
     with pytest.raises(GateError, match=re.escape(message)):
         check_gate_table(table)

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness.analysis.decide import Settings
-from harness.analysis.history import RunInfo, analyse
 from harness.cli import main
 from harness.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_REGRESSION
-from harness.gates import GateSet
+from harness.regression.decide import Settings
+from harness.regression.gates import GateSet
+from harness.regression.history import RunInfo, analyse
 
 
 def commit(i: int) -> str:

@@ -55,7 +55,7 @@ class RecordingMeter:
 
 @pytest.mark.parametrize("engine", ["fast", "keras_fit", "eager"])
 def test_engines_train_and_report(engine):
-    from harness.runner.hooks import MeteredHooks
+    from harness.runner.worker.hooks import MeteredHooks
 
     hooks = CountingHooks()
     metered = MeteredHooks(hooks, RecordingMeter())

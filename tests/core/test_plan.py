@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.errors import UsageError
-from harness.runner.plan import make_tasks, time_limit_s, worker_key
+from harness.runner.parent.plan import make_tasks, time_limit_s, worker_key
 from harness.suite import parse_suite
 
 TEXT = """

@@ -30,8 +30,8 @@ def idx_folder(tmp_path, n_train=64, n_test=16):
 
 
 def problems(text: str, path: str = "pf.toml"):
-    from harness.runner.execute import WorkerState
-    from harness.runner.preflight import preflight
+    from harness.runner.worker.execute import WorkerState
+    from harness.runner.worker.preflight import preflight
 
     return preflight(parse_suite(text, path).cases, WorkerState())
 

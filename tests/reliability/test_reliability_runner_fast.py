@@ -12,7 +12,7 @@ from harness.errors import EXIT_INTERRUPTED, EXIT_RESULTS, HarnessError, Results
 from harness.results import store
 from harness.runner import runner
 from harness.runner.case_row import CaseRow
-from harness.runner.pool import Outcome
+from harness.runner.parent.pool import Outcome
 from harness.suite import parse_suite
 
 SUITE = """

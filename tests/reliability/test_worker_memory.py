@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from reliability_helpers import run_cli, tiny_suite
 
-from harness.analysis import drift
-from harness.runner.case_memory import CaseMemory
-from harness.runner.pool import RecyclePolicy
+from harness.regression import drift
+from harness.runner.parent.pool import RecyclePolicy
+from harness.runner.worker.case_memory import CaseMemory
 
 
 def test_policy_recycles_by_count_and_by_rss_and_can_be_switched_off():

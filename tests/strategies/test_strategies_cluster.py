@@ -34,7 +34,7 @@ def _cluster_processes() -> list[psutil.Process]:
     procs = []
     for p in psutil.process_iter(["cmdline"]):
         cmd = " ".join(p.info["cmdline"] or [])
-        if "harness.runner.cluster_task" in cmd:
+        if "harness.runner.cluster.task" in cmd:
             procs.append(p)
     return procs
 
@@ -126,7 +126,7 @@ def test_joining_a_user_given_cluster_via_tf_config(tmp_path, monkeypatch):
     import subprocess
     import sys
 
-    from harness.runner.cluster import free_ports
+    from harness.runner.cluster.supervise import free_ports
 
     ports = free_ports(2)
     cluster = {"worker": [f"localhost:{p}" for p in ports]}

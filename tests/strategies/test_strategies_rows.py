@@ -9,8 +9,8 @@ from pathlib import Path
 from harness import schema
 from harness.results.journal import dump_result
 from harness.results.store import CaseResult
-from harness.runner.cluster_rows import ClusterContext, assemble
-from harness.runner.cluster_types import ClusterOutcome, WorkerRow
+from harness.runner.cluster.outcome import ClusterOutcome, WorkerRow
+from harness.runner.cluster.rows import ClusterContext, assemble
 from harness.schema import frame
 
 

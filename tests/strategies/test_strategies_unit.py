@@ -11,7 +11,7 @@ import pytest
 from harness.components import compat, strategies
 from harness.components.devices import device_config
 from harness.runner import cluster
-from harness.runner.plan import worker_key
+from harness.runner.parent.plan import worker_key
 from harness.suite import parse_suite
 
 SUITE = """

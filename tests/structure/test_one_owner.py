@@ -7,8 +7,8 @@ from pathlib import Path
 
 from harness import schema
 from harness.cli import build_parser
-from harness.runner.options import RunOptions
-from harness.runner.pool import RecyclePolicy
+from harness.runner.parent.options import RunOptions
+from harness.runner.parent.pool import RecyclePolicy
 
 HARNESS = Path(__file__).resolve().parents[2] / "harness"
 SPELLED = re.compile(r"""["']ok["'],\s*["']diverged["']|["']diverged["'],\s*["']failed["']""")

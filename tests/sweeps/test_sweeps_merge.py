@@ -9,7 +9,7 @@ import pytest
 from harness import analysis, schema
 from harness.cli import main
 from harness.results import store
-from harness.runner.plan import make_tasks
+from harness.runner.parent.plan import make_tasks
 from harness.suite import parse_suite
 
 from .sweeps_helpers import fake_shard

@@ -9,10 +9,10 @@ import pytest
 from harness import schema
 from harness.cli import main
 from harness.results import store
-from harness.runner.estimate import Estimator, format_duration, from_run, plan_estimate_s
-from harness.runner.guard import MAX_RUNS
+from harness.runner.parent.estimate import Estimator, format_duration, from_run, plan_estimate_s
+from harness.runner.parent.guard import MAX_RUNS
 from harness.suite import available_suites, expand, load_spec, parse_spec, parse_suite
-from harness.suite_size import plan_size, restrict
+from harness.suite.size import plan_size, restrict
 
 AXES = {
     "optimizer": ['"adam"', '"rmsprop"', '{ name = "adam", label = "adam-again" }', '"sgd"'],

@@ -18,7 +18,7 @@ import pytest
 
 from harness.cli import main
 from harness.results import store
-from harness.runner.plan import make_tasks
+from harness.runner.parent.plan import make_tasks
 from harness.suite import load_suite
 
 SUITE = """

@@ -6,9 +6,9 @@ import pytest
 
 from harness.errors import EXIT_BAD_INPUT, UsageError
 from harness.results import store
-from harness.runner.options import RunOptions, restore_options
-from harness.runner.plan import make_tasks, shard_assignment
-from harness.runner.shards import resolve
+from harness.runner.parent.options import RunOptions, restore_options
+from harness.runner.parent.plan import make_tasks, shard_assignment
+from harness.runner.parent.shards import resolve
 from harness.suite import load_suite, parse_suite
 
 from .sweeps_helpers import fake_shard

@@ -1,7 +1,7 @@
 """What a multi-process case's supervision produces, declared: its outcome and one ``workers`` row per process.
 
 :class:`ClusterOutcome` is the cluster's counterpart of the pool's
-:class:`~harness.runner.pool.Outcome`; :class:`WorkerRow` declares exactly the
+:class:`~harness.runner.parent.pool.Outcome`; :class:`WorkerRow` declares exactly the
 columns of :data:`harness.schema.WORKER_COLUMNS` (a test keeps them equal).
 """
 

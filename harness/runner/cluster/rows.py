@@ -14,7 +14,7 @@ from harness.errors import ResultsError
 from harness.results.journal import read_part
 from harness.results.store import CaseResult
 from harness.runner.case_row import CaseRow
-from harness.runner.cluster_types import ClusterOutcome, ClusterWindow, WorkerRow
+from harness.runner.cluster.outcome import ClusterOutcome, ClusterWindow, WorkerRow
 from harness.schema import TRAINED
 
 NO_WINDOW = "no timed window was reached (the case ended before training)"
@@ -116,7 +116,7 @@ def _cpu_columns(row: CaseRow, workers: list[WorkerRow], meters: Any, procs: lis
                 cpu_ms_per_update=train * 1e3 / steps if steps else math.nan,
                 train_cpu_cores=train / train_s if _finite(train_s) and train_s > 0 else math.nan,
                 cpu_time_source="+".join(sorted(s for s in sources if s)))
-    from harness.collectors.cpuwindow import contention_columns
+    from harness.collectors.cpu_phases import contention_columns
 
     row.set("cpu_time", **contention_columns(meters.all.totals["train"]), train_instructions=math.nan,
             train_cycles=math.nan, instructions_per_update=math.nan, hw_counter_source="unavailable",

@@ -34,11 +34,11 @@ from harness.collectors.base import CollectorConfig
 from harness.components import compat, devices, strategies
 from harness.results.store import CaseResult
 from harness.runner.case_row import CaseRow
-from harness.runner.cluster_rows import ClusterContext, assemble, read_result
-from harness.runner.cluster_spec import dump_spec
-from harness.runner.cluster_types import ClusterOutcome, ClusterWindow
-from harness.runner.hooks import ClusterMeters, CollectorHooks, MeteredHooks
-from harness.runner.plan import Task
+from harness.runner.cluster.outcome import ClusterOutcome, ClusterWindow
+from harness.runner.cluster.rows import ClusterContext, assemble, read_result
+from harness.runner.cluster.spec import dump_spec
+from harness.runner.parent.plan import Task
+from harness.runner.worker.hooks import ClusterMeters, CollectorHooks, MeteredHooks
 from harness.suite import Case
 
 log = logging.getLogger(__name__)
@@ -118,11 +118,11 @@ def _start(case: Case, repeat: int, run_id: str, cluster: dict, task: tuple[str,
     dump_spec(spec_path := Path(str(base) + ".spec.json"), spec)
     env = {**os.environ, "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": ttype, "index": idx}}),
            "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
-    root = str(Path(__file__).resolve().parents[2])
+    root = str(Path(__file__).resolve().parents[3])  # the checkout holding harness/
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     log_path = Path(str(base) + ".log")
     with open(log_path, "ab") as err:
-        popen = subprocess.Popen([sys.executable, "-m", "harness.runner.cluster_task", str(spec_path)],
+        popen = subprocess.Popen([sys.executable, "-m", "harness.runner.cluster.task", str(spec_path)],
                                  stdin=subprocess.DEVNULL, stdout=err, stderr=err, env=env, cwd=root,
                                  start_new_session=True)
     return Proc(ttype, idx, role, popen, log_path, Path(spec["result_path"]))
@@ -158,7 +158,7 @@ def run_cluster_case(task: Task, run_dir: Path, limit: float, cfg: CollectorConf
     tasks = [(t, i) for t, addrs in cluster.items() for i in range(len(addrs))] if mine is None else [mine]
     if mine is not None and _role(case.strategy.name, mine[0]) == "serve":
         row.set("outcome", status="skipped", error=f"this host is {mine[0]}:{mine[1]} of a parameter-server "
-                "cluster: run `python -m harness.runner.cluster_task --serve` here; the suite runs on the chief's "
+                "cluster: run `python -m harness.runner.cluster.task --serve` here; the suite runs on the chief's "
                 "host", wall_s=time.perf_counter() - t0)
         return CaseResult(case=row)
     procs: list[Proc] = []

@@ -1,9 +1,9 @@
-"""One process of a multi-process case: ``python -m harness.runner.cluster_task SPEC.json``.
+"""One process of a multi-process case: ``python -m harness.runner.cluster.task SPEC.json``.
 
-Started by :mod:`harness.runner.cluster` with ``TF_CONFIG`` in its environment.
+Started by :mod:`harness.runner.cluster.supervise` with ``TF_CONFIG`` in its environment.
 Depending on its role it either trains (a ``multi_worker_mirrored`` worker, or
 the ``parameter_server`` coordinator, task type ``chief``) through the same
-:func:`harness.runner.execute.execute` as an ordinary worker, writing its
+:func:`harness.runner.worker.execute.execute` as an ordinary worker, writing its
 :class:`CaseResult` to a JSON file, or serves (a parameter server, or a worker of a
 parameter-server cluster) until it is killed.
 
@@ -11,7 +11,7 @@ The training process that reports for the case appends its window events
 (``phase``, ``window_start``, ``epoch_end``, ``window_end``, each with its wall-clock time) as JSON lines to a file that
 the supervisor tails, so the collectors run once, in the supervisor.
 
-``python -m harness.runner.cluster_task --serve`` runs this host's server of a
+``python -m harness.runner.cluster.task --serve`` runs this host's server of a
 real (multi-host) parameter-server cluster described by ``TF_CONFIG``.
 """
 
@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.results.journal import dump_result
-from harness.runner.cluster_spec import load_spec
+from harness.runner.cluster.spec import load_spec
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ def serve(cluster_spec: Any, task_type: str, index: int) -> None:
 
 def train(spec: dict[str, Any]) -> None:
     """Run the case through execute() and write the CaseResult where the supervisor expects it."""
-    from harness.runner.execute import WorkerState, execute
+    from harness.runner.worker.execute import WorkerState, execute
 
     state = WorkerState(run_id=spec["run_id"], hooks_factory=EventHooks(spec.get("events_path")))
     result = execute(spec["case"], spec["repeat"], state)

@@ -6,7 +6,7 @@ import logging
 import os
 
 from harness.collectors.base import CollectorConfig
-from harness.runner.options import RunOptions
+from harness.runner.parent.options import RunOptions
 from harness.suite import Suite
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """The size guard: a plan beyond 100,000 runs or a day of estimated time stops before it starts.
 
-The count comes from the matrix before expansion (:mod:`harness.suite_size`),
+The count comes from the matrix before expansion (:mod:`harness.suite.size`),
 so a million-case suite is refused in milliseconds, with the count, an
 estimate and the ways to proceed: ``--yes`` (then expansion stays linear),
 ``--shard`` (split it over machines) or ``--filter`` (run a part of it).
@@ -9,10 +9,10 @@ estimate and the ways to proceed: ``--yes`` (then expansion stays linear),
 from __future__ import annotations
 
 from harness.errors import HarnessError
-from harness.runner.estimate import Estimator, format_duration, plan_estimate_s
-from harness.runner.plan import Task, parse_filters
+from harness.runner.parent.estimate import Estimator, format_duration, plan_estimate_s
+from harness.runner.parent.plan import Task, parse_filters
 from harness.suite import SuiteSpec
-from harness.suite_size import plan_size, restrict, sample_cases
+from harness.suite.size import plan_size, restrict, sample_cases
 
 MAX_RUNS = 100_000
 MAX_SECONDS = 86_400.0

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from harness.errors import HarnessError
 from harness.run_meta import RunMeta
-from harness.runner.observers import RunObserver
+from harness.runner.parent.observers import RunObserver
 
 # the workers' defaults, owned here (RecyclePolicy and ``harness run``'s flags read them)
 WORKER_MODES = ("fork", "reuse")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.case_filters import parse_filters, selected
 from harness.components.datasets import train_size
 from harness.components.devices import DeviceConfig, device_config
 from harness.components.strategies import replicas_needed
 from harness.run_meta import RunMeta, ShardRecord
-from harness.runner.estimate import Estimator
-from harness.runner.shards import Assignment, ShardSpec, assign, parse_shard_text
+from harness.runner.parent.estimate import Estimator
+from harness.runner.parent.shards import Assignment, ShardSpec, assign, parse_shard_text
 from harness.suite import Case, parse_suite
+from harness.suite.filters import parse_filters, selected
 
 # pessimistic examples/s per engine on a small CPU, for default time limits only
 _RATE_GUESS = {"fast": 30_000, "keras_fit": 10_000, "eager": 3_000}
@@ -38,7 +38,7 @@ def parse_shard(shard: str | None) -> tuple[int, int] | None:
 
 def shard_assignment(cases: list[Case], count: int, *, repeats: int | None = None,
                      estimator: Estimator | None = None) -> Assignment:
-    """The balanced assignment of ``cases`` (already filtered) to ``count`` shards (see runner.shards)."""
+    """The balanced assignment of ``cases`` (already filtered) to ``count`` shards (see runner.parent.shards)."""
     est = estimator or Estimator()
     cost = {c.case_id: (repeats or c.repeats) * est.per_run_s(c) for c in cases}
     return assign(cases, count, cost)

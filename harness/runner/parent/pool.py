@@ -1,9 +1,9 @@
 """The parent's side of worker processes: start one, send it a case, wait with a time limit.
 
-:class:`Worker` starts a process running :func:`harness.runner.worker_main.worker_main`
+:class:`Worker` starts a process running :func:`harness.runner.worker.main.worker_main`
 (``spawn``), sends it messages and waits for the answer; :class:`WorkerPool` keeps
 at most one live worker and replaces it when a case needs another device
-configuration. The child side lives in :mod:`harness.runner.worker_main`.
+configuration. The child side lives in :mod:`harness.runner.worker.main`.
 """
 
 from __future__ import annotations
@@ -23,8 +23,12 @@ from harness.components.devices import DeviceConfig
 from harness.run_meta import WorkerPolicy
 from harness.runner import lifeline
 from harness.runner.exits import describe_exit, is_noise
-from harness.runner.options import DEFAULT_MAX_CASES, DEFAULT_MAX_RSS_MIB, DEFAULT_WORKER_MODE
-from harness.runner.worker_main import worker_main
+from harness.runner.parent.options import (
+    DEFAULT_MAX_CASES,
+    DEFAULT_MAX_RSS_MIB,
+    DEFAULT_WORKER_MODE,
+)
+from harness.runner.worker.main import worker_main
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +139,7 @@ class RecyclePolicy:
     ``mode = "fork"`` (default): each case runs in a child forked from the worker,
     which imported TensorFlow but never started its runtime, so a case finds
     nothing of the previous ones and the worker does not grow
-    (:mod:`harness.runner.worker_main`); ``"reuse"``: cases run in the worker
+    (:mod:`harness.runner.worker.main`); ``"reuse"``: cases run in the worker
     process itself, which saves TensorFlow's runtime start-up per case and
     accumulates state, bounded by the limits below.
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
-from harness.runner.estimate import Estimator, format_duration
-from harness.runner.plan import Task
+from harness.runner.parent.estimate import Estimator, format_duration
+from harness.runner.parent.plan import Task
 from harness.suite import CASE_KEYS, Case, Suite
 
 PER_CASE_LINES = 40  # above this many cases the dry run summarises by axis

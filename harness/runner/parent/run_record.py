@@ -8,7 +8,7 @@ from pathlib import Path
 
 from harness.collectors import machine as facts
 from harness.run_meta import GitInfo, Machine, OptionsRecord, RunMeta, SuiteRecord, part_of
-from harness.runner.options import RunOptions
+from harness.runner.parent.options import RunOptions
 from harness.suite import Suite
 
 

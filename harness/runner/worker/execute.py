@@ -27,9 +27,9 @@ from harness.components import datasets
 from harness.errors import SkipCase
 from harness.profiling import ProfileSettings, memory
 from harness.results.store import CaseResult
-from harness.runner.case_memory import CaseMemory
 from harness.runner.case_row import CaseRow
-from harness.runner.hooks import CollectorHooks, MeteredHooks
+from harness.runner.worker.case_memory import CaseMemory
+from harness.runner.worker.hooks import CollectorHooks, MeteredHooks
 from harness.suite import Case
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
 """Bridges between an engine's window hooks and the measurements: the collectors session
-(see harness.collectors.base) and the window-edge CPU meter (harness.collectors.cpuwindow)."""
+(see harness.collectors.base) and the window-edge CPU meter (harness.collectors.cpu_phases)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from harness.collectors import open_session
 from harness.collectors.base import CollectorConfig
-from harness.collectors.cpuwindow import WindowMeter
+from harness.collectors.cpu_phases import WindowMeter
 
 
 class CollectorHooks:

@@ -1,11 +1,11 @@
 """The worker process's side (the child): configure TensorFlow's devices, then serve cases.
 
-Started by :class:`harness.runner.pool.Worker` (``spawn``: a clean interpreter,
+Started by :class:`harness.runner.parent.pool.Worker` (``spawn``: a clean interpreter,
 TensorFlow imported once per worker, not per case). The child's stderr goes to
 a file so that a crash's last words can be recorded; it answers ``run``,
 ``setup`` and ``preflight`` messages until told to ``stop``.
 
-Two modes (``RecyclePolicy.mode`` in :mod:`harness.runner.pool`):
+Two modes (``RecyclePolicy.mode`` in :mod:`harness.runner.parent.pool`):
 
 * ``fork`` (default): the worker imports TensorFlow, Keras and the engines but
   never starts TensorFlow's runtime (no eager context, no thread pools, no
@@ -17,7 +17,7 @@ Two modes (``RecyclePolicy.mode`` in :mod:`harness.runner.pool`):
   measurement" without paying the interpreter and TensorFlow import each time.
   Datasets are loaded by the worker (NumPy only) so children share them.
 * ``reuse``: cases run in the worker process itself (the state they leave
-  behind is bounded by recycling, see ``harness.runner.pool.RecyclePolicy``).
+  behind is bounded by recycling, see ``harness.runner.parent.pool.RecyclePolicy``).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def worker_main(conn: Any, device: DeviceConfig, stderr_path: str, run_id: str,
     faulthandler.enable()  # a segfault's Python traceback goes to the stderr log
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt stops
     from harness.components import devices
-    from harness.runner.execute import WorkerState, execute
+    from harness.runner.worker.execute import WorkerState, execute
 
     if mode == "fork":
         mode = _prepare_zygote()
@@ -74,7 +74,7 @@ def worker_main(conn: Any, device: DeviceConfig, stderr_path: str, run_id: str,
             _, state.run_id, state.collector_config = msg
             conn.send(("ok", None))
         elif msg[0] == "preflight":
-            from harness.runner.preflight import preflight
+            from harness.runner.worker.preflight import preflight
 
             serve(lambda m=msg: ("preflight", preflight(m[1], state)))
 

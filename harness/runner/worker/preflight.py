@@ -14,7 +14,7 @@ from harness.errors import HarnessError
 from harness.suite import Case
 
 if TYPE_CHECKING:
-    from harness.runner.execute import WorkerState
+    from harness.runner.worker.execute import WorkerState
 
 
 def preflight(cases: list[Case], state: WorkerState) -> list[tuple[str, str, str]]:
