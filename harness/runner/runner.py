@@ -2,7 +2,7 @@
 
 1. plan (:func:`harness.runner.parent.run_plan.plan_run`, made once): select, shard, balance, order;
 2. execute: preflight in a worker, then each task in the worker pool (:mod:`harness.runner.parent.pool`,
-   the worker side in :mod:`harness.runner.worker`) or as a cluster (:mod:`harness.runner.cluster`);
+   the worker side in :mod:`harness.runner.worker`) or as a cluster (:mod:`harness.runner.cluster.supervise`);
 3. record: each finished case journaled at once, the tables and run.json written (:mod:`harness.results`).
 
 Nothing is written for a suite that fails validation (including the preflight

@@ -6,7 +6,6 @@ import math
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -20,6 +19,7 @@ from harness.collectors import (
     open_session,
 )
 from harness.errors import ConfigError
+from tests.helpers import ROOT
 
 ENERGY_COLS = ("cpu_energy_j", "gpu_energy_j", "energy_j")
 
@@ -204,7 +204,7 @@ def test_background_sampler_period(bare):
 
 
 def test_nvml_check_script_without_gpu():
-    script = Path(__file__).resolve().parents[2] / "scripts" / "nvml_check.py"
+    script = ROOT / "scripts" / "nvml_check.py"
     out = subprocess.run([sys.executable, str(script), "--seconds", "1"],
                          capture_output=True, text=True, timeout=60, env={"PATH": "", "HARNESS_POWERCAP_ROOT": "/nonexistent",
                                                                           "CUDA_VISIBLE_DEVICES": ""})

@@ -10,7 +10,7 @@ import pytest
 
 from harness.components import compat, strategies
 from harness.components.devices import device_config
-from harness.runner import cluster
+from harness.runner.cluster import supervise as cluster
 from harness.runner.parent.plan import worker_key
 from harness.suite import parse_suite
 

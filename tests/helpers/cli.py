@@ -1,4 +1,4 @@
-"""Helpers for the reliability tests: tiny suites, the CLI in a subprocess, process checks."""
+"""The CLI in a subprocess (with this checkout and the support optimizers on its path), tiny suites, process checks."""
 
 from __future__ import annotations
 
@@ -12,27 +12,15 @@ from pathlib import Path
 import psutil
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SUPPORT = Path(__file__).resolve().parent
+from tests.helpers import ROOT
+from tests.helpers.suites import write_tiny_suite
 
-TINY = """
-[suite]
-name = "{name}"
-collectors = []
-
-[defaults]
-dataset = {{ name = "synthetic", n_train = 512, n_test = 128 }}
-epochs = 1
-engine = "fast"
-learning_rate = 0.01
-"""
+SUPPORT = Path(__file__).resolve().parent  # reliability_optimizers, imported by name in spawned workers
 
 
 def tiny_suite(tmp_path: Path, body: str, name: str = "tiny") -> Path:
-    """A suite file: the tiny defaults above plus ``body`` ([matrix], [[include]]...)."""
-    path = tmp_path / f"{name}.toml"
-    path.write_text(TINY.format(name=name) + body)
-    return path
+    """The tiny suite (fast engine, learning rate 0.01) plus ``body`` ([matrix], [[include]]...)."""
+    return write_tiny_suite(tmp_path, body, name, engine="fast", learning_rate=0.01)
 
 
 def cli_env() -> dict[str, str]:

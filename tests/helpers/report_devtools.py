@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from report_browser import _FLAGS, find_chromium
+from tests.helpers.report_browser import _FLAGS, find_chromium
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from harness.cli import build_parser, main
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "ci_results_branch.sh"
 
 

@@ -14,6 +14,7 @@ from harness.cli import main
 from harness.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_REGRESSION
 from harness.regression.gates import METRICS
 from harness.results import store
+from tests.helpers import ROOT
 
 from .conftest import META, case_rows
 
@@ -99,9 +100,8 @@ def test_contended_rows_are_flagged_in_text_markdown_and_json(tmp_path, capsys):
 
 def test_bench_contention_plants_the_slowdown_in_the_worse_direction():
     import importlib.util
-    from pathlib import Path
 
-    path = Path(__file__).resolve().parents[2] / "scripts" / "bench_contention.py"
+    path = ROOT / "scripts" / "bench_contention.py"
     spec = importlib.util.spec_from_file_location("bench_contention", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)

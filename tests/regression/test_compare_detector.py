@@ -13,7 +13,7 @@ import numpy as np
 from harness.regression.decide import INCONCLUSIVE, NO_CHANGE, REGRESSION, decide_one
 from harness.regression.gate_sim import Design, failed_builds
 from harness.suite import load_suite
-from tests.compare.conftest import noisy
+from tests.regression.conftest import noisy
 
 RECIPE = Design(cases=2, repeats=24)
 

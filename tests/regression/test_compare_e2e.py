@@ -13,8 +13,8 @@ from harness.cli import main
 from harness.errors import EXIT_CASE_LOST, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_REGRESSION
 from harness.regression.stats import robust_cv
 from harness.results import store
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 TIMING_SLOWER = {"step_ms_p50": 1.15, "step_ms_p90": 1.15, "step_ms_p99": 1.15, "train_s": 1.15,
                  "samples_per_s": 1 / 1.15, "steps_per_s": 1 / 1.15,
                  "cpu_ms_per_update": 1.15, "train_cpu_s": 1.15}  # fmt: skip

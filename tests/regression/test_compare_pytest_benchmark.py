@@ -13,8 +13,7 @@ import pytest
 
 from harness.cli import main
 from harness.errors import EXIT_OK, EXIT_REGRESSION
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT
 
 FAKE_RUNNER = '''
 import os, time

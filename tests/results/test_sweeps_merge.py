@@ -12,7 +12,7 @@ from harness.results import store
 from harness.runner.parent.plan import make_tasks
 from harness.suite import parse_suite
 
-from .sweeps_helpers import fake_shard
+from tests.helpers.sweeps_helpers import fake_shard
 
 TEXT = """
 [suite]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from reliability_helpers import pid_gone, run_cli, run_dirs, tiny_suite
 
 from harness.results.store import load_run, read_table
+from tests.helpers.cli import pid_gone, run_cli, run_dirs, tiny_suite
 
 SUITE = """
 [matrix]

@@ -9,7 +9,9 @@ import subprocess
 
 import pandas as pd
 import pytest
-from reliability_helpers import (
+
+from harness.results.store import TABLE_FILES, load_run, read_part, read_run_json, read_table
+from tests.helpers.cli import (
     ROOT,
     assert_all_gone,
     cli_env,
@@ -23,8 +25,6 @@ from reliability_helpers import (
     tiny_suite,
     wait_for,
 )
-
-from harness.results.store import TABLE_FILES, load_run, read_part, read_run_json, read_table
 
 THREE = """
 [matrix]

@@ -10,6 +10,7 @@ import pytest
 
 from harness.errors import EXIT_INTERRUPTED, EXIT_RESULTS, HarnessError, ResultsError, SuiteError
 from harness.results import store
+from harness.run_meta import WorkerPolicy
 from harness.runner import runner
 from harness.runner.case_row import CaseRow
 from harness.runner.parent.pool import Outcome
@@ -82,8 +83,8 @@ class FakePool:
     def case_done(self, row) -> None:
         self.done.append(row)
 
-    def describe(self) -> dict:
-        return {"max_cases": self.policy.max_cases, "cases_done": len(self.done)}
+    def describe(self) -> WorkerPolicy:
+        return WorkerPolicy(max_cases=self.policy.max_cases, extra={"cases_done": len(self.done)})
 
     def close(self, kill=False) -> None:
         pass

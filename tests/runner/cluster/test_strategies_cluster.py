@@ -12,6 +12,7 @@ import pytest
 from harness.results.store import load_run
 from harness.runner.runner import RunOptions, run_suite
 from harness.suite import parse_suite
+from tests.helpers import ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -135,7 +136,7 @@ def test_joining_a_user_given_cluster_via_tf_config(tmp_path, monkeypatch):
     suite_file.write_text(text.replace("[suite]", "[suite]\ncollectors = []"))
     env = {**os.environ, "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 1}})}
     other = subprocess.Popen([sys.executable, "-m", "harness", "run", str(suite_file), "--results-dir",
-                              str(tmp_path / "w1"), "--no-progress"], env=env, cwd=Path(__file__).parents[2],
+                              str(tmp_path / "w1"), "--no-progress"], env=env, cwd=ROOT,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 0}}))

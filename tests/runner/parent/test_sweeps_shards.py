@@ -10,8 +10,7 @@ from harness.runner.parent.options import RunOptions, restore_options
 from harness.runner.parent.plan import make_tasks, shard_assignment
 from harness.runner.parent.shards import resolve
 from harness.suite import load_suite, parse_suite
-
-from .sweeps_helpers import fake_shard
+from tests.helpers.sweeps_helpers import fake_shard
 
 
 @pytest.mark.parametrize(("env", "want"), [

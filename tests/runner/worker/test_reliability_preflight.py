@@ -7,9 +7,9 @@ import struct
 
 import numpy as np
 import pytest
-from reliability_helpers import run_cli, tiny_suite
 
 from harness.suite import parse_suite
+from tests.helpers.cli import run_cli, tiny_suite
 
 
 def write_idx(path, array: np.ndarray) -> None:
@@ -38,7 +38,7 @@ def problems(text: str, path: str = "pf.toml"):
 
 @pytest.mark.slow  # imports TensorFlow/Keras in the test process
 def test_preflight_reports_each_kind_of_bad_component(tmp_path, monkeypatch):
-    from reliability_helpers import SUPPORT
+    from tests.helpers.cli import SUPPORT
 
     monkeypatch.syspath_prepend(str(SUPPORT))
     folder = idx_folder(tmp_path)

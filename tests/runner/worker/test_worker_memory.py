@@ -10,11 +10,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from reliability_helpers import run_cli, tiny_suite
 
 from harness.regression import drift
+from harness.run_meta import WorkerPolicy
 from harness.runner.parent.pool import RecyclePolicy
 from harness.runner.worker.case_memory import CaseMemory
+from tests.helpers.cli import run_cli, tiny_suite
 
 
 def test_policy_recycles_by_count_and_by_rss_and_can_be_switched_off():
@@ -25,7 +26,7 @@ def test_policy_recycles_by_count_and_by_rss_and_can_be_switched_off():
     assert policy.reason(1, None) is None  # RSS unknown: only the count decides
     off = RecyclePolicy(max_cases=None, max_rss_bytes=None)
     assert off.reason(10**6, 10**15) is None
-    assert policy.describe() == {"mode": "fork", "max_cases": 3, "max_rss_mib": 1000.0}
+    assert policy.describe() == WorkerPolicy(mode="fork", max_cases=3, max_rss_mib=1000.0)
 
 
 def _fake_proc(tmp_path: Path, rss_kib: int, hwm_kib: int) -> Path:
