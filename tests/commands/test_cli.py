@@ -8,15 +8,9 @@ import pytest
 
 from harness.cli import main
 from harness.results import load_run
+from tests.helpers.suites import tiny_suite_text
 
-TINY = """
-[suite]
-name = "tiny"
-collectors = []
-[defaults]
-dataset = { name = "synthetic", n_train = 512, n_test = 128 }
-epochs = 2
-batch_size = 64
+TINY = tiny_suite_text("tiny", """
 [matrix]
 optimizer = ["adam", "minibatch_sgd"]
 [[include]]
@@ -25,7 +19,7 @@ device = "gpu"
 [[include]]
 optimizer = "adam"
 precision = "mixed_float16"
-"""
+""", epochs=2, batch_size=64)
 
 
 def test_list_json(capsys):

@@ -7,20 +7,15 @@ import pytest
 from harness.results.store import load_run
 from harness.runner.runner import RunOptions, run_suite
 from harness.suite import parse_suite
+from tests.helpers.suites import tiny_suite_text
 
 pytestmark = pytest.mark.slow
 
-SUITE = """
-[suite]
-name = "single-process-strategies"
-[defaults]
-dataset = { name = "synthetic", n_train = 2048, n_test = 256 }
-epochs = 2
-batch_size = 128
+SUITE = tiny_suite_text("single-process-strategies", """
 [matrix]
 engine = ["fast", "keras_fit"]
 strategy = ["default", {name = "mirrored", replicas = 2}, {name = "central_storage", replicas = 2}]
-"""
+""", collectors=None, n_train=2048, n_test=256, epochs=2, batch_size=128)
 
 
 def test_synchronous_strategies_reproduce_the_default_updates(tmp_path):

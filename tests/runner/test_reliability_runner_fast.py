@@ -15,18 +15,12 @@ from harness.runner import runner
 from harness.runner.case_row import CaseRow
 from harness.runner.parent.pool import Outcome
 from harness.suite import parse_suite
+from tests.helpers.suites import tiny_suite_text
 
-SUITE = """
-[suite]
-name = "fake"
-collectors = []
-[defaults]
-dataset = { name = "synthetic", n_train = 512, n_test = 128 }
-epochs = 1
-repeats = 2
+SUITE = tiny_suite_text("fake", """
 [matrix]
 optimizer = ["adam", "minibatch_sgd", "rmsprop"]
-"""
+""", repeats=2)
 
 
 class FakeWorker:

@@ -8,17 +8,9 @@ import pytest
 
 from harness.cli import main
 from harness.results import find_runs, load_run
+from tests.helpers.suites import tiny_suite_text
 
-TINY = """
-[suite]
-name = "aa"
-collectors = []
-[defaults]
-dataset = { name = "synthetic", n_train = 256, n_test = 64 }
-epochs = 1
-batch_size = 64
-optimizer = "adam"
-"""
+TINY = tiny_suite_text("aa", n_train=256, n_test=64, batch_size=64, optimizer="adam")
 
 
 def in_git_checkout() -> bool:

@@ -20,18 +20,12 @@ from harness.cli import main
 from harness.results import store
 from harness.runner.parent.plan import make_tasks
 from harness.suite import load_suite
+from tests.helpers.suites import tiny_suite_text
 
-SUITE = """
-[suite]
-name = "played"
-collectors = []
-[defaults]
-dataset = { name = "synthetic", n_train = 256, n_test = 64 }
-epochs = 1
-batch_size = 64
+SUITE = tiny_suite_text("played", """
 [matrix]
 optimizer = ["adam", "minibatch_sgd"]
-"""
+""", n_train=256, n_test=64, batch_size=64)
 
 SCHEDULERS = {
     # a SLURM job array --array=4-6: three tasks (one finds no case: more shards than cases)
