@@ -44,6 +44,7 @@ def test_bad_suite_exits_2_and_writes_nothing(capsys, tmp_path):
     assert not (tmp_path / "res").exists()
 
 
+@pytest.mark.slow  # the preflight runs in a worker process
 def test_preflight_rejects_bad_optimizer_parameter_before_running(capsys, tmp_path):
     (tmp_path / "s.toml").write_text(TINY.replace('"minibatch_sgd"', '{ name = "adam", bogus = 1 }'))
     assert main(["run", str(tmp_path / "s.toml"), "--results-dir", str(tmp_path / "res"), "--no-progress"]) == 2

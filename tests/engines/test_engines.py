@@ -53,6 +53,7 @@ class RecordingMeter:
         self.edges.append(phase)
 
 
+@pytest.mark.slow  # trains a model
 @pytest.mark.parametrize("engine", ["fast", "keras_fit", "eager"])
 def test_engines_train_and_report(engine):
     from harness.runner.worker.hooks import MeteredHooks
@@ -78,29 +79,34 @@ def test_engines_train_and_report(engine):
     assert math.isclose(res.epochs[-1]["cum_train_s"], res.train_s)
 
 
+@pytest.mark.slow  # trains a model
 def test_fast_engine_does_not_retrace():
     res, _ = train("fast", epochs=3)
     assert res.retraces == 0
     assert res.step_time_basis == "per_chunk/8"
 
 
+@pytest.mark.slow  # trains a model
 def test_gd_makes_one_update_per_epoch():
     res, opt = train("fast", "gd", epochs=3, lr=0.5)
     assert res.steps == 3 and int(opt.iterations) == 3
     assert [e["epoch_steps"] for e in res.epochs] == [1, 1, 1]
 
 
+@pytest.mark.slow  # trains a model
 @pytest.mark.parametrize("engine", ["fast", "eager"])
 def test_sgd_makes_one_update_per_example(engine):
     res, opt = train(engine, "sgd", epochs=1, lr=0.01)
     assert res.steps == 256 and res.examples == 256 and int(opt.iterations) == 256
 
 
+@pytest.mark.slow  # trains a model
 def test_learning_rate_in_force_is_recorded():
     res, _ = train("fast", "minibatch_sgd", epochs=2, sched="constant", lr=0.05)
     assert all(math.isclose(e["learning_rate_in_force"], 0.05, rel_tol=1e-6) for e in res.epochs)
 
 
+@pytest.mark.slow  # trains a model
 def test_nan_loss_is_diverged():
     x = DATA.x_train.copy()
     x[0, 0] = np.nan
@@ -109,6 +115,7 @@ def test_nan_loss_is_diverged():
     assert len(res.epochs) == 1
 
 
+@pytest.mark.slow  # trains a model
 def test_same_seed_same_result():
     a, _ = train("fast")
     b, _ = train("fast")

@@ -52,6 +52,7 @@ def _pytest(tmp: Path, *args: str, slowdown: float = 0.0) -> subprocess.Complete
     return subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow  # runs the suite's cases in another pytest process
 def test_plugin_autosave_then_compare_fail_on_planted_slowdown(tmp_path):
     (tmp_path / "fake_runner.py").write_text(FAKE_RUNNER)
     (tmp_path / "test_tiny.py").write_text(TINY_BENCH)
@@ -79,6 +80,7 @@ def test_plugin_autosave_then_compare_fail_on_planted_slowdown(tmp_path):
     assert main(["compare", str(files[0]), str(files[1]), "--metric", "train_s"]) == EXIT_REGRESSION
 
 
+@pytest.mark.slow  # runs the suite's cases in another pytest process
 def test_plugin_without_suite_skips(tmp_path):
     (tmp_path / "test_tiny.py").write_text("def test_x(harness_benchmark):\n    harness_benchmark()\n")
     res = _pytest(tmp_path, "-rs")

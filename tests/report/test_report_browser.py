@@ -10,6 +10,7 @@ import pytest
 from tests.helpers.report_browser import check_pages, find_chromium, screenshot
 
 pytestmark = [
+    pytest.mark.slow,  # starts a browser
     pytest.mark.browser,
     pytest.mark.skipif(find_chromium() is None, reason="Chromium not installed (apt-get install chromium)"),
 ]
