@@ -80,7 +80,7 @@ def merge(inputs: Iterable[Path], out: Path, expected: Callable[[RunMeta], list[
     """Merge the shard runs under ``inputs`` into the new run folder ``out``.
 
     ``expected(meta)`` lists the plan's (task key, label) pairs, re-expanded from a
-    shard's run.json (:func:`harness.runner.plan.expected_tasks`; the results
+    shard's run.json (:func:`harness.runner.parent.plan.expected_tasks`; the results
     layer does not expand suites itself).
     """
     out = Path(out)
