@@ -12,6 +12,14 @@ Versions (``meta_version``; files without it are version 1):
 2. ``options`` also records ``tdp_w``, ``idle_baseline_s``, ``profile_steps`` and
    ``profile_skip_steps`` (what the run was asked to do, for the record; a resumed
    run still takes only its case selection from here).
+3. ``shard`` (a sharded run's :class:`ShardRecord`), ``worker_policy``
+   (:class:`WorkerPolicy`), ``options.balance_from``; a merged run also has
+   ``merged`` (:class:`MergeRecord`) and ``shards`` (one :class:`ShardEntry` each).
+   ``git.commit_utc`` (the commit's time, which orders history) is recorded since
+   issue 12 and declared in :class:`GitInfo`.
+
+Every part is read through its declared attributes (there is no dict view);
+keys a part does not declare are kept in its ``extra`` and written back.
 """
 
 from __future__ import annotations
@@ -47,8 +55,15 @@ def _flat(part: Any) -> dict[str, Any]:
     return {**doc.pop("extra"), **doc}
 
 
+class _Part:
+    """A part of run.json: ``to_dict()`` is its JSON object (``extra`` keys merged back)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return copy.deepcopy(_flat(self))
+
+
 @dataclass
-class Machine:
+class Machine(_Part):
     """The machine facts of :func:`harness.collectors.machine.machine_info` (None: not recorded)."""
 
     host: str | None = None
@@ -71,15 +86,16 @@ class Machine:
 
 
 @dataclass
-class GitInfo:
+class GitInfo(_Part):
     commit: str | None = None
     dirty: bool | None = None
     branch: str | None = None
+    commit_utc: str | None = None  # the commit's time (ISO 8601, UTC): what orders a history
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
-class SuiteRecord:
+class SuiteRecord(_Part):
     """The suite as run: ``text`` (with ``abspath`` or ``path``) is what ``--resume`` re-parses."""
 
     name: str = ""
@@ -93,7 +109,7 @@ class SuiteRecord:
 
 
 @dataclass
-class OptionsRecord:
+class OptionsRecord(_Part):
     """The command line's choices that shape the run (the first five decide which cases run)."""
 
     repeats: int | None = None
@@ -106,6 +122,67 @@ class OptionsRecord:
     profile_steps: int | None = None
     profile_skip_steps: int = 0
     balance_from: str | None = None  # a previous run whose durations balanced the shards
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ShardRecord(_Part):
+    """A sharded run's shard (:func:`harness.runner.parent.plan.shard_record`): which of how many, where that
+    came from, the balanced assignment's hash and estimated loads (s), this shard's cases."""
+
+    index: int = 0  # 1-based
+    count: int = 0
+    text: str | None = None  # "I/N" as given or derived
+    source: str | None = None  # cli | slurm | kubernetes | harness_shard
+    variables: dict[str, str] = field(default_factory=dict)  # the scheduler variables read
+    assignment_sha256: str | None = None
+    balance: str | None = None  # what estimated the durations that balanced the shards
+    estimated_s: float | None = None
+    estimated_loads_s: list[float] = field(default_factory=list)
+    case_ids: list[str] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class WorkerPolicy(_Part):
+    """The workers' recycling policy as run, and what it did (``WorkerPool.describe``); a limit of None: none."""
+
+    mode: str | None = None  # fork | reuse; None: recorded before the mode existed (reuse)
+    max_cases: int | None = None
+    max_rss_mib: float | None = None  # MiB (2**20 bytes), from --worker-max-rss-mb
+    started: int | None = None  # workers started
+    recycled: int | None = None  # workers replaced by the policy
+    recycle_reasons: list[str] = field(default_factory=list)  # the last 20 reasons
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class MergeRecord(_Part):
+    """A merged run: when it was merged (UTC), of how many shards, their assignment, what is missing."""
+
+    utc: str | None = None
+    count: int = 0
+    assignment_sha256: str | None = None
+    missing: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ShardEntry(_Part):
+    """One shard of a merged run, as it was merged (``machine`` and ``git`` as that shard's run.json had them)."""
+
+    index: int = 0
+    count: int = 0
+    run_id: str = ""
+    path: str = ""
+    status: str | None = None
+    host: str | None = None
+    machine: dict[str, Any] | None = None
+    git: dict[str, Any] | None = None
+    started_utc: str | None = None
+    ended_utc: str | None = None
+    runs: int = 0
+    source: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -129,11 +206,11 @@ class RunMeta:
     idle_baseline: dict[str, float] | None = None  # measured idle power (W) per source
     worker_runtime: dict[str, Any] | None = None  # TensorFlow build and threads as a worker saw them
     error: str | None = None  # why a failed run stopped
-    shard: dict[str, Any] | None = None  # this shard's index, count, source, case_ids, assignment_sha256...
-    worker_policy: dict[str, Any] | None = None  # the worker recycling policy (max_cases, max_rss_mib)
-    merged: dict[str, Any] | None = None  # a merged run: when, from how many shards, what is missing
-    shards: list[dict[str, Any]] | None = None  # a merged run: one entry per shard merged
-    # device -> the measured matmul peak flops_utilization divides by (harness.runner.peak_probe):
+    shard: ShardRecord | None = None  # a sharded run's shard (None: not sharded)
+    worker_policy: WorkerPolicy | None = None  # None: not recorded (a run before version 3, or still running)
+    merged: MergeRecord | None = None  # a merged run only
+    shards: list[ShardEntry] | None = None  # a merged run only: one entry per shard merged
+    # device -> the measured matmul peak flops_utilization divides by (harness.runner.parent.peak_probe):
     # flops_per_s (FLOP/s), shape [m, k, n], dtype, chain, trials, best_s (s), source, threads
     peak_probe: dict[str, dict[str, Any]] | None = None
     schema_version: int = SCHEMA_VERSION
@@ -144,29 +221,14 @@ class RunMeta:
         """run.json's JSON object (``extra`` keys merged back at the top level)."""
         doc = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "extra"}
         for key in _PARTS:
-            doc[key] = _flat(doc[key])
+            doc[key] = getattr(self, key).to_dict()
+        for key in _OPTIONAL_PARTS:
+            doc[key] = None if doc[key] is None else getattr(self, key).to_dict()
+        doc["shards"] = None if self.shards is None else [s.to_dict() for s in self.shards]
         for key in ("merged", "shards"):  # only a merged run has them
             if doc[key] is None:
                 del doc[key]
         return copy.deepcopy({**self.extra, **doc})  # shares nothing with the record
-
-    # read-only mapping access, as run.json's JSON object (parts as plain dicts), for readers that
-    # take run.json whichever way they got it (``meta.get("shard")``, ``meta["suite"]["text"]``)
-    def __getitem__(self, key: str) -> Any:
-        if key != "extra" and key in _FIELDS:
-            value = getattr(self, key)
-            return _flat(value) if key in _PARTS else value
-        return self.extra[key]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        try:
-            value = self[key]
-        except KeyError:
-            return default
-        return default if value is None and key in ("merged", "shards") else value
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and ((key in _FIELDS and key != "extra") or key in self.extra)
 
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any], source: str = "run.json") -> RunMeta:
@@ -190,12 +252,18 @@ class RunMeta:
         values = _known(cls, doc)
         for key, part in _PARTS.items():
             values[key] = part_of(part, values.get(key))
+        for key, part in _OPTIONAL_PARTS.items():
+            values[key] = part_of(part, values[key]) if isinstance(values.get(key), Mapping) else None
+        if isinstance(values.get("shards"), list):
+            values["shards"] = [part_of(ShardEntry, s) for s in values["shards"]]
+        else:
+            values["shards"] = None
         values["extra"] = {k: v for k, v in doc.items() if k not in values}
         return cls(**values)
 
 
-_FIELDS = frozenset(f.name for f in dataclasses.fields(RunMeta))
 _PARTS: dict[str, type] = {"machine": Machine, "git": GitInfo, "suite": SuiteRecord, "options": OptionsRecord}
+_OPTIONAL_PARTS: dict[str, type] = {"shard": ShardRecord, "worker_policy": WorkerPolicy, "merged": MergeRecord}
 
 
 def _v1_to_v2(doc: dict[str, Any]) -> dict[str, Any]:

@@ -194,7 +194,7 @@ COLLECTORS = _cols(
 )
 
 # Exact CPU time of the timed window's phases, counters and contention (issue 17), read at
-# the phase edges by harness.collectors.cpuwindow. Under multi-process strategies the case
+# the phase edges by harness.collectors.cpu_phases. Under multi-process strategies the case
 # row sums every process of the case; the workers table has each process's own figures.
 CPU_TIME = _cols(
     ("train_cpu_s", FLOAT, "s", "CPU seconds (user+system, all threads but the collectors' sampler) of the "
@@ -436,3 +436,28 @@ def directions(table: str = "cases") -> dict[str, str]:
 def flag_columns(table: str = "cases") -> list[str]:
     """Columns that mark a row as suspect: ``*_flag`` (a short energy window...) and ``contended``."""
     return [name for name in TABLES[table] if name.endswith("_flag") or name == "contended"]
+
+
+# --------------------------------------------------------------------------
+# the values of ``status`` and of the energy ``*_source`` columns: one owner per rule
+# --------------------------------------------------------------------------
+STATUSES: tuple[str, ...] = ("ok", "diverged", "failed", "crashed", "timeout", "skipped")  # report order
+TRAINED: tuple[str, ...] = ("ok", "diverged")  # the training window ran: its figures were measured
+FAILING: tuple[str, ...] = ("failed", "diverged", "crashed", "timeout")  # ran and gave no good result
+
+MEASURED_SOURCES = frozenset({"rapl", "nvml_counter", "nvml_power", "measured"})  # counters, not estimates
+UNAVAILABLE = "unavailable"  # NaN, with the reason in the matching ``*_reason`` column
+
+
+def is_estimated(source: object) -> bool:
+    """True for an energy/power source that is not a measurement (``estimate_tdp``, ``estimated``, ``mixed``)."""
+    if not isinstance(source, str):
+        return False
+    return "estimat" in source or source == "mixed"
+
+
+def source_kind(source: str) -> str:
+    """``measured``, ``estimated`` or ``not available``: how a CPU or GPU figure was got."""
+    if is_estimated(source):
+        return "estimated"
+    return "not available" if source == UNAVAILABLE else "measured"

@@ -36,10 +36,10 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import harness  # noqa: E402
-from harness.analysis import stats  # noqa: E402
-from harness.analysis.compare import Side, compare_sides  # noqa: E402
-from harness.analysis.decide import Settings  # noqa: E402
-from harness.gates import METRICS, GateSet  # noqa: E402
+from harness.regression import stats  # noqa: E402
+from harness.regression.compare import Side, compare_sides  # noqa: E402
+from harness.regression.decide import Settings  # noqa: E402
+from harness.regression.gates import METRICS, GateSet  # noqa: E402
 
 METRIC_NAMES = ("train_s", "samples_per_s", "step_ms_p50", "train_cpu_s", "cpu_ms_per_update",
                 "instructions_per_update")

@@ -21,11 +21,11 @@ from pathlib import Path
 from harness.results import store
 from harness.results.merge import merge
 from harness.runner.case_row import CaseRow
-from harness.runner.options import RunOptions
-from harness.runner.plan import expected_tasks, make_tasks, shard_record
-from harness.runner.run_folder import new_run_dir
-from harness.runner.run_record import new_run_meta
-from harness.runner.shards import ShardSpec
+from harness.runner.parent.options import RunOptions
+from harness.runner.parent.plan import expected_tasks, make_tasks, shard_record
+from harness.runner.parent.run_folder import new_run_dir
+from harness.runner.parent.run_record import new_run_meta
+from harness.runner.parent.shards import ShardSpec
 from harness.suite import parse_suite
 
 
@@ -42,7 +42,7 @@ def write_shard(root: Path, suite, index: int, count: int, epochs: int) -> None:
     meta.shard = shard_record(suite.cases, ShardSpec(index, count))
     meta.status = "complete"
     results = []
-    for t in make_tasks(suite.cases, only=set(meta.shard["case_ids"])):
+    for t in make_tasks(suite.cases, only=set(meta.shard.case_ids or [])):
         ident = {"run_id": run_dir.name, "case_id": t.case.case_id, "repeat": t.repeat}
         row = {**CaseRow.for_case(t.case, t.repeat, run_dir.name), "status": "ok", "wall_s": 1.0, "samples_per_s": 1e5,
                "host": f"node{index}"}

@@ -9,7 +9,7 @@ and prints, per run, the worker's resident set after every case, its growth per
 case within each worker (least-squares slope after the first ``--skip`` cases of
 a worker), how often the worker was recycled, and the rank-trend test of
 throughput, compile and train time against the position in the worker
-(``harness.analysis.drift``, Holm-corrected). ``--max-cases 0 --max-rss-mb 0``
+(``harness.regression.drift``, Holm-corrected). ``--max-cases 0 --max-rss-mb 0``
 switches recycling off to show what a worker does when it is never replaced.
 
 ``--soak N`` is the documented soak test: N varied cases with the default
@@ -33,9 +33,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from harness.analysis import drift
+from harness.regression import drift
 from harness.results.store import load_run
-from harness.runner.options import RunOptions
+from harness.runner.parent.options import RunOptions
 from harness.runner.runner import run_suite
 from harness.suite import parse_suite
 
@@ -75,7 +75,7 @@ def run(text: str, results: Path, args: argparse.Namespace, limit: int | None = 
     if limit is not None:
         suite.cases = suite.cases[:limit]
     opts = RunOptions(results_dir=results, progress=False, worker_max_cases=args.max_cases or None,
-                      worker_max_rss_mb=args.max_rss_mb or None, worker_mode=args.worker_mode)
+                      worker_max_rss_mib=args.max_rss_mb or None, worker_mode=args.worker_mode)
     t0 = time.perf_counter()
     summary = run_suite(suite, opts)
     wall = time.perf_counter() - t0

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "collectors"))
 
-from collectors_fakes import (  # noqa: E402
+from tests.helpers.collectors_fakes import (
     FakeClock,
     FakeGpu,
     FakeMachine,

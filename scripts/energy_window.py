@@ -15,7 +15,7 @@ import argparse
 import math
 
 from harness.collectors import CollectorConfig
-from harness.runner.execute import WorkerState, execute
+from harness.runner.worker.execute import WorkerState, execute
 from harness.suite import parse_suite
 
 SUITE = """

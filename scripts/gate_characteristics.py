@@ -1,7 +1,7 @@
 """Regenerate the operating-characteristics table of docs/regression.md by simulation.
 
-Every simulated build is decided by the gate's own code (harness.analysis.decide.decide_family,
-through harness.analysis.gate_sim): A/A false alarms per build, detection of +10 % and +15 % on
+Every simulated build is decided by the gate's own code (harness.regression.decide.decide_family,
+through harness.regression.gate_sim): A/A false alarms per build, detection of +10 % and +15 % on
 one case, and how often a sub-threshold shift (+3 % on every case) fails a build, at CV 2/5/10 %.
 
     python scripts/gate_characteristics.py                 # print the table
@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness.analysis.gate_sim import Design, characteristics, markdown_table  # noqa: E402
+from harness.regression.gate_sim import Design, characteristics, markdown_table  # noqa: E402
 from harness.suite import load_suite  # noqa: E402
 
 START, END = "<!-- gate-characteristics:start -->", "<!-- gate-characteristics:end -->"

@@ -1,7 +1,7 @@
 """Regenerate the operating-characteristics table of `harness history` in docs/regression.md.
 
-Every simulated history is judged by the history's own code (harness.analysis.history.judge,
-through harness.analysis.history_sim): no change, a step of exactly +δ (the threshold: it must
+Every simulated history is judged by the history's own code (harness.regression.history.judge,
+through harness.regression.history_sim): no change, a step of exactly +δ (the threshold: it must
 be called a regression in at most alpha of histories), a step of +2δ, several steps; at CV 2 %
 and 5 % of the per-run values.
 
@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness.analysis.history_sim import HistoryDesign, characteristics, markdown_table  # noqa: E402
+from harness.regression.history_sim import HistoryDesign, characteristics, markdown_table  # noqa: E402
 
 START, END = "<!-- history-characteristics:start -->", "<!-- history-characteristics:end -->"
 log = logging.getLogger("history_characteristics")

@@ -20,8 +20,8 @@ import gc
 
 import numpy as np
 
-from harness.runner.case_memory import rss_bytes
-from harness.runner.execute import WorkerState, execute
+from harness.runner.worker.case_memory import rss_bytes
+from harness.runner.worker.execute import WorkerState, execute
 from harness.suite import parse_suite
 
 

@@ -21,8 +21,8 @@ python - "$html" "$out_png" <<'PY'
 import sys
 from pathlib import Path
 
-sys.path.insert(0, "tests/report")  # the Chromium helper is a test tool, not part of the package
-from report_browser import check_pages, screenshot
+sys.path.insert(0, ".")  # the checkout: the Chromium helper is a test tool (tests.helpers), not part of the package
+from tests.helpers.report_browser import check_pages, screenshot
 
 html, png = Path(sys.argv[1]), Path(sys.argv[2])
 (check,) = check_pages([html])

@@ -23,10 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "site"), str(ROOT / "tests" / "report")]
 
 from PIL import Image  # noqa: E402  (a matplotlib dependency)
-from report_browser import _FLAGS, find_chromium, screenshot  # noqa: E402
 from synthetic_runs import write_runs  # noqa: E402
 
 from harness.site.publish import publish  # noqa: E402
+from tests.helpers.report_browser import _FLAGS, find_chromium, screenshot  # noqa: E402
 
 
 def shrink(full: Path, png: Path, height: int) -> None:

@@ -19,14 +19,11 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-# the browser and server helpers are test tools, not part of the package
-sys.path[1:1] = [str(ROOT / "tests" / "report"), str(ROOT / "tests" / "tensorboard")]
-
-import tb_server as tb  # noqa: E402
-from report_devtools import Devtools  # noqa: E402
+sys.path.insert(0, str(ROOT))  # the checkout: harness, and the test tools in tests.helpers
 
 from harness.tensorboard.logdir import MANIFEST  # noqa: E402
+from tests.helpers import tb_server as tb  # noqa: E402
+from tests.helpers.report_devtools import Devtools  # noqa: E402
 
 
 def make_logdir(tmp: Path) -> Path:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from harness import schema
 from harness.analysis.frames import attach_case_axes, timing_rows, varying
 from harness.analysis.labels import SERIES, labelled, series_keys
 from harness.analysis.leaderboard import eval_per_epoch_s
@@ -48,7 +49,7 @@ def learning_curves(
     """
     cases = labelled(cases)
     keys = [SERIES, *series_keys(cases)]
-    rows = cases[cases["status"].isin(["ok", "diverged"])]
+    rows = cases[cases["status"].isin(schema.TRAINED)]
     if not include_profiled:
         rows = rows[~rows["profiled"].fillna(False).astype(bool)]
     rows = rows.assign(_eval_per_epoch=eval_per_epoch_s(rows))
@@ -84,7 +85,7 @@ def learning_rates(cases: pd.DataFrame, epochs: pd.DataFrame) -> pd.DataFrame:
     show where it differs between the cases of one schedule (adaptive schedules
     such as ``reduce_on_plateau`` depend on the optimizer's losses). Dimensionless.
     """
-    rows = cases[cases["status"].isin(["ok", "diverged"])]
+    rows = cases[cases["status"].isin(schema.TRAINED)]
     extra = varying(rows, ("learning_rate", "batch_size", "epochs", "dataset"))
     keys = ["schedule_label", *extra]
     col = "learning_rate_in_force"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from harness import schema
 from harness.analysis import validity
 from harness.analysis.frames import attach_case_axes, join_sources, timing_rows, varying
 
@@ -180,10 +181,7 @@ def energy_statement(sources: pd.DataFrame) -> str:
             "CPU time × power per thread, with low/high bounds. " + "; ".join(parts) + ".")
 
 
-def _kind(source: str) -> str:
-    if source.startswith("estimate"):
-        return "estimated"
-    return "not available" if source == "unavailable" else "measured"
+_kind = schema.source_kind
 
 
 def energy_sources(cases: pd.DataFrame) -> pd.DataFrame:
@@ -222,7 +220,7 @@ def power_series(
 ) -> pd.DataFrame:
     """The collectors' time series joined with each case's label (t_s in s, power in W)."""
     keys = [*(["series"] if "series" in cases.columns else []), "case_label", "optimizer_label", "machine"]
-    rows = cases[cases["status"].isin(["ok", "diverged"])]
+    rows = cases[cases["status"].isin(schema.TRAINED)]
     if not include_profiled:
         rows = rows[~rows["profiled"].fillna(False).astype(bool)]
     joined = attach_case_axes(samples, rows, keys)

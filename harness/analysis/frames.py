@@ -101,11 +101,7 @@ SOURCE_OF: dict[str, str] = {
 }
 
 
-def is_estimated(source: Any) -> bool:
-    """True for sources that are not a measurement (``estimate_tdp``, ``estimated``, ``mixed``)."""
-    if source is None or source is pd.NA or not isinstance(source, str):
-        return False
-    return source.startswith("estimat") or source == "mixed" or "estimat" in source
+is_estimated = schema.is_estimated  # the rule's owner is the schema (measured versus estimated)
 
 
 def unit(column: str) -> str:

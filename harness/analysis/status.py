@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-STATUSES: tuple[str, ...] = ("ok", "diverged", "failed", "crashed", "timeout", "skipped")
+from harness.schema import STATUSES
 
 
 def status_summary(cases: pd.DataFrame) -> pd.DataFrame:

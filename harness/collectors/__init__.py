@@ -27,7 +27,7 @@ from typing import Any
 from harness.collectors import idle as idle_mod
 from harness.collectors import rapl, sources
 from harness.collectors.base import CollectorConfig, Session
-from harness.collectors.proc import ProcessGroup
+from harness.collectors.process_stats import ProcessGroup
 from harness.collectors.readings import Plan
 from harness.collectors.session import MeasurementSession
 from harness.errors import ConfigError

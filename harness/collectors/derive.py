@@ -27,9 +27,10 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from harness.collectors import cpu_estimate, phases, proc
+from harness.collectors import cpu_estimate, phases, process_stats
 from harness.collectors import idle as idle_mod
 from harness.collectors.readings import Readings
+from harness.schema import MEASURED_SOURCES, is_estimated
 
 NAN = math.nan
 SPLIT_ESTIMATE = ("no idle/dynamic split for an estimate: it charges only the benchmark's own "
@@ -56,7 +57,7 @@ def uuids(s: Readings) -> list[str]:
 
 def cpu_kind(s: Readings) -> str:
     label = getattr(s.plan.cpu, "label", "")
-    return "measured" if label == "rapl" else "estimated" if label.startswith("estimate") else ""
+    return "measured" if label in MEASURED_SOURCES else "estimated" if is_estimated(label) else ""
 
 
 def _memo(fn: Callable[[Readings], str]) -> Callable[[Readings], str]:
@@ -268,7 +269,7 @@ def process_columns(s: Readings, pairs: list[phases.Pair], window: float) -> dic
     share = min(1.0, proc_s / busy) if _finite(busy) and busy > 0 and _finite(proc_s) else NAN
     out = {
         "benchmark_cpu_share": share,
-        "process_cpu_util_pct": 100.0 * proc_s / (window * proc.logical_cpus()) if window > 0 else NAN,
+        "process_cpu_util_pct": 100.0 * proc_s / (window * process_stats.logical_cpus()) if window > 0 else NAN,
         "system_cpu_util_pct": min(100.0, 100.0 * busy / total) if _finite(total) and total > 0 else NAN,
     }
     if s.plan.process is not None:

@@ -216,7 +216,7 @@ class MeasurementSession:
         the other sources go on being read. ``read()`` gets the time of its own call,
         except for sources that share the process group (``shares_instant``): they get
         ``now``, one instant per snapshot, so that the group is read once
-        (:meth:`harness.collectors.proc.ProcessGroup.read` caches by it).
+        (:meth:`harness.collectors.process_stats.ProcessGroup.read` caches by it).
         """
         values: dict[str, float] = {}
         times: dict[str, float] = {}

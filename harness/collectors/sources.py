@@ -12,7 +12,7 @@ import logging
 import math
 from typing import Any
 
-from harness.collectors import cpu_estimate, cputime, nvml, proc, rapl
+from harness.collectors import cpu_clocks, cpu_estimate, nvml, process_stats, rapl
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ class EstimateSource(Source):
 
     shares_instant = True  # reads the process group, cached per instant
 
-    def __init__(self, tdp: cpu_estimate.Tdp, group: proc.ProcessGroup) -> None:
+    def __init__(self, tdp: cpu_estimate.Tdp, group: process_stats.ProcessGroup) -> None:
         self.tdp, self.group = tdp, group
 
     @property
@@ -111,9 +111,9 @@ class CpuTimeSource(Source):
 
     shares_instant = True  # reads the process group, cached per instant
 
-    def __init__(self, group: proc.ProcessGroup) -> None:
+    def __init__(self, group: process_stats.ProcessGroup) -> None:
         self.group = group
-        self.machine = cputime.MachineReader()
+        self.machine = cpu_clocks.MachineReader()
 
     def read(self, t: float) -> dict[str, float]:
         cpu_s, _ = self.group.read(t)
@@ -129,12 +129,12 @@ class ProcessSource(Source):
 
     shares_instant = True  # reads the process group, cached per instant
 
-    def __init__(self, group: proc.ProcessGroup) -> None:
+    def __init__(self, group: process_stats.ProcessGroup) -> None:
         self.group = group
 
     def read(self, t: float) -> dict[str, float]:
         _, rss = self.group.read(t)
-        return {"rss": rss, "sys_mem": proc.system_memory_used()}
+        return {"rss": rss, "sys_mem": process_stats.system_memory_used()}
 
 
 class NvmlSource(Source):

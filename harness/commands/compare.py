@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.errors import EXIT_BAD_INPUT, EXIT_OK, HarnessError
-from harness.gates import METRICS, PRIMARY_METRIC, GateSet
+from harness.regression.gates import METRICS, PRIMARY_METRIC, GateSet
 
 if TYPE_CHECKING:
-    from harness.analysis.compare import Side
-    from harness.analysis.decide import Settings
+    from harness.regression.compare import Side
+    from harness.regression.decide import Settings
+    from harness.run_meta import RunMeta
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ def _write(path: Path, text: str, append: bool) -> None:
 
 
 def _sides(args: argparse.Namespace) -> tuple[Side, Side]:
-    from harness.analysis.compare_inputs import load_baseline, load_side
+    from harness.regression.compare_inputs import load_baseline, load_side
 
     pool = {"pool": args.pool, "allow_mixed_pool": args.allow_mixed_pool}
     if args.baseline:
@@ -113,10 +114,10 @@ def _sides(args: argparse.Namespace) -> tuple[Side, Side]:
     return load_side(args.paths[0], **pool), load_side(args.paths[1], **pool)
 
 
-def gate_config(args: argparse.Namespace, meta: dict) -> tuple[GateSet, Settings]:
+def gate_config(args: argparse.Namespace, meta: RunMeta) -> tuple[GateSet, Settings]:
     """The family and the settings: the command line over the suite's [gate] table (from run.json)."""
-    from harness.analysis.compare_inputs import suite_gate
-    from harness.analysis.decide import Settings
+    from harness.regression.compare_inputs import suite_gate
+    from harness.regression.decide import Settings
 
     table = suite_gate(meta)
     alpha = args.alpha if args.alpha is not None else table.get("alpha", 0.05)
@@ -132,8 +133,8 @@ def gate_config(args: argparse.Namespace, meta: dict) -> tuple[GateSet, Settings
 
 def cmd_compare(args: argparse.Namespace) -> int:
     # imported here: SciPy and matplotlib are not for `harness --help` or `harness list` (issue 19)
-    from harness.analysis import strict_json
-    from harness.analysis.compare import Relax, compare_sides
+    from harness.regression import strict_json
+    from harness.regression.compare import Relax, compare_sides
     from harness.report import compare_md
 
     base, current = _sides(args)
@@ -146,7 +147,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     sys.stdout.write(compare_md.render_text(cmp, base.name, current.name))
     if args.markdown:
         # a job summary file is shared by steps: append to an existing one, never clobber it
-        suite = str((current.meta.get("suite") or {}).get("name") or "?")
+        suite = current.meta.suite.name or "?"
         md = compare_md.render_markdown(cmp, base.name, current.name, site_url=args.site_url, suite=suite)
         _write(args.markdown, md, args.markdown.exists())
     if args.json:

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.errors import EXIT_OK, EXIT_REGRESSION, HarnessError
-from harness.gates import METRICS, PRIMARY_METRIC, GateSet
+from harness.regression.gates import METRICS, PRIMARY_METRIC, GateSet
 
 if TYPE_CHECKING:
-    from harness.analysis.decide import Settings
+    from harness.regression.decide import Settings
+    from harness.run_meta import RunMeta
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +54,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     q.set_defaults(func=cmd_prune)
 
 
-def _gates(args: argparse.Namespace, meta: dict) -> tuple[GateSet, Settings]:
-    from harness.analysis.compare_inputs import suite_gate
-    from harness.analysis.decide import Settings
+def _gates(args: argparse.Namespace, meta: RunMeta) -> tuple[GateSet, Settings]:
+    from harness.regression.compare_inputs import suite_gate
+    from harness.regression.decide import Settings
 
     table = suite_gate(meta)
     alpha = args.alpha if args.alpha is not None else table.get("alpha", 0.05)
@@ -69,9 +70,9 @@ def _gates(args: argparse.Namespace, meta: dict) -> tuple[GateSet, Settings]:
 
 def cmd_history(args: argparse.Namespace) -> int:
     # imported here: ruptures, SciPy and matplotlib are not for `harness --help` (issue 19)
-    from harness.analysis import strict_json
-    from harness.analysis.history import analyse
-    from harness.analysis.history_input import load_history_runs
+    from harness.regression import strict_json
+    from harness.regression.history import analyse
+    from harness.regression.history_input import load_history_runs
     from harness.report import history_render
     from harness.results.store import atomic_write_bytes
 

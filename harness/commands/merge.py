@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_merge(args: argparse.Namespace) -> int:
     from harness.results.merge import merge
-    from harness.runner.plan import expected_tasks
+    from harness.runner.parent.plan import expected_tasks
 
     summary = merge(args.dirs, args.out, expected_tasks, allow_partial=args.allow_partial)
     state = f"partial: {len(summary.missing)} case run(s) missing" if summary.partial else "complete"

@@ -46,14 +46,24 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="measured energy only: no estimate; NaN with the reason where there is no counter")
     p.add_argument("--idle-baseline", type=float, metavar="S", help="seconds of idle power measurement")
     p.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue an interrupted run")
-    p.add_argument("--worker-mode", choices=("fork", "reuse"), default="fork",
+    from harness.runner.parent.options import (
+        DEFAULT_MAX_CASES,
+        DEFAULT_MAX_RSS_MIB,
+        DEFAULT_WORKER_MODE,
+        WORKER_MODES,
+    )
+
+    p.add_argument("--worker-mode", choices=WORKER_MODES, default=DEFAULT_WORKER_MODE,
                    help="fork (default): every case in a fresh child forked from a worker that imported "
                         "TensorFlow, so no case inherits another's state; reuse: cases run in the worker "
                         "itself (faster start per case, state accumulates; see docs/reliability.md)")
-    p.add_argument("--worker-max-cases", type=int, default=50, metavar="N",
-                   help="replace a reused worker after N cases (0: never; default 50; see docs/reliability.md)")
-    p.add_argument("--worker-max-rss-mb", type=float, default=4096.0, metavar="MB",
-                   help="replace a worker whose resident set after a case exceeds MB (0: never; default 4096)")
+    p.add_argument("--worker-max-cases", type=int, default=DEFAULT_MAX_CASES, metavar="N",
+                   help=f"replace a reused worker after N cases (0: never; default {DEFAULT_MAX_CASES}; "
+                        "see docs/reliability.md)")
+    p.add_argument("--worker-max-rss-mb", type=float, default=DEFAULT_MAX_RSS_MIB, metavar="MiB",
+                   dest="worker_max_rss_mib",
+                   help="replace a worker whose resident set after a case exceeds this many MiB (2**20 bytes; "
+                        f"0: never; default {DEFAULT_MAX_RSS_MIB:g})")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--report", action="store_true", help="also write the HTML report (under reports/)")
     p.add_argument("--region", metavar="CODE",
@@ -98,7 +108,7 @@ def validate_cli_options(args: argparse.Namespace) -> None:
 
         carbon.lookup(args.region)  # an unknown region: exit 2 with the closest codes, before anything runs
     positive("--worker-max-cases", getattr(args, "worker_max_cases", None), strict=False)
-    positive("--worker-max-rss-mb", getattr(args, "worker_max_rss_mb", None), strict=False)
+    positive("--worker-max-rss-mb", getattr(args, "worker_max_rss_mib", None), strict=False)
     if args.resume:
         given = [flag for flag, v in (("SUITE", args.suite), ("--filter", args.filter), ("--shard", args.shard),
                                       ("--repeats", args.repeats is not None),
@@ -111,7 +121,7 @@ def validate_cli_options(args: argparse.Namespace) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from harness.runner.plan import make_tasks
+    from harness.runner.parent.plan import make_tasks
 
     validate_cli_options(args)
     shard = _resolve_shard(args)
@@ -132,16 +142,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         tasks = make_tasks(suite.cases, filters=args.filter, shard=args.shard, repeats=args.repeats,
                            estimator=est)
         if not tasks and args.filter and not args.shard:  # the same error as the real run, before it
-            from harness.case_filters import no_match_message
+            from harness.suite.filters import no_match_message
 
             raise UsageError("--filter", " ".join(args.filter), no_match_message(suite.cases, args.filter))
         if not args.yes:
-            from harness.runner.guard import check_tasks
+            from harness.runner.parent.guard import check_tasks
 
             check_tasks(suite.path, tasks, est, _shards(args))
         if args.dry_run:
-            from harness.runner import dry_checks
-            from harness.runner.preview import dry_run_lines
+            from harness.runner.parent import dry_checks
+            from harness.runner.parent.preview import dry_run_lines
 
             _static_checks(suite, [t.case for t in tasks])
             note = f", shard {args.shard} ({shard.source})" if shard else ""
@@ -166,7 +176,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                       resume=args.resume, profile_steps=profile_steps,
                       profile_skip_steps=args.profile_skip, balance_from=args.balance_from,
                       shard_source=shard.source if shard else "cli",
-                      worker_max_cases=args.worker_max_cases, worker_max_rss_mb=args.worker_max_rss_mb,
+                      worker_max_cases=args.worker_max_cases, worker_max_rss_mib=args.worker_max_rss_mib,
                       worker_mode=args.worker_mode,
                       shard_variables=dict(shard.variables) if shard else {},
                       observers=[live] if live else [])
@@ -182,9 +192,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _static_checks(suite, cases: list) -> None:
-    """--dry-run: the checks that need no TensorFlow (harness.runner.dry_checks); the first problem exits 2."""
+    """--dry-run: the checks that need no TensorFlow (harness.runner.parent.dry_checks); the first problem exits 2."""
     from harness.errors import SuiteError
-    from harness.runner.dry_checks import static_problems
+    from harness.runner.parent.dry_checks import static_problems
 
     problems = static_problems(cases)
     if problems:
@@ -216,7 +226,7 @@ def _load(args: argparse.Namespace):
         raise UsageError("SUITE", "", "missing: give a suite file or name, or --resume RUN_DIR")
     spec = load_spec(args.suite)
     if not args.yes:
-        from harness.runner.guard import check_spec
+        from harness.runner.parent.guard import check_spec
 
         check_spec(spec, args.filter, args.repeats, _shards(args))
     return spec.suite(expand(spec))
@@ -224,7 +234,7 @@ def _load(args: argparse.Namespace):
 
 def _resolve_shard(args: argparse.Namespace):
     """``--shard auto`` becomes I/N from the scheduler's variables (a clear error, exit 2, if they don't fit)."""
-    from harness.runner.shards import resolve
+    from harness.runner.parent.shards import resolve
 
     shard = resolve(args.shard)
     if shard is not None:
@@ -233,20 +243,20 @@ def _resolve_shard(args: argparse.Namespace):
 
 
 def _shards(args: argparse.Namespace) -> int:
-    from harness.runner.plan import parse_shard
+    from harness.runner.parent.plan import parse_shard
 
     shard = parse_shard(args.shard)
     return shard[1] if shard else 1
 
 
 def _estimator(args: argparse.Namespace, cases: list):
-    from harness.runner.estimate import Estimator, from_run
+    from harness.runner.parent.estimate import Estimator, from_run
 
     return from_run(args.balance_from, cases) if args.balance_from else Estimator()
 
 
 def cmd_interleave(args: argparse.Namespace, suite) -> int:
-    from harness.runner.interleave import interleave
+    from harness.runner.parent.interleave import interleave
 
     if args.resume or args.dry_run:
         raise UsageError("--interleave-with", args.interleave_with, "cannot be combined with --resume or --dry-run")
@@ -265,9 +275,9 @@ def cmd_interleave(args: argparse.Namespace, suite) -> int:
 
 def check_gate_reachable(args: argparse.Namespace, suite, repeats: int) -> bool:
     """Say whether `harness compare` can reach a verdict with these repeats; False: stop (exit 5)."""
-    from harness.analysis.power import detection_estimate, reachability
-    from harness.gates import DEFAULT_THRESHOLD, parse_threshold
-    from harness.runner.plan import make_tasks
+    from harness.regression.gates import DEFAULT_THRESHOLD, parse_threshold
+    from harness.regression.power import detection_estimate, reachability
+    from harness.runner.parent.plan import make_tasks
 
     gate = suite.settings.get("gate", {})
     cases = len({t.case.case_id for t in make_tasks(suite.cases, filters=args.filter, shard=args.shard, repeats=1)})

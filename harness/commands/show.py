@@ -96,7 +96,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def _drift_lines(cases: pd.DataFrame) -> list[str]:
-    """Flags for repeats whose figures trend with their worker's age (harness.analysis.drift)."""
-    from harness.analysis import drift
+    """Flags for repeats whose figures trend with their worker's age (harness.regression.drift)."""
+    from harness.regression import drift
 
     return drift.describe(drift.repeat_trends(cases))

@@ -80,6 +80,9 @@ def optimizer_entries() -> dict[str, OptimizerEntry]:
 
 
 # ------------------------------------------------------------------ schedules
+# a schedule's parameters are declared here only (the suite validates them, schedules.build reads them);
+# ``choices`` lists the values a parameter accepts where they are few
+PLATEAU_MONITORS = ("loss", "test_loss")  # the epoch's training loss (default), or its test-set loss
 SCHEDULES: dict[str, dict[str, Any]] = {
     "constant": {"params": set(), "description": "the learning rate stays at learning_rate"},
     "exponential": {"params": {"decay_steps", "decay_epochs", "decay_rate", "staircase"},
@@ -99,7 +102,9 @@ SCHEDULES: dict[str, dict[str, Any]] = {
     "step_decay": {"params": {"factor", "every_epochs"},
                    "description": "multiply by factor every every_epochs epochs"},
     "reduce_on_plateau": {"params": {"factor", "patience", "min_delta", "min_lr", "monitor"},
-                          "description": "adaptive: multiply by factor after `patience` epochs without improvement"},
+                          "choices": {"monitor": PLATEAU_MONITORS},
+                          "description": "adaptive: multiply by factor after `patience` epochs without improvement "
+                                         "of `monitor` (loss, the default, or test_loss)"},
 }
 
 ENGINES = {

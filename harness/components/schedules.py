@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.axis import AxisValue
+from harness.components.catalog import PLATEAU_MONITORS, SCHEDULES
 from harness.components.optimizers import import_object
 from harness.errors import ConfigError
 
@@ -64,11 +65,17 @@ class PlateauController:
     """ReduceLROnPlateau for custom loops: watches the epoch's loss, scales the optimizer's rate."""
 
     factor: float = 0.5
-    patience: int = 2
+    patience: int = 2  # epochs
     min_delta: float = 1e-4
     min_lr: float = 0.0
+    monitor: str = "loss"  # which of the epoch's figures it watches: catalog.PLATEAU_MONITORS
     best: float = math.inf
     wait: int = 0
+
+    def __post_init__(self) -> None:
+        if self.monitor not in PLATEAU_MONITORS:
+            raise ConfigError(f"schedule reduce_on_plateau: monitor must be one of {', '.join(PLATEAU_MONITORS)}. "
+                              f"Received: monitor={self.monitor!r}")
 
     def on_epoch_end(self, optimizer: Any, value: float) -> None:
         if value < self.best - self.min_delta:
@@ -99,8 +106,7 @@ def build(config: AxisValue | Mapping[str, Any] | str, lr0: float, steps_per_epo
     if name == "constant":
         return float(lr0), None
     if name == "reduce_on_plateau":
-        keys = ("factor", "patience", "min_delta", "min_lr")
-        return float(lr0), PlateauController(**{k: p[k] for k in keys if k in p})
+        return float(lr0), PlateauController(**{k: p[k] for k in SCHEDULES[name]["params"] if k in p})
     k = _keras_schedules()
     s = k["s"]
     try:

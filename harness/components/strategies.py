@@ -3,7 +3,7 @@
 Single-process strategies (``default``, ``one_device``, ``mirrored``,
 ``central_storage``, ``tpu``) run in an ordinary worker. Multi-process ones
 (``multi_worker_mirrored``, ``parameter_server``) run as a cluster of processes
-started by :mod:`harness.runner.cluster`; each process finds its role in
+started by :mod:`harness.runner.cluster.supervise`; each process finds its role in
 ``TF_CONFIG``, which the harness writes (loopback) or the user gives (a real cluster).
 """
 
@@ -125,7 +125,7 @@ def replicas_needed(strategy: AxisValue) -> int:
 
 
 def is_multi_process(case: StrategyCase) -> bool:
-    """True for cases that run as a cluster of processes (see harness.runner.cluster)."""
+    """True for cases that run as a cluster of processes (see harness.runner.cluster.supervise)."""
     return case.strategy.name in MULTI_PROCESS
 
 
@@ -183,7 +183,7 @@ def build(case: StrategyCase) -> Any:
 def _require_tf_config(name: str) -> None:
     if "TF_CONFIG" not in os.environ:
         raise RuntimeError(f"strategy {name!r} runs as a cluster of processes; this process has no TF_CONFIG "
-                           "(it must be started by harness.runner.cluster)")
+                           "(it must be started by harness.runner.cluster.supervise)")
     json.loads(os.environ["TF_CONFIG"])
 
 

@@ -134,7 +134,8 @@ class EpochLoop:
             r.status, r.error = "diverged", f"training loss became {loss} in epoch {epoch}"
             return True
         if self.controller is not None:
-            self.controller.on_epoch_end(self.optimizer, loss)
+            watched = {"loss": loss, "test_loss": test_loss}[getattr(self.controller, "monitor", "loss")]
+            self.controller.on_epoch_end(self.optimizer, watched)
         return False
 
 

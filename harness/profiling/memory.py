@@ -1,6 +1,6 @@
 """The device's peak memory, for the ``memory`` part of a case's row.
 
-(The worker's ``peak_rss_bytes`` of that part is :class:`harness.runner.case_memory.CaseMemory`'s:
+(The worker's ``peak_rss_bytes`` of that part is :class:`harness.runner.worker.case_memory.CaseMemory`'s:
 ``VmHWM`` reset per case, else the collectors' sampled peak.)
 
 ``tf.config.experimental.get_memory_info(device)['peak']`` is the allocator's

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from harness.case_filters import parse_filters, selected
 from harness.errors import UsageError
 from harness.suite import Case
+from harness.suite.filters import parse_filters, selected
 
 
 def mark_profiled(cases: list[Case], profile_all: bool = False, filters: list[str] | None = None) -> list[Case]:

@@ -9,10 +9,10 @@ Python API::
 
 from __future__ import annotations
 
-from harness.report.export import to_csv, to_latex
 from harness.report.html import render_html
 from harness.report.markdown import render_markdown
 from harness.report.output import ENERGY_SECTIONS, FORMATS, default_out, render, write
+from harness.report.table_export import to_csv, to_latex
 from harness.report.tables import ReportOptions, build_tables, load
 
 __all__ = [

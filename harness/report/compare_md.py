@@ -1,4 +1,4 @@
-"""Render a :class:`~harness.analysis.compare.Comparison`: terminal table, Markdown, JSON.
+"""Render a :class:`~harness.regression.compare.Comparison`: terminal table, Markdown, JSON.
 
 Markdown is meant for ``$GITHUB_STEP_SUMMARY`` or a pull-request comment: a
 headline with the overall verdict, the table (regressions first), then the
@@ -12,8 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from harness.analysis.compare import Comparison
-from harness.collectors.cpuwindow import OTHER_SHARE_LIMIT, STEAL_SHARE_LIMIT
+from harness.collectors.cpu_phases import OTHER_SHARE_LIMIT, STEAL_SHARE_LIMIT
+from harness.regression.compare import Comparison
 
 ICON = {
     "regression": "🔴 regression", "improvement": "🟢 improvement", "no_change": "⚪ no change",

@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from harness.analysis.history import History, RunInfo, Series  # noqa: E402
+from harness.regression.history import History, RunInfo, Series  # noqa: E402
 from harness.schema import units  # noqa: E402
 
 COLORS = {"regression": "#d62728", "improvement": "#2ca02c"}
@@ -38,7 +38,7 @@ def positions(runs: list[RunInfo]) -> np.ndarray:
     days = np.where(np.isnan(days), np.arange(len(runs), dtype=float), days)
     distinct = np.unique(days)
     width = 0.6 * float(np.min(np.diff(distinct))) if distinct.size > 1 else 0.05
-    started = [str(r.meta.get("started_utc") or "") if r.meta else "" for r in runs]
+    started = [str(r.meta.started_utc or "") if r.meta else "" for r in runs]
     out = days.copy()
     for t in distinct:
         tied = sorted(np.flatnonzero(days == t), key=lambda i: (started[i], runs[i].run_id))
@@ -60,7 +60,7 @@ def spaced(xs: np.ndarray, most: int = 10) -> list[int]:
 
 def tick_label(run: RunInfo) -> str:
     """The commit and the run (its start, else its id): two runs of one commit read differently."""
-    started = str(run.meta.get("started_utc") or "") if run.meta else ""
+    started = str(run.meta.started_utc or "") if run.meta else ""
     return f"{short(run.commit, run.run_id)}\n{started[5:16].replace('T', ' ') if started else run.run_id[-12:]}"
 
 

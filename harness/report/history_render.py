@@ -1,4 +1,4 @@
-"""Render a :class:`~harness.analysis.history.History`: terminal, Markdown, JSON, HTML."""
+"""Render a :class:`~harness.regression.history.History`: terminal, Markdown, JSON, HTML."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from harness.analysis.history import History
+from harness.regression.history import History
 from harness.report.history_plot import case_figure, short
 from harness.report.html import esc, img_html
 

@@ -10,9 +10,9 @@ import pandas as pd
 
 from harness.analysis import EnergyFactors
 from harness.errors import ConfigError
-from harness.report.export import to_csv, to_latex
 from harness.report.html import render_html
 from harness.report.markdown import render_markdown
+from harness.report.table_export import to_csv, to_latex
 from harness.results.store import atomic_write_bytes
 
 READABLE = 0o644  # reports are for sharing (the atomic writer creates files 0600)

@@ -92,7 +92,7 @@ def machine_details(runs: Sequence[Run]) -> pd.DataFrame:
     """Every item of each run's ``machine`` dict: one row per key, one column per run."""
     columns: dict[str, dict[str, str]] = {}
     for run in runs:
-        machine = {k: v for k, v in run.meta["machine"].items() if v is not None}  # with keys kept in extra
+        machine = {k: v for k, v in run.meta.machine.to_dict().items() if v is not None}  # with keys kept in extra
         if machine:
             columns[run.run_id] = {str(k): _flat(v)[:500] for k, v in machine.items()}
     if not columns:

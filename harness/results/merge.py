@@ -13,6 +13,8 @@ shards, then merge again.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import logging
 import os
 import shutil
@@ -30,15 +32,20 @@ import pyarrow.parquet as pq
 from harness import schema
 from harness.errors import HarnessError, ResultsError
 from harness.results import store
-from harness.run_meta import RunMeta
+from harness.run_meta import MergeRecord, RunMeta, ShardEntry, ShardRecord
 
 log = logging.getLogger(__name__)
 
-SAME = (("suite text", lambda m: m["suite"]["text"]), ("harness version", lambda m: m.get("harness_version")),
-        ("case selection (--filter, --repeats)",
-         lambda m: ((m.get("options") or {}).get("filters") or [], (m.get("options") or {}).get("repeats"))),
-        ("shard count", lambda m: m["shard"]["count"]),
-        ("shard assignment (balanced with other estimates?)", lambda m: m["shard"]["assignment_sha256"]))
+SAME: tuple[tuple[str, Callable[[RunMeta], Any]], ...] = (
+    ("suite text", lambda m: m.suite.text), ("harness version", lambda m: m.harness_version),
+    ("case selection (--filter, --repeats)", lambda m: (m.options.filters or [], m.options.repeats)),
+    ("shard count", lambda m: _shard(m).count),
+    ("shard assignment (balanced with other estimates?)", lambda m: _shard(m).assignment_sha256))
+
+
+def _shard(meta: RunMeta) -> ShardRecord:
+    assert meta.shard is not None  # _load_shard refuses a run without one
+    return meta.shard
 
 
 class MergeError(HarnessError):
@@ -68,17 +75,17 @@ def shard_dirs(inputs: Iterable[Path]) -> list[Path]:
     return found
 
 
-def merge(inputs: Iterable[Path], out: Path, expected: Callable[[dict[str, Any]], list[tuple[str, str]]], *,
+def merge(inputs: Iterable[Path], out: Path, expected: Callable[[RunMeta], list[tuple[str, str]]], *,
           allow_partial: bool = False) -> MergeSummary:
     """Merge the shard runs under ``inputs`` into the new run folder ``out``.
 
     ``expected(meta)`` lists the plan's (task key, label) pairs, re-expanded from a
-    shard's run.json (:func:`harness.runner.plan.expected_tasks`; the results
+    shard's run.json (:func:`harness.runner.parent.plan.expected_tasks`; the results
     layer does not expand suites itself).
     """
     out = Path(out)
     _check_out(out)
-    runs = sorted((_load_shard(p) for p in shard_dirs(inputs)), key=lambda r: r.meta["shard"]["index"])
+    runs = sorted((_load_shard(p) for p in shard_dirs(inputs)), key=lambda r: _shard(r.meta).index)
     _check_same(runs)
     tables = {name: _concat(runs, name) for name in schema.TABLES}
     cases = tables["cases"]
@@ -90,15 +97,14 @@ def merge(inputs: Iterable[Path], out: Path, expected: Callable[[dict[str, Any]]
     if stray:
         raise MergeError(f"{len(stray)} row(s) match no case of the suite's plan (first: {', '.join(stray[:5])})")
     if missing and not allow_partial:
-        absent = sorted(set(range(1, runs[0].meta["shard"]["count"] + 1)) - {r.meta["shard"]["index"] for r in runs})
+        absent = sorted(set(range(1, _shard(runs[0].meta).count + 1)) - {_shard(r.meta).index for r in runs})
         hint = f"; shard(s) not given: {', '.join(map(str, absent))}" if absent else ""
         raise MergeError(f"{len(missing)} of {len(plan)} case run(s) missing{hint}: {'; '.join(missing[:20])}"
                          f"{' ...' if len(missing) > 20 else ''}. Resume the shards that stopped "
                          "(harness run --resume SHARD_DIR), or --allow-partial to merge what there is")
     for df in tables.values():
         df["run_id"] = pd.array([out.name] * len(df), dtype="string")
-    meta = RunMeta.from_dict(merged_meta(runs, out.name, missing), f"{out}/{store.RUN_JSON}")  # typed, nothing dropped
-    _write(out, tables, meta)
+    _write(out, tables, merged_meta(runs, out.name, missing))
     return MergeSummary(out, [r.path for r in runs], len(tables["cases"]), missing)
 
 
@@ -114,7 +120,7 @@ class Shard:
     """A shard's folder, its run.json and its tables as Arrow tables (concatenated before pandas)."""
 
     path: Path
-    meta: dict[str, Any]
+    meta: RunMeta
     tables: dict[str, pa.Table]
 
     @property
@@ -123,15 +129,15 @@ class Shard:
 
 
 def _load_shard(path: Path) -> Shard:
-    meta = as_dict(store.read_run_json(path))  # a damaged run.json: ResultsError naming the file (exit 4)
-    if meta.get("merged"):
-        raise MergeError(f"{path}: already a merged run; give its shards ({', '.join(s['path'] for s in meta.get('shards', []))})")
-    shard = meta.get("shard")
-    if not isinstance(shard, dict) or "assignment_sha256" not in shard:
+    meta = store.read_run_json(path)  # a damaged run.json: ResultsError naming the file (exit 4)
+    if meta.merged is not None:
+        raise MergeError(f"{path}: already a merged run; give its shards ({', '.join(s.path for s in meta.shards or [])})")
+    shard = meta.shard
+    if shard is None or shard.assignment_sha256 is None:
         raise MergeError(f"{path}: not a shard (run without --shard I/N or --shard auto); "
                          "merge combines the shards of one sharded suite")
-    if meta.get("status") == "running" and _locked(path):
-        raise MergeError(f"{path}: shard {shard['index']}/{shard['count']} is still running; wait for it")
+    if meta.status == "running" and _locked(path):
+        raise MergeError(f"{path}: shard {shard.index}/{shard.count} is still running; wait for it")
     return Shard(path, meta, _arrow_tables(path))
 
 
@@ -154,11 +160,6 @@ def _arrow_tables(path: Path) -> dict[str, pa.Table]:
     return out
 
 
-def as_dict(meta: Any) -> dict[str, Any]:
-    """run.json as a plain dict, whether the store hands back a dict or a typed record (``to_dict``)."""
-    return meta.to_dict() if hasattr(meta, "to_dict") else dict(meta)
-
-
 def _locked(path: Path) -> bool:
     try:
         lock = store.lock_run(path)
@@ -176,9 +177,9 @@ def _check_same(runs: list[Shard]) -> None:
                 raise MergeError(f"{run.path} and {first.path} differ in their {what}: not shards of one sweep")
     seen: dict[int, Path] = {}
     for run in runs:
-        index = run.meta["shard"]["index"]
+        index = _shard(run.meta).index
         if index in seen:
-            raise MergeError(f"shard {index}/{run.meta['shard']['count']} given twice: {seen[index]} and {run.path}")
+            raise MergeError(f"shard {index}/{_shard(run.meta).count} given twice: {seen[index]} and {run.path}")
         seen[index] = run.path
 
 
@@ -211,28 +212,28 @@ def _check_duplicates(cases: pd.DataFrame, runs: list[Shard]) -> None:
                      f"{', '.join(sorted(map(str, where)))}; each case x repeat must come from one shard")
 
 
-def merged_meta(runs: list[Shard], run_id: str, missing: list[str]) -> dict[str, Any]:
+def merged_meta(runs: list[Shard], run_id: str, missing: list[str]) -> RunMeta:
+    """The merged run's record: the first shard's, less what belongs to one shard, plus the merge."""
     first = runs[0].meta
-    meta = {k: v for k, v in first.items() if k not in ("shard", "error", "idle_baseline", "worker_runtime")}
-    starts = [r.meta.get("started_utc") for r in runs if r.meta.get("started_utc")]
-    ends = [r.meta.get("ended_utc") for r in runs if r.meta.get("ended_utc")]
-    meta.update(
+    starts = [r.meta.started_utc for r in runs if r.meta.started_utc]
+    ends = [r.meta.ended_utc for r in runs if r.meta.ended_utc]
+    return dataclasses.replace(
+        copy.deepcopy(first), shard=None, error=None, idle_baseline=None, worker_runtime=None,
         run_id=run_id, status="partial" if missing else "complete",
         started_utc=min(starts) if starts else None, ended_utc=max(ends) if ends else None,
-        options={**(first.get("options") or {}), "shard": None},
+        options=dataclasses.replace(copy.deepcopy(first.options), shard=None),
         shards=[_shard_entry(r) for r in runs],
-        merged={"utc": datetime.now(UTC).isoformat(timespec="seconds"), "count": first["shard"]["count"],
-                "assignment_sha256": first["shard"]["assignment_sha256"], "missing": missing},
+        merged=MergeRecord(utc=datetime.now(UTC).isoformat(timespec="seconds"), count=_shard(first).count,
+                           assignment_sha256=_shard(first).assignment_sha256, missing=list(missing)),
     )
-    return meta
 
 
-def _shard_entry(run: Shard) -> dict[str, Any]:
-    m = run.meta
-    return {"index": m["shard"]["index"], "count": m["shard"]["count"], "run_id": run.run_id,
-            "path": str(run.path.resolve()), "status": m.get("status"), "host": (m.get("machine") or {}).get("host"),
-            "machine": m.get("machine"), "git": m.get("git"), "started_utc": m.get("started_utc"),
-            "ended_utc": m.get("ended_utc"), "runs": len(_rows_of(run)), "source": m["shard"].get("source")}
+def _shard_entry(run: Shard) -> ShardEntry:
+    m, shard = run.meta, _shard(run.meta)
+    return ShardEntry(index=shard.index, count=shard.count, run_id=run.run_id, path=str(run.path.resolve()),
+                      status=m.status, host=m.machine.host, machine=m.machine.to_dict(), git=m.git.to_dict(),
+                      started_utc=m.started_utc, ended_utc=m.ended_utc, runs=len(_rows_of(run)),
+                      source=shard.source)
 
 
 def _write(out: Path, tables: dict[str, pd.DataFrame], meta: RunMeta) -> None:

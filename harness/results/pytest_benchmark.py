@@ -100,7 +100,7 @@ def machine_info(meta: RunMeta) -> dict[str, Any]:
         "cpu": {"brand_raw": machine.cpu_model or "", "count": machine.cpu_count_logical},
         HARNESS_KEY: {"schema_version": meta.schema_version, "meta_version": meta.meta_version,
                       "run_id": meta.run_id, "harness_version": meta.harness_version,
-                      "machine": meta["machine"], "software": dict(software)},
+                      "machine": meta.machine.to_dict(), "software": dict(software)},
     }
 
 
@@ -169,8 +169,8 @@ def pytest_benchmark_to_cases(doc: Mapping[str, Any]) -> tuple[pd.DataFrame, Run
             rows.append({"case_label": name, "optimizer": name, "repeat": i, "status": "ok", "round_s": d})
     df = pd.DataFrame.from_records(rows)
     info = doc.get("machine_info") or {}
-    meta = dict(info.get(HARNESS_KEY) or {})
-    if not meta.get("machine"):  # a file pytest-benchmark wrote itself: its machine_info is all there is
+    recorded = dict(info.get(HARNESS_KEY) or {})  # run.json's JSON object, as exported
+    if not recorded.get("machine"):  # a file pytest-benchmark wrote itself: its machine_info is all there is
         cpu = info.get("cpu") or {}
-        meta["machine"] = {"cpu_model": cpu.get("brand_raw") or info.get("processor") or None}
-    return df, RunMeta.from_dict(meta, "pytest-benchmark machine_info")
+        recorded["machine"] = {"cpu_model": cpu.get("brand_raw") or info.get("processor") or None}
+    return df, RunMeta.from_dict(recorded, "pytest-benchmark machine_info")

@@ -13,22 +13,21 @@ from __future__ import annotations
 import logging
 import shutil
 from pathlib import Path
-from typing import Any
 
 from harness.errors import HarnessError, ResultsError
 from harness.results import store
+from harness.run_meta import RunMeta
 
 log = logging.getLogger(__name__)
 
 
-def order_key(run_id: str, meta: dict[str, Any]) -> tuple[str, str, str]:
+def order_key(run_id: str, meta: RunMeta) -> tuple[str, str, str]:
     """Sort key: commit time, else start time; then start time; then the folder name."""
-    git = meta.get("git") or {}
-    started = str(meta.get("started_utc") or "")
-    return str(git.get("commit_utc") or started), started, run_id
+    started = str(meta.started_utc or "")
+    return str(meta.git.commit_utc or started), started, run_id
 
 
-def runs_in_order(root: str | Path) -> list[tuple[Path, dict[str, Any]]]:
+def runs_in_order(root: str | Path) -> list[tuple[Path, RunMeta]]:
     """(run folder, run.json) of every run under ``root``, oldest commit first.
 
     An empty folder or a damaged run.json is bad input (exit 2), named.
@@ -48,14 +47,12 @@ def runs_in_order(root: str | Path) -> list[tuple[Path, dict[str, Any]]]:
     return sorted(runs, key=lambda r: order_key(r[0].name, r[1]))
 
 
-def group_of(meta: dict[str, Any]) -> tuple[str, str]:
+def group_of(meta: RunMeta) -> tuple[str, str]:
     """(suite name, machine) of a run: what history, ``prune`` and ``publish`` never mix.
 
     The machine is run.json's host, else its CPU model, else "unknown".
     """
-    machine = meta.get("machine") or {}
-    suite = str((meta.get("suite") or {}).get("name") or "?")
-    return suite, str(machine.get("host") or machine.get("cpu_model") or "unknown")
+    return meta.suite.name or "?", str(meta.machine.host or meta.machine.cpu_model or "unknown")
 
 
 def prune_plan(root: str | Path, keep: int) -> dict[tuple[str, str], tuple[list[Path], list[Path]]]:

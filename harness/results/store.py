@@ -79,10 +79,10 @@ def write_table(path: Path, table: str, df: pd.DataFrame) -> None:
     """Write ``df`` (conformed to ``table``'s schema) as parquet, atomically, with the version."""
     df = schema.conform(table, df)
     arrow = pa.Table.from_pandas(df, preserve_index=False)
-    meta = dict(arrow.schema.metadata or {})
-    meta[_META_KEY] = str(schema.SCHEMA_VERSION).encode()
-    meta[b"harness.table"] = table.encode()
-    arrow = arrow.replace_schema_metadata(meta)
+    tags = dict(arrow.schema.metadata or {})  # the parquet file's key-value metadata
+    tags[_META_KEY] = str(schema.SCHEMA_VERSION).encode()
+    tags[b"harness.table"] = table.encode()
+    arrow = arrow.replace_schema_metadata(tags)
     sink = pa.BufferOutputStream()
     pq.write_table(arrow, sink)
     atomic_write_bytes(path, sink.getvalue().to_pybytes())
@@ -91,13 +91,13 @@ def write_table(path: Path, table: str, df: pd.DataFrame) -> None:
 def read_table(path: Path, table: str | None = None) -> pd.DataFrame:
     """Read a harness parquet file; refuse unknown schema versions and foreign files."""
     path = Path(path)
-    pf, meta = read_table_schema(path)
+    pf, tags = read_table_schema(path)
     try:
         df = pf.read().to_pandas()
     except Exception as exc:
         raise ResultsError(f"{path}: truncated or corrupt parquet file ({exc})") from exc
-    name = table or meta.get(b"harness.table", b"").decode()
-    df = upgrade(df, name, int(meta[_META_KEY]))
+    name = table or tags.get(b"harness.table", b"").decode()
+    df = upgrade(df, name, int(tags[_META_KEY]))
     if name == "cases":  # older runs stored chunk averages as step_ms_*: read them under chunk names
         df = timing_names.split_stored(df)
     df = schema.conform(name, df) if name in schema.TABLES else df
@@ -121,19 +121,19 @@ def read_table_schema(path: Path) -> tuple[pq.ParquetFile, dict[bytes, bytes]]:
         pf = pq.ParquetFile(path)
     except Exception as exc:  # pyarrow raises several types for corrupt files
         raise ResultsError(f"{path}: not a readable parquet file ({exc})") from exc
-    meta = pf.schema_arrow.metadata or {}
-    if _META_KEY not in meta:
+    tags = pf.schema_arrow.metadata or {}  # the parquet file's key-value metadata
+    if _META_KEY not in tags:
         raise ResultsError(f"{path}: not a harness results file (no schema version in its metadata)")
     try:
-        version = int(meta[_META_KEY])
+        version = int(tags[_META_KEY])
     except ValueError:
-        raise ResultsError(f"{path}: not a harness results file (schema version {meta[_META_KEY]!r})") from None
+        raise ResultsError(f"{path}: not a harness results file (schema version {tags[_META_KEY]!r})") from None
     if version != schema.SCHEMA_VERSION and version not in RENAMED:
         raise ResultsError(
             f"{path}: results schema version {version} is not supported by this harness "
             f"(it reads versions {_readable()}); use a matching harness version"
         )
-    return pf, meta
+    return pf, tags
 
 
 def _readable() -> str:
@@ -171,21 +171,22 @@ def read_run_json(run_dir: Path) -> RunMeta:
     """The run's metadata (any run.json version this harness wrote; see :mod:`harness.run_meta`)."""
     path = Path(run_dir) / RUN_JSON
     try:
-        meta = json.loads(path.read_bytes())
+        doc = json.loads(path.read_bytes())  # run.json's JSON object, read only by RunMeta.from_dict below
     except FileNotFoundError as exc:
         raise ResultsError(f"{path}: missing; {run_dir} is not a harness run folder") from exc
     except OSError as exc:
         raise ResultsError(f"{path}: cannot read ({exc.strerror or exc})") from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ResultsError(f"{path}: truncated or invalid JSON ({exc})") from exc
-    if not isinstance(meta, dict) or "schema_version" not in meta:
+    if not isinstance(doc, dict) or "schema_version" not in doc:
         raise ResultsError(f"{path}: not a harness run.json (no schema_version)")
-    if meta["schema_version"] != schema.SCHEMA_VERSION and meta["schema_version"] not in RENAMED:
+    version = doc["schema_version"]
+    if version != schema.SCHEMA_VERSION and version not in RENAMED:
         raise ResultsError(
-            f"{path}: results schema version {meta['schema_version']!r} is not supported "
+            f"{path}: results schema version {version!r} is not supported "
             f"(this harness reads versions {_readable()})"
         )
-    return RunMeta.from_dict(meta, str(path))
+    return RunMeta.from_dict(doc, str(path))
 
 
 def write_run_json(run_dir: Path, meta: RunMeta) -> None:

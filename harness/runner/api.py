@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from harness.runner.execute import WorkerState, execute
+from harness.runner.worker.execute import WorkerState, execute
 from harness.suite import Case
 
 

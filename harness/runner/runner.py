@@ -1,4 +1,9 @@
-"""Run a suite: preflight, a run folder, worker processes, one result written per finished case.
+"""Run a suite, as a pipeline: plan -> execute -> record.
+
+1. plan (:func:`harness.runner.parent.run_plan.plan_run`, made once): select, shard, balance, order;
+2. execute: preflight in a worker, then each task in the worker pool (:mod:`harness.runner.parent.pool`,
+   the worker side in :mod:`harness.runner.worker`) or as a cluster (:mod:`harness.runner.cluster.supervise`);
+3. record: each finished case journaled at once, the tables and run.json written (:mod:`harness.results`).
 
 Nothing is written for a suite that fails validation (including the preflight
 in the first worker). A case that fails, crashes (segfault, ``os._exit``, OOM
@@ -26,20 +31,21 @@ from pathlib import Path
 from typing import Any
 
 from harness.components import strategies
-from harness.errors import EXIT_INTERRUPTED, HarnessError, ResultsError, SuiteError, UsageError
+from harness.errors import EXIT_INTERRUPTED, HarnessError, ResultsError, SuiteError
 from harness.results import store
 from harness.run_meta import RunMeta
-from harness.runner import peak_probe
 from harness.runner.case_row import CaseRow
-from harness.runner.collector_setup import collector_config, idle_baseline
 from harness.runner.exits import signal_name
-from harness.runner.observers import notify
-from harness.runner.options import RunOptions, restore_options
-from harness.runner.plan import Task, make_tasks, time_limit_s, worker_key
-from harness.runner.pool import RecyclePolicy, WorkerPool
-from harness.runner.run_folder import new_run_dir
-from harness.runner.run_record import new_run_meta, now_utc
-from harness.suite import Suite, parse_suite
+from harness.runner.parent import peak_probe
+from harness.runner.parent.collector_setup import collector_config, idle_baseline
+from harness.runner.parent.observers import notify
+from harness.runner.parent.options import RunOptions
+from harness.runner.parent.plan import Task, time_limit_s, worker_key
+from harness.runner.parent.pool import RecyclePolicy, WorkerPool
+from harness.runner.parent.run_folder import new_run_dir
+from harness.runner.parent.run_plan import plan_run
+from harness.runner.parent.run_record import new_run_meta, now_utc
+from harness.suite import Suite
 
 log = logging.getLogger(__name__)
 
@@ -76,23 +82,10 @@ def run_suite(suite: Suite | None, opts: RunOptions | None = None) -> RunSummary
 
 
 def _run_suite(suite: Suite | None, opts: RunOptions) -> RunSummary:
-    meta: RunMeta | None = None
-    if opts.resume:
-        meta = store.read_run_json(opts.resume)
-        if suite is None or suite.text != meta.suite.text:  # the run's own suite, never another
-            suite = parse_suite(meta.suite.text, meta.suite.abspath or meta.suite.path)
-        restore_options(opts, meta)
-    shard = _shard(suite, opts) if opts.shard and not opts.resume else None
-    only = set(shard["case_ids"]) if shard else opts.shard_cases
-    tasks = make_tasks(suite.cases, filters=opts.filters, repeats=opts.repeats, only=only,
-                       shard=None if only is not None else opts.shard)
-    if not tasks and only is None:
-        from harness.case_filters import no_match_message
-
-        raise UsageError("--filter", " ".join(opts.filters or []), no_match_message(suite.cases, opts.filters))
-    if not tasks:
-        log.warning("shard %s has no case to run (more shards than cases?); it records an empty run",
-                    opts.shard)
+    """The pipeline: the plan, made once (select, shard, balance, order) -> execution (preflight,
+    the worker pool, clusters) -> the record (journal, tables, run.json)."""
+    plan = plan_run(suite, opts)
+    suite, tasks, meta = plan.suite, plan.tasks, plan.resumed
     scratch = Path(tempfile.mkdtemp(prefix="harness-preflight-"))
     workers = WorkerPool(scratch, "", collector_config(suite, opts, {}), recycle_policy(opts))
     lock: store.RunLock | None = None
@@ -112,7 +105,7 @@ def _run_suite(suite: Suite | None, opts: RunOptions) -> RunSummary:
             run_dir = new_run_dir(Path(opts.results_dir), suite.name)
             lock = store.lock_run(run_dir)
             meta = new_run_meta(suite, run_dir, opts)
-            meta.shard = shard
+            meta.shard = plan.shard
         assert meta is not None
         return _execute(suite, todo, done, run_dir, workers, opts, meta)
     except (KeyboardInterrupt, Interrupted):
@@ -141,21 +134,9 @@ def _run_suite(suite: Suite | None, opts: RunOptions) -> RunSummary:
             lock.release()
 
 
-def _shard(suite: Suite, opts: RunOptions) -> dict[str, Any]:
-    """This shard's record for run.json (its cases among the balanced assignment of all of them)."""
-    from harness.runner.estimate import Estimator, from_run
-    from harness.runner.plan import shard_record
-    from harness.runner.shards import ShardSpec, parse_shard_text
-
-    spec = parse_shard_text(opts.shard)
-    spec = ShardSpec(spec.index, spec.count, opts.shard_source, opts.shard_variables)
-    est = from_run(opts.balance_from, suite.cases) if opts.balance_from else Estimator()
-    return shard_record(suite.cases, spec, filters=opts.filters, repeats=opts.repeats, estimator=est)
-
-
 def recycle_policy(opts: RunOptions) -> RecyclePolicy:
     """The workers' mode and recycling limits from the run's options (``None`` or 0 switches a limit off)."""
-    rss = opts.worker_max_rss_mb
+    rss = opts.worker_max_rss_mib
     return RecyclePolicy(max_cases=opts.worker_max_cases or None,
                          max_rss_bytes=int(rss * 2**20) if rss else None, mode=opts.worker_mode)
 
@@ -289,7 +270,7 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
 def _run_one(task: Task, run_dir: Path, workers: WorkerPool, opts: RunOptions) -> store.CaseResult:
     limit = time_limit_s(task.case, opts.time_limit_s)
     if strategies.is_multi_process(task.case):
-        from harness.runner.cluster import run_cluster_case
+        from harness.runner.cluster.supervise import run_cluster_case
 
         return run_cluster_case(task, run_dir, limit, workers.cfg)
     worker = workers.get(worker_key(task.case))

@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from harness.analysis.history import History, RunInfo, analyse
-from harness.analysis.identity import IDENTITY, case_key, display_names, norm
 from harness.errors import HarnessError, ResultsError
-from harness.gates import METRICS
+from harness.regression.gates import METRICS
+from harness.regression.history import History, RunInfo, analyse
+from harness.regression.identity import IDENTITY, case_key, display_names, norm
 from harness.results import retention
 from harness.schema import units
 from harness.site.data import AXES, Point, RunRecord, SeriesView, SiteData, Step, gates_of

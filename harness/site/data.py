@@ -2,7 +2,7 @@
 
 Runs of different suites are never merged, nor runs of different machines (a
 machine is ``run.json``'s host, else its CPU model: :func:`harness.results.retention.group_of`): every (suite, machine)
-group is one :func:`harness.analysis.history.analyse`, with the gates of the
+group is one :func:`harness.regression.history.analyse`, with the gates of the
 suite's ``[gate]`` table as ``harness history`` uses them. What the pages need
 is copied out into plain records (:class:`RunRecord`, :class:`SeriesView`), so
 the renderers never touch a DataFrame.
@@ -21,12 +21,13 @@ from typing import Any
 
 import pandas as pd
 
-from harness.analysis.compare_inputs import suite_gate
-from harness.analysis.decide import Settings
-from harness.analysis.identity import IDENTITY
 from harness.errors import HarnessError, ResultsError
-from harness.gates import METRICS, GateSet
+from harness.regression.compare_inputs import suite_gate
+from harness.regression.decide import Settings
+from harness.regression.gates import METRICS, GateSet
+from harness.regression.identity import IDENTITY
 from harness.results import retention, store
+from harness.run_meta import RunMeta
 from harness.site import paths
 
 log = logging.getLogger(__name__)
@@ -155,12 +156,11 @@ def scan(roots: list[Path], strict: bool = False) -> tuple[list[tuple[RunRecord,
     return found, skipped
 
 
-def _record(key: str, path: Path, meta: Any) -> RunRecord:
-    git = meta.get("git") or {}
+def _record(key: str, path: Path, meta: RunMeta) -> RunRecord:
     suite, machine = retention.group_of(meta)
     return RunRecord(key=key, path=path, suite=suite, machine=machine,
-                     commit=str(git.get("commit") or ""), commit_utc=str(git.get("commit_utc") or ""),
-                     started_utc=str(meta.get("started_utc") or ""), fingerprint=fingerprint(path))  # fmt: skip
+                     commit=meta.git.commit or "", commit_utc=meta.git.commit_utc or "",
+                     started_utc=meta.started_utc or "", fingerprint=fingerprint(path))  # fmt: skip
 
 
 def read_cases(path: Path) -> pd.DataFrame:

@@ -186,7 +186,10 @@ def feed(data: SiteData, generated_utc: str, base_url: str = "") -> str:
                        f'<link href="{escape(base + s.page)}"/><summary>{escape(text)} between commits '
                        f"{escape(st.previous.commit[:12])} and {escape(st.run.commit[:12])} "
                        f"({st.n_before} runs before, {st.n_after} after)</summary></entry>")  # fmt: skip
+    # Atom's feed-level <updated>: when its content last changed (the newest run it covers), not
+    # when it was generated, so an unchanged feed stays byte-identical and is not republished
+    updated = max((r.when for r in data.runs if r.when), default="") or generated_utc
     return ('<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
             f"<title>Performance regressions</title><id>tag:harness-publish,2026:{escape(base or 'site')}</id>"
-            f"<updated>{escape(generated_utc)}</updated><link href=\"{escape(base + paths.REGRESSIONS)}\"/>"
+            f"<updated>{escape(updated)}</updated><link href=\"{escape(base + paths.REGRESSIONS)}\"/>"
             + "".join(entries) + "</feed>\n")  # fmt: skip

@@ -14,8 +14,8 @@ Importing this package does not import TensorFlow; writing does (once).
 
 from __future__ import annotations
 
-from harness.tensorboard.export import ExportSummary, export_runs
 from harness.tensorboard.live import LiveTensorBoard
 from harness.tensorboard.logdir import check_logdir
+from harness.tensorboard.logdir_export import ExportSummary, export_runs
 
 __all__ = ["ExportSummary", "LiveTensorBoard", "check_logdir", "export_runs"]

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.schema import FAILING
 from harness.tensorboard.sessions import Session
 from harness.tensorboard.specs import HParamValue, metric_description
 
@@ -70,7 +71,7 @@ def _status_enum(status: str) -> int:
 
     if status == "ok":
         return api_pb2.STATUS_SUCCESS
-    return api_pb2.STATUS_FAILURE if status in ("diverged", "failed", "crashed", "timeout") \
+    return api_pb2.STATUS_FAILURE if status in FAILING \
         else api_pb2.STATUS_UNKNOWN
 
 

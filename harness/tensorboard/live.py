@@ -1,6 +1,6 @@
 """``harness run SUITE --tensorboard LOGDIR``: the logdir grows as cases finish.
 
-A runner observer (see :mod:`harness.runner.observers`): it runs in the runner's
+A runner observer (see :mod:`harness.runner.parent.observers`): it runs in the runner's
 parent process after a case is journaled and before the next one starts, so
 the writing (and TensorFlow's one-off import, with GPUs hidden) never overlaps
 a measurement. The result is the same logdir ``harness export`` writes; a
@@ -18,7 +18,7 @@ from typing import Any
 
 from harness import schema
 from harness.results.store import CaseResult
-from harness.tensorboard.export import manifest, write_one
+from harness.run_meta import RunMeta
 from harness.tensorboard.logdir import (
     MANIFEST,
     Logdir,
@@ -26,6 +26,7 @@ from harness.tensorboard.logdir import (
     run_identity,
     write_manifest,
 )
+from harness.tensorboard.logdir_export import manifest, write_one
 from harness.tensorboard.sessions import build_sessions, label_paths, planned_hparams
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ class LiveTensorBoard:
         self.sessions_written = 0
         self.import_s = 0.0  # TensorFlow's one-off import in this process (s)
         self.write_s = 0.0  # time spent writing, import excluded (s)
-        self._meta: Mapping[str, Any] = {}
+        self._meta = RunMeta()
         self._paths: dict[str, str] = {}
         self._planned: list[dict[str, Any]] = []
         self._entries: dict[str, Any] = {}
@@ -52,18 +53,18 @@ class LiveTensorBoard:
         return self.path / self.name
 
     # ---------------------------------------------------------------- observer methods
-    def run_started(self, run_dir: Path, meta: Mapping[str, Any], planned: Sequence[Mapping[str, Any]],
+    def run_started(self, run_dir: Path, meta: RunMeta, planned: Sequence[Mapping[str, Any]],
                     done: Sequence[CaseResult]) -> None:
         self._guard(self._start, run_dir, meta, planned, done)
 
     def case_finished(self, run_dir: Path, result: CaseResult) -> None:
         self._guard(self._write, run_dir, [result])
 
-    def run_finished(self, run_dir: Path, meta: Mapping[str, Any]) -> None:
+    def run_finished(self, run_dir: Path, meta: RunMeta) -> None:
         self._meta = meta
 
     # ---------------------------------------------------------------- work
-    def _start(self, run_dir: Path, meta: Mapping[str, Any], planned: Sequence[Mapping[str, Any]],
+    def _start(self, run_dir: Path, meta: RunMeta, planned: Sequence[Mapping[str, Any]],
                done: Sequence[CaseResult]) -> None:
         from harness.tensorboard.events import tf_modules
 

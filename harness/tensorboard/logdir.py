@@ -33,11 +33,12 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError, ResultsError
+from harness.run_meta import RunMeta
+from harness.schema import STATUSES
 from harness.tensorboard.specs import (
     HPARAMS,
     METRICS,
     RESULT_PREFIX,
-    STATUSES,
     metric_description,
     split_label,
 )
@@ -50,10 +51,9 @@ EXPERIMENT_PREFIX = "harness-hparams-"
 LOCK = ".harness-tensorboard.lock"
 
 
-def run_identity(meta: Mapping[str, Any], folder: str) -> str:
+def run_identity(meta: RunMeta, folder: str) -> str:
     """A stable id of a harness run (its run_id, start time and suite hash), not of its folder's name."""
-    suite = meta.get("suite") if isinstance(meta.get("suite"), Mapping) else {}
-    ident = [meta.get("run_id") or folder, meta.get("started_utc"), suite.get("sha256")]
+    ident = [meta.run_id or folder, meta.started_utc, meta.suite.sha256]
     return hashlib.sha256(json.dumps(ident, default=str).encode()).hexdigest()[:16]
 
 

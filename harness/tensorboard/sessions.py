@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from harness.run_meta import RunMeta
 from harness.tensorboard.specs import (
     ENERGY_PREFIX,
     EPOCH_SCALARS,
@@ -90,16 +91,15 @@ def session_name(path: str, repeat: int) -> str:
 
 
 # ------------------------------------------------------------------ hparams
-def machine_of(row: Mapping[str, Any], meta: Mapping[str, Any]) -> str:
+def machine_of(row: Mapping[str, Any], meta: RunMeta) -> str:
     """The row's own machine (its report axis, kept per row in merged runs), else its host, else the run's."""
     for key in ("machine", "host"):
         if present(row.get(key)) and str(row[key]):
             return str(row[key])
-    machine = meta.get("machine") or {}  # a RunMeta, or run.json's JSON object
-    return str(machine.get("host") or machine.get("cpu_model") or "?")  # RunMeta's Machine.label
+    return meta.machine.label or "?"
 
 
-def hparams_of(row: Mapping[str, Any], meta: Mapping[str, Any], run_name: str) -> dict[str, HParamValue]:
+def hparams_of(row: Mapping[str, Any], meta: RunMeta, run_name: str) -> dict[str, HParamValue]:
     """The HParams values of a case row (missing axes become '?' or are left out)."""
     extra = {"machine": machine_of(row, meta), "run": run_name}
     out: dict[str, HParamValue] = {}
@@ -174,7 +174,7 @@ def _source_doc(doc: str, label: str, case: Mapping[str, Any]) -> str:
 
 
 # ------------------------------------------------------------------ sessions
-def build_sessions(run_dir: Path, meta: Mapping[str, Any], cases: pd.DataFrame, epochs: pd.DataFrame,
+def build_sessions(run_dir: Path, meta: RunMeta, cases: pd.DataFrame, epochs: pd.DataFrame,
                    run_name: str, paths: Mapping[str, str] | None = None) -> list[Session]:
     """One session per row of ``cases`` (every status: a skipped case still shows why)."""
     paths = paths or label_paths(zip(cases["case_id"], cases["case_label"].fillna(cases["case_id"]),
@@ -209,14 +209,14 @@ def profile_source(run_dir: Path, case: Mapping[str, Any]) -> Path | None:
     return next((p for p in candidates if (p / "plugins" / "profile").is_dir()), None)
 
 
-def notes(case: Mapping[str, Any], meta: Mapping[str, Any], run_name: str) -> str:
+def notes(case: Mapping[str, Any], meta: RunMeta, run_name: str) -> str:
     """A Markdown table for the Text tab: where the case comes from and how its figures were got."""
-    git = meta.get("git") if isinstance(meta.get("git"), Mapping) else {}
+    git = meta.git
     rows: list[tuple[str, Any]] = [
         ("run", run_name), ("suite", case.get("suite")), ("case", f"{case.get('case_label')} "
                                                              f"({case.get('case_id')}), repeat {case.get('repeat')}"),
         ("status", case.get("status")), ("error", case.get("error")),
-        ("commit", (git.get("commit") or "")[:12] + (" (dirty)" if git.get("dirty") else "")),
+        ("commit", (git.commit or "")[:12] + (" (dirty)" if git.dirty else "")),
         ("machine", machine_of(case, meta)), ("energy source", case.get("energy_source")),
         ("CPU energy", _source_note(case, "cpu")), ("GPU energy", _source_note(case, "gpu")),
         ("profiled", "yes: timings perturbed by the profiler" if case.get("profiled") else None),
@@ -245,7 +245,7 @@ def _epoch_s(iso: Any) -> float | None:
         return None
 
 
-def planned_hparams(rows: Sequence[Mapping[str, Any]], meta: Mapping[str, Any],
+def planned_hparams(rows: Sequence[Mapping[str, Any]], meta: RunMeta,
                     run_name: str) -> list[dict[str, HParamValue]]:
     """HParams values of cases not run yet (a live sweep announces its whole domain at the start)."""
     outcome = ("status", "profiled")

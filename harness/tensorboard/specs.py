@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from harness import schema
+from harness.schema import MEASURED_SOURCES, UNAVAILABLE
 
 HParamValue = str | int | float | bool
 
@@ -96,8 +97,6 @@ EPOCH_SCALARS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 ENERGY_PREFIX = "energy/"
 
-MEASURED_SOURCES = frozenset({"rapl", "nvml_counter", "nvml_power", "measured"})
-STATUSES = ("ok", "diverged", "failed", "crashed", "timeout", "skipped")
 
 
 def present(value: Any) -> bool:
@@ -144,7 +143,7 @@ def estimate_label(column: str, *rows: Mapping[str, Any]) -> str:
         return ""
     if key == "energy_source" and source in ("estimated", "mixed", ""):
         parts = sorted({str(r[k]) for k in ("cpu_energy_source", "gpu_energy_source") for r in rows
-                        if present(r.get(k)) and str(r[k]) not in MEASURED_SOURCES | {"unavailable"}})
+                        if present(r.get(k)) and str(r[k]) not in MEASURED_SOURCES | {UNAVAILABLE}})
         if parts:
             return "+".join(parts) if source != "mixed" else "mixed:" + "+".join(parts)
     return source or "source_unknown"

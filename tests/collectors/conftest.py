@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 
 import pytest
-from collectors_fakes import FakeClock, FakeGpu, FakePowercap, make_fake_nvml
+
+from tests.helpers.collectors_fakes import FakeClock, FakeGpu, FakePowercap, make_fake_nvml
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from harness.collectors import cputime
+from harness.collectors import cpu_clocks
 
 HZ = os.sysconf("SC_CLK_TCK")
 
@@ -33,14 +33,14 @@ def stat(tmp_path, monkeypatch):
 
 
 def test_machine_times_and_share(stat):
-    procs = cputime.ProcessTimes()
-    a = cputime.read(procs, clock=lambda: 10.0)
+    procs = cpu_clocks.ProcessTimes()
+    a = cpu_clocks.read(procs, clock=lambda: 10.0)
     assert a.machine.busy_s == pytest.approx(1500 / HZ)
     assert a.machine.total_s == pytest.approx(9510 / HZ)
     # 2 s of wall on a 2-CPU machine: 3 CPU-s busy, 0.5 s stolen; this process burns a little
     _write_stat(stat, 1000 + 2 * HZ, 500 + HZ, 8000 + HZ // 2, steal=10 + HZ // 2)
-    b = cputime.read(procs, clock=lambda: 12.0)
-    w = cputime.window(a, b)
+    b = cpu_clocks.read(procs, clock=lambda: 12.0)
+    w = cpu_clocks.window(a, b)
     assert w.wall_s == 2.0
     assert w.machine_busy_s == pytest.approx(3.0)
     assert w.steal_s == pytest.approx(0.5)
@@ -52,14 +52,14 @@ def test_machine_times_and_share(stat):
 def test_share_of_a_real_busy_process_against_the_real_machine(monkeypatch):
     monkeypatch.delenv("HARNESS_PROC_STAT", raising=False)
     child = subprocess.Popen([sys.executable, "-c", "import time\nt=time.time()\nwhile time.time()-t<0.6: pass"])
-    procs = cputime.ProcessTimes([child.pid])
-    a = cputime.read(procs)
+    procs = cpu_clocks.ProcessTimes([child.pid])
+    a = cpu_clocks.read(procs)
     while child.poll() is None:
-        b = cputime.read(procs)
+        b = cpu_clocks.read(procs)
         time.sleep(0.05)
-    after = cputime.read(procs)  # reaped: its last reading stands, never NaN or 0
+    after = cpu_clocks.read(procs)  # reaped: its last reading stands, never NaN or 0
     assert after.process_s == b.process_s
-    w = cputime.window(a, b)
+    w = cpu_clocks.window(a, b)
     assert w.process_s > 0.05, w  # the 2-core machine is shared: the child gets what it gets
     assert 0 < w.benchmark_share <= 1.0
     assert w.machine_busy_s >= w.process_s * 0.5  # the machine's count includes the child's work
@@ -67,15 +67,15 @@ def test_share_of_a_real_busy_process_against_the_real_machine(monkeypatch):
 
 def test_unreadable_stat_gives_nan(tmp_path, monkeypatch):
     monkeypatch.setenv("HARNESS_PROC_STAT", str(tmp_path / "missing"))
-    w = cputime.window(cputime.read(cputime.ProcessTimes()), cputime.read(cputime.ProcessTimes()))
+    w = cpu_clocks.window(cpu_clocks.read(cpu_clocks.ProcessTimes()), cpu_clocks.read(cpu_clocks.ProcessTimes()))
     assert math.isnan(w.machine_busy_s) and math.isnan(w.benchmark_share) and math.isnan(w.steal_share)
     (tmp_path / "missing").write_text("intr 1 2 3\n")
-    assert math.isnan(cputime.read_machine().busy_s)
-    assert math.isnan(cputime.MachineReader().read().busy_s)
+    assert math.isnan(cpu_clocks.read_machine().busy_s)
+    assert math.isnan(cpu_clocks.MachineReader().read().busy_s)
 
 
 def test_reader_kept_open_sees_in_place_rewrites(stat):
-    reader = cputime.MachineReader()
+    reader = cpu_clocks.MachineReader()
     a = reader.read()
     _write_stat(stat, 1000 + HZ, 500, 8000)
     assert reader.read().busy_s - a.busy_s == pytest.approx(1.0)
@@ -83,5 +83,5 @@ def test_reader_kept_open_sees_in_place_rewrites(stat):
 
 
 def test_vanished_process_is_nan_not_zero():
-    procs = cputime.ProcessTimes([2**22 + 12345])  # no such pid
+    procs = cpu_clocks.ProcessTimes([2**22 + 12345])  # no such pid
     assert math.isnan(procs.read())

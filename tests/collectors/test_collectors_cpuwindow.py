@@ -17,8 +17,8 @@ import time
 
 import pytest
 
-from harness.collectors import cputime, perf
-from harness.collectors.cpuwindow import WindowMeter, contention_columns
+from harness.collectors import cpu_clocks, perf
+from harness.collectors.cpu_phases import WindowMeter, contention_columns
 
 HZ = os.sysconf("SC_CLK_TCK")
 
@@ -169,7 +169,7 @@ def test_contention_from_a_fake_proc_stat(tmp_path, monkeypatch):
 
 
 def test_quiet_window_is_not_contended():
-    from harness.collectors.cpuwindow import PhaseTotals
+    from harness.collectors.cpu_phases import PhaseTotals
 
     quiet = PhaseTotals(wall_s=1, process_s=0.9, machine_busy_s=0.95, machine_total_s=2.0, segments=1)
     cols = contention_columns(quiet)
@@ -209,7 +209,7 @@ def test_other_process_clock_is_exact_and_survives_exit():
     child = subprocess.Popen([sys.executable, "-c", "import sys, time\nt=time.thread_time()\n"
                               "while time.thread_time()-t<0.3: pass\nprint(flush=True)\nsys.stdin.read()"],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    procs = cputime.ProcessTimes([child.pid])
+    procs = cpu_clocks.ProcessTimes([child.pid])
     assert procs.source == "process_clock"
     child.stdout.readline()  # the child has burnt its 0.3 s and now waits
     busy = procs.read()

@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 
 import pytest
-from collectors_fakes import FakeMachine, make_fake_nvml, train_in_segments
 
 from harness.collectors import CollectorConfig, open_session
 from harness.collectors.align import lerp, value_at
+from tests.helpers.collectors_fakes import FakeMachine, make_fake_nvml, train_in_segments
 
 REL = 0.005  # the target: within 0.5 %
 

@@ -11,22 +11,16 @@ import math
 import pytest
 
 from harness.collectors import CollectorConfig
-from harness.runner.execute import WorkerState, execute
+from harness.runner.worker.execute import WorkerState, execute
 from harness.suite import parse_suite
+from tests.helpers.suites import tiny_suite_text
 
 pytestmark = pytest.mark.slow
 
-SUITE = """
-[suite]
-name = "phases"
-[defaults]
-dataset = { name = "synthetic", n_train = 1024, n_test = 512 }
-epochs = 2
-batch_size = 64
-learning_rate = 0.01
+SUITE = tiny_suite_text("phases", """
 [matrix]
 engine = ["fast", "keras_fit", "eager"]
-"""
+""", collectors=None, n_train=1024, n_test=512, epochs=2, batch_size=64, learning_rate=0.01)
 
 
 @pytest.fixture(scope="module")

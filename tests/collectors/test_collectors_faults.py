@@ -12,9 +12,9 @@ import math
 import time
 
 import pytest
-from collectors_fakes import FakeGpu
 
 from harness.collectors import CollectorConfig, open_session, rapl
+from tests.helpers.collectors_fakes import FakeGpu
 
 RAPL = CollectorConfig(names=("rapl",), sample_period_s=0.1)
 BOTH = CollectorConfig(names=("rapl", "nvml"), sample_period_s=0.1)

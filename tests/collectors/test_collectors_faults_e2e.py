@@ -8,11 +8,11 @@ import threading
 import time
 
 import pytest
-from collectors_fakes import FakePowercap
 
 from harness.collectors import CollectorConfig
-from harness.runner.execute import WorkerState, execute
+from harness.runner.worker.execute import WorkerState, execute
 from harness.suite import parse_suite
+from tests.helpers.collectors_fakes import FakePowercap
 
 pytestmark = pytest.mark.slow
 

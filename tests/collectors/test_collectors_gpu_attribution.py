@@ -6,10 +6,10 @@ import json
 import math
 
 import pytest
-from collectors_fakes import FakeGpu
 
 from harness.collectors import CollectorConfig
-from harness.runner.hooks import CollectorHooks, used_gpus
+from harness.runner.worker.hooks import CollectorHooks, used_gpus
+from tests.helpers.collectors_fakes import FakeGpu
 
 WATTS = (100.0, 200.0, 300.0, 400.0)
 

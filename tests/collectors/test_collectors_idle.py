@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 
 import pytest
-from collectors_fakes import FakeGpu
 
 from harness.collectors import CollectorConfig, idle, measure_idle, open_session
+from tests.helpers.collectors_fakes import FakeGpu
 
 IDLE_W = {"GPU-000": 100.0, "GPU-111": 250.0}
 PKG_IDLE_W = {"intel-rapl:0": 10.0, "intel-rapl:1": 15.0}

@@ -6,9 +6,9 @@ import json
 import math
 
 import pytest
-from collectors_fakes import FakeGpu, sine_energy_j, sine_power
 
 from harness.collectors import CollectorConfig, available_collectors, open_session
+from tests.helpers.collectors_fakes import FakeGpu, sine_energy_j, sine_power
 
 GPU_ONLY = CollectorConfig(names=("nvml",), sample_period_s=0.1, cuda_visible_devices=None)
 
@@ -132,7 +132,7 @@ def test_gpu_lost_mid_window(fake_nvml, clock, monkeypatch):
     ("NVML_ERROR_UNKNOWN", "NVML error 999"),
 ])
 def test_init_errors_are_mapped(fake_nvml, clock, code, text):
-    import collectors_fakes
+    import tests.helpers.collectors_fakes as collectors_fakes
 
     fake_nvml([], init_error=getattr(collectors_fakes.make_fake_nvml([], clock), code))
     ok, reason = available_collectors(GPU_ONLY)["nvml"]

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from harness.collectors import CollectorConfig, open_session, rapl
-from harness.runner.hooks import CollectorHooks
+from harness.runner.worker.hooks import CollectorHooks
 
 RAPL = CollectorConfig(names=("rapl",), sample_period_s=0.1)
 HZ = os.sysconf("SC_CLK_TCK")

@@ -6,7 +6,6 @@ import math
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -20,6 +19,7 @@ from harness.collectors import (
     open_session,
 )
 from harness.errors import ConfigError
+from tests.helpers import ROOT
 
 ENERGY_COLS = ("cpu_energy_j", "gpu_energy_j", "energy_j")
 
@@ -113,7 +113,7 @@ def test_process_figures(bare):
     assert 0 < cols["process_cpu_util_pct"] <= 100.0
     assert 0 < cols["system_cpu_util_pct"] <= 100.0
     assert s.peak_rss > 10 * 2**20 and cols["system_mem_used_peak_bytes"] > 0
-    assert "peak_rss_bytes" not in cols  # the row's memory part owns it (harness.runner.case_memory.CaseMemory)
+    assert "peak_rss_bytes" not in cols  # the row's memory part owns it (harness.runner.worker.case_memory.CaseMemory)
     rows = s.samples()
     assert len(rows) >= 8 and rows[-1]["rss_bytes"] > 0
     assert any(r["process_cpu_pct"] > 0 for r in rows)
@@ -204,7 +204,7 @@ def test_background_sampler_period(bare):
 
 
 def test_nvml_check_script_without_gpu():
-    script = Path(__file__).resolve().parents[2] / "scripts" / "nvml_check.py"
+    script = ROOT / "scripts" / "nvml_check.py"
     out = subprocess.run([sys.executable, str(script), "--seconds", "1"],
                          capture_output=True, text=True, timeout=60, env={"PATH": "", "HARNESS_POWERCAP_ROOT": "/nonexistent",
                                                                           "CUDA_VISIBLE_DEVICES": ""})

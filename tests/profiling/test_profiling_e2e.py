@@ -11,7 +11,7 @@ from harness import schema
 from harness.analysis import ops as ap
 from harness.profiling import ProfileSettings
 from harness.profiling.convert import tool_json, xplane_files
-from harness.runner.execute import WorkerState, execute
+from harness.runner.worker.execute import WorkerState, execute
 from harness.suite import load_suite
 
 pytestmark = pytest.mark.slow
@@ -67,7 +67,7 @@ def test_trace_loads_and_holds_matmuls_and_adam_updates(profiled, engine):
 UNPROFILED = """
 import dataclasses, sys
 import tensorflow as tf
-from harness.runner.execute import WorkerState, execute
+from harness.runner.worker.execute import WorkerState, execute
 from harness.suite import load_suite
 
 def refuse(*args, **kwargs):

@@ -1,15 +1,11 @@
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-import report_synthetic  # noqa: E402
-
-from harness.report import build_tables  # noqa: E402
+from harness.report import build_tables
+from tests.helpers import report_synthetic
 
 
 @pytest.fixture(scope="module")

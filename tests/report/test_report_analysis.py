@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from report_synthetic import SKIP_REASON
 
 from harness import analysis
 from harness.analysis import EnergyFactors
 from harness.report import ReportOptions, build_tables
+from tests.helpers.report_synthetic import SKIP_REASON
 
 
 def _row(df: pd.DataFrame, **where) -> pd.Series:

@@ -6,9 +6,11 @@ Skips with the reason when no Chromium is installed (``apt-get install chromium`
 from __future__ import annotations
 
 import pytest
-from report_browser import check_pages, find_chromium, screenshot
+
+from tests.helpers.report_browser import check_pages, find_chromium, screenshot
 
 pytestmark = [
+    pytest.mark.slow,  # starts a browser
     pytest.mark.browser,
     pytest.mark.skipif(find_chromium() is None, reason="Chromium not installed (apt-get install chromium)"),
 ]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import report_synthetic as rs
 
+import tests.helpers.report_synthetic as rs
 from harness import carbon
 from harness.cli import main
 from harness.errors import ConfigError, SuiteError

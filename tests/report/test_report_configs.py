@@ -205,8 +205,7 @@ def test_figure_encodings():
 
 
 def test_two_runs_of_one_machine_keep_every_configuration_apart(tmp_path):
-    import report_synthetic as rs
-
+    import tests.helpers.report_synthetic as rs
     from harness.report import build_tables
 
     rs.write_synthetic_run(tmp_path, "run-a", "box")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-import report_synthetic as rs
 
+import tests.helpers.report_synthetic as rs
 from harness import schema
 from harness.report import build_tables, render_html, render_markdown, to_csv, to_latex
 from harness.report.markdown import md_table

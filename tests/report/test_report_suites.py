@@ -6,15 +6,14 @@ Slow: each trains a suite. Skips with the reason when Chromium or the suite is m
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
-from report_browser import check_pages, find_chromium
 
 from harness.cli import main
 from harness.report import build_tables, render_html
+from tests.helpers import ROOT
+from tests.helpers.report_browser import check_pages, find_chromium
 
-ROOT = Path(__file__).resolve().parents[2]
 # full.toml is 666 cases x 3 repeats (hours): a 6-case shard of it, one repeat each
 # (override with HARNESS_REPORT_FULL_SHARD, e.g. "1/1")
 SHARDS = {"quick": None, "full": os.environ.get("HARNESS_REPORT_FULL_SHARD", "1/111")}

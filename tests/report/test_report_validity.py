@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import report_synthetic as rs
-from report_browser import _FLAGS, find_chromium
 
+import tests.helpers.report_synthetic as rs
 from harness.analysis import validity
 from harness.cli import main
 from harness.report import build_tables, render_html, render_markdown
 from harness.results.store import read_table, write_table
+from tests.helpers.report_browser import _FLAGS, find_chromium
 
 SHORT = "short_window: cpu estimate_tdp needs >= 0.1 s"
 FLAGGED = {"sgd constant", "momentum-0.9 constant"}  # case labels given a short window below

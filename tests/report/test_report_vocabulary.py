@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-import report_synthetic as rs
 from test_report_validity import FLAGGED, SHORT, _with_flags
 
+import tests.helpers.report_synthetic as rs
 from harness.cli import main
 
 

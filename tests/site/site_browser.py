@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from report_browser import _FLAGS, find_chromium
+from tests.helpers.report_browser import _FLAGS, find_chromium
 
 _WRAPPER = """<!DOCTYPE html><html><body><pre id="result">pending</pre>{frames}
 <script>

@@ -24,7 +24,7 @@ def stores(tmp_path_factory) -> dict[str, Path]:
 
 
 def _need_chromium():
-    from report_browser import find_chromium
+    from tests.helpers.report_browser import find_chromium
 
     if not find_chromium():
         pytest.skip("no Chromium (apt-get install chromium)")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from harness.suite_keys import SUITE_KEYS, TOP_KEYS
+from harness.suite.keys import SUITE_KEYS, TOP_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
 

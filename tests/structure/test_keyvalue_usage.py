@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from harness.analysis.throughput import parse_baseline
-from harness.case_filters import parse_filters
 from harness.cli import main
 from harness.errors import EXIT_BAD_INPUT, ConfigError, UsageError
-from harness.gates import GateError, parse_gate
 from harness.keyvalue import KeyValueError, key_value, key_values
+from harness.regression.gates import GateError, parse_gate
+from harness.suite.filters import parse_filters
 
 
 def test_key_value_strips_and_keeps_empty_values():

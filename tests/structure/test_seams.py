@@ -13,7 +13,14 @@ from harness import schema
 from harness.axis import AxisValue
 from harness.components import batching, compat, datasets
 from harness.errors import ResultsError
-from harness.run_meta import RUN_META_VERSION, RunMeta
+from harness.run_meta import (
+    RUN_META_VERSION,
+    MergeRecord,
+    RunMeta,
+    ShardEntry,
+    ShardRecord,
+    WorkerPolicy,
+)
 from harness.runner.case_row import OWNERS, CaseRow
 from harness.suite import Case, load_suite, parse_suite
 
@@ -104,17 +111,30 @@ def test_run_meta_keeps_sharding_merging_and_unknown_nested_keys():
            "worker_policy": {"max_cases": 50, "max_rss_mib": 4096.0, "recycled": 1},
            "merged": {"count": 3, "missing": []}, "shards": [{"index": 1, "path": "/r/1"}]}
     meta = RunMeta.from_dict(doc)
-    assert meta.options.balance_from == "results/prev" and meta.shard["source"] == "slurm"
-    assert meta.worker_policy["max_cases"] == 50 and meta.merged["count"] == 3 and meta.shards[0]["index"] == 1
+    assert isinstance(meta.shard, ShardRecord) and isinstance(meta.worker_policy, WorkerPolicy)
+    assert isinstance(meta.merged, MergeRecord) and isinstance(meta.shards[0], ShardEntry)
+    assert meta.options.balance_from == "results/prev" and meta.shard.source == "slurm"
+    assert meta.shard.index == 2 and meta.shard.case_ids == ["a"] and meta.shard.assignment_sha256 == "x"
+    assert meta.worker_policy.max_cases == 50 and meta.worker_policy.recycled == 1
+    assert meta.merged.count == 3 and meta.shards[0].index == 1 and meta.shards[0].path == "/r/1"
     out = meta.to_dict()
     assert out["options"]["future_option"] == 7 and out["machine"]["numa_nodes"] == 2  # kept, not dropped
-    assert {k: out[k] for k in ("shard", "worker_policy", "merged", "shards")} == {
-        k: doc[k] for k in ("shard", "worker_policy", "merged", "shards")}
+    for key in ("shard", "worker_policy", "merged"):  # every key written comes back as written
+        assert {k: out[key][k] for k in doc[key]} == doc[key], key
+    assert {k: out["shards"][0][k] for k in doc["shards"][0]} == doc["shards"][0]
     assert RunMeta.from_dict(out) == meta
-    # read-only mapping access gives run.json's JSON values (for readers that also take plain dicts)
-    assert meta["suite"]["name"] == "" and meta.get("shard")["index"] == 2 and meta.get("nope", 1) == 1
+    assert not hasattr(meta, "get") and not hasattr(meta, "__getitem__")  # attributes only, no dict view
     plain = RunMeta.from_dict({"run_id": "p"})
-    assert plain.get("merged") is None and "merged" not in plain.to_dict() and plain.to_dict()["shard"] is None
+    assert plain.merged is None and plain.shard is None and plain.worker_policy is None
+    assert "merged" not in plain.to_dict() and plain.to_dict()["shard"] is None
+
+
+def test_run_meta_declares_the_commit_time_and_keeps_unknown_part_keys():
+    meta = RunMeta.from_dict({"git": {"commit": "c", "commit_utc": "2026-01-01T00:00:00+00:00", "tag": "v1"},
+                              "shard": {"index": 1, "count": 2, "future": True}})
+    assert meta.git.commit_utc == "2026-01-01T00:00:00+00:00" and meta.git.extra == {"tag": "v1"}
+    assert meta.shard.extra == {"future": True} and meta.to_dict()["shard"]["future"] is True
+    assert meta.to_dict()["git"]["tag"] == "v1"
 
 
 def test_every_case_column_has_exactly_one_owner():

@@ -14,14 +14,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-import report_synthetic
-from tb_read import event_files, read_logdir
 
+import tests.helpers.report_synthetic as report_synthetic
 from harness import schema
 from harness.cli import main
 from harness.errors import ResultsError
 from harness.results.store import load_run, write_table
 from harness.tensorboard import events, export_runs
+from tests.helpers.tb_read import event_files, read_logdir
 
 
 @pytest.fixture(scope="module")

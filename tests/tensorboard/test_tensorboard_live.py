@@ -14,16 +14,16 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-import tb_server as tb
-from report_browser import find_chromium
-from report_devtools import Devtools
-from tb_read import read_logdir
 
+import tests.helpers.tb_server as tb
 from harness.cli import main
 from harness.results.store import load_run
 from harness.runner.runner import RunOptions, run_suite
 from harness.suite import load_suite
 from harness.tensorboard import LiveTensorBoard, export_runs
+from tests.helpers.report_browser import find_chromium
+from tests.helpers.report_devtools import Devtools
+from tests.helpers.tb_read import read_logdir
 
 pytestmark = pytest.mark.slow
 

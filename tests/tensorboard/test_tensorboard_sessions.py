@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from harness import schema
+from harness.run_meta import RunMeta
 from harness.tensorboard.logdir import experiment, run_identity
 from harness.tensorboard.sessions import (
     epoch_scalars,
@@ -12,7 +16,7 @@ from harness.tensorboard.sessions import (
 )
 from harness.tensorboard.specs import estimate_label, metric_description, split_label
 
-META = {"machine": {"host": "box-a"}}
+META = RunMeta.from_dict({"machine": {"host": "box-a"}})
 
 
 def test_label_paths_are_safe_unique_and_never_nest_sessions():
@@ -102,7 +106,13 @@ def test_experiment_is_the_union_of_every_run_in_the_logdir():
 
 
 def test_run_identity_is_the_run_not_its_folder_name():
-    meta = {"run_id": "x", "started_utc": "2026-01-01T00:00:00", "suite": {"sha256": "ab"}}
+    doc = {"run_id": "x", "started_utc": "2026-01-01T00:00:00", "suite": {"sha256": "ab"}}
+    meta = RunMeta.from_dict(doc)
     assert run_identity(meta, "a") == run_identity(meta, "b")
-    assert run_identity({**meta, "started_utc": "2026-01-02T00:00:00"}, "a") != run_identity(meta, "a")
-    assert run_identity({}, "a") != run_identity({}, "b")  # without a run_id, the folder name stands in
+    later = RunMeta.from_dict({**doc, "started_utc": "2026-01-02T00:00:00"})
+    assert run_identity(later, "a") != run_identity(meta, "a")
+    # without a run_id, the folder name stands in
+    assert run_identity(RunMeta.from_dict({}), "a") != run_identity(RunMeta.from_dict({}), "b")
+    # the same id as before run.json was read through RunMeta (a logdir made earlier keeps its names)
+    ident = ["x", "2026-01-01T00:00:00", "ab"]
+    assert run_identity(meta, "a") == hashlib.sha256(json.dumps(ident, default=str).encode()).hexdigest()[:16]

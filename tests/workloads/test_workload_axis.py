@@ -14,10 +14,10 @@ from harness import schema
 from harness.components import datasets
 from harness.errors import DatasetError, SuiteError
 from harness.results import store
-from harness.runner import peak_probe
 from harness.runner.case_row import CaseRow
+from harness.runner.parent import peak_probe
 from harness.suite import Case, available_suites, load_suite, parse_spec, parse_suite
-from harness.suite_size import plan_size
+from harness.suite.size import plan_size
 
 PINNED = json.loads((Path(__file__).parent / "case_ids_main.json").read_text())
 
