@@ -2,7 +2,7 @@
 
     python scripts/bench_publish.py [--runs 200] [--cases 10] [--jobs 1] [--no-run-reports] [--results DIR]
 
-Writes synthetic runs (tests/site/synthetic_runs.py: the results store, no
+Writes synthetic runs (tests/helpers/synthetic_runs.py: the results store, no
 training) into a temporary folder, publishes them with the CLI in a fresh
 process (imports included, as a user or CI would run it), adds one run and
 publishes again. Prints wall times, what was rendered and the weight of each
@@ -22,9 +22,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "site"))
+sys.path.insert(0, str(ROOT))  # the checkout: harness, and the test tools in tests.helpers
 
-from synthetic_runs import write_run  # noqa: E402
+from tests.helpers.synthetic_runs import write_run  # noqa: E402
 
 
 def publish(results: Path, site: Path, extra: list[str]) -> tuple[float, str]:

@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "collectors"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout: harness, and the test tools in tests.helpers
 
 from tests.helpers.collectors_fakes import (
     FakeClock,

@@ -2,7 +2,7 @@
 
     python scripts/screenshot_site.py [--out docs/img]
 
-The store (tests/site/synthetic_runs.py: written with the results store, no
+The store (tests/helpers/synthetic_runs.py: written with the results store, no
 training): 40 runs x 4 cases on box-a with a 12 % slowdown planted from run
 28, and 40 runs of box-b without one. Needs Chromium (apt-get install chromium,
 or HARNESS_CHROMIUM). Also prints each page's weight and the time to its load event
@@ -20,13 +20,13 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "site"), str(ROOT / "tests" / "report")]
+sys.path.insert(0, str(ROOT))  # the checkout: harness, and the test tools in tests.helpers
 
 from PIL import Image  # noqa: E402  (a matplotlib dependency)
-from synthetic_runs import write_runs  # noqa: E402
 
 from harness.site.publish import publish  # noqa: E402
 from tests.helpers.report_browser import _FLAGS, find_chromium, screenshot  # noqa: E402
+from tests.helpers.synthetic_runs import write_runs  # noqa: E402
 
 
 def shrink(full: Path, png: Path, height: int) -> None:

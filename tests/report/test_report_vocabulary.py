@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from test_report_validity import FLAGGED, SHORT, _with_flags
 
 import tests.helpers.report_synthetic as rs
 from harness.cli import main
+from tests.report.test_report_validity import FLAGGED, SHORT, _with_flags
 
 
 @pytest.mark.parametrize("command", [["show"], ["report"], ["energy"], ["profile"], ["history"],

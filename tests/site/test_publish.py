@@ -6,13 +6,13 @@ import json
 import re
 
 import pytest
-from synthetic_runs import write_run, write_runs
 
 from harness.cli import main
 from harness.errors import EXIT_BAD_INPUT, EXIT_OK
 from harness.site import paths
 from harness.site.publish import publish
 from harness.site.svg import positions
+from tests.helpers.synthetic_runs import write_run, write_runs
 
 
 def links(html: str) -> list[str]:

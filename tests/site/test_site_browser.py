@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from site_browser import dangling, inspect
-from synthetic_runs import write_runs
 
 from harness.site.publish import publish
+from tests.helpers.site_browser import dangling, inspect
+from tests.helpers.synthetic_runs import write_runs
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

@@ -32,7 +32,7 @@ optimizer = ["adam", "sgd"]
 
 @pytest.mark.parametrize("name", sorted(PINNED))
 def test_shipped_suites_keep_their_case_ids_and_labels(name):
-    """Computed on main before the model axis existed (tests/workloads/case_ids_main.json)."""
+    """Computed on main before the model axis existed (tests/suite/case_ids_main.json)."""
     suites = available_suites()
     if name not in suites:
         pytest.skip(f"suite {name} no longer shipped")

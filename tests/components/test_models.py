@@ -118,6 +118,6 @@ def subclassed(input_shape, num_classes, seed):
 
 
 def test_subclassed_user_model_under_mixed_precision():
-    net = models.build("tests.workloads.test_models:subclassed", (6, 6, 1), 3, 0, "mixed_bfloat16")
+    net = models.build("tests.components.test_models:subclassed", (6, 6, 1), 3, 0, "mixed_bfloat16")
     out = net(np.zeros((2, 6, 6, 1), np.float32))
     assert out.dtype == "float32" and tuple(out.shape) == (2, 3)
