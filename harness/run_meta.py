@@ -110,6 +110,24 @@ class OptionsRecord:
 
 
 @dataclass
+class TuningRecord:
+    """How ``harness tune`` chose its winners (issue 25): only validation figures are read.
+
+    ``selections``: one entry per problem x optimizer x budget: ``problem`` (axis -> value),
+    ``optimizer``, ``budget``, ``trial`` (the winner, None when none qualified), ``values``
+    (its sampled hyperparameters), ``metric`` and ``score`` (what it was chosen on), ``reason``.
+    """
+
+    select_on: str = "validation_accuracy"
+    budgets: list[int] = field(default_factory=list)
+    final_seeds: int = 0
+    rules: str = ""  # the selection rules, in words
+    trials_run: str | None = None  # the run the trials came from (``--finalize``), None: this run
+    selections: list[dict[str, Any]] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class RunMeta:
     """The content of ``run.json``."""
 
@@ -133,6 +151,7 @@ class RunMeta:
     worker_policy: dict[str, Any] | None = None  # the worker recycling policy (max_cases, max_rss_mib)
     merged: dict[str, Any] | None = None  # a merged run: when, from how many shards, what is missing
     shards: list[dict[str, Any]] | None = None  # a merged run: one entry per shard merged
+    tuning: TuningRecord | None = None  # a tuned run: the selection of its winners (harness tune)
     schema_version: int = SCHEMA_VERSION
     meta_version: int = RUN_META_VERSION
     extra: dict[str, Any] = field(default_factory=dict)  # keys this version does not know, kept as they are
@@ -145,6 +164,10 @@ class RunMeta:
         for key in ("merged", "shards"):  # only a merged run has them
             if doc[key] is None:
                 del doc[key]
+        if doc["tuning"] is None:  # only a tuned run has it
+            del doc["tuning"]
+        else:
+            doc["tuning"] = _flat(doc["tuning"])
         return copy.deepcopy({**self.extra, **doc})  # shares nothing with the record
 
     # read-only mapping access, as run.json's JSON object (parts as plain dicts), for readers that
@@ -152,7 +175,7 @@ class RunMeta:
     def __getitem__(self, key: str) -> Any:
         if key != "extra" and key in _FIELDS:
             value = getattr(self, key)
-            return _flat(value) if key in _PARTS else value
+            return _flat(value) if key in _PARTS or isinstance(value, TuningRecord) else value
         return self.extra[key]
 
     def get(self, key: str, default: Any = None) -> Any:
@@ -160,7 +183,7 @@ class RunMeta:
             value = self[key]
         except KeyError:
             return default
-        return default if value is None and key in ("merged", "shards") else value
+        return default if value is None and key in ("merged", "shards", "tuning") else value
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and ((key in _FIELDS and key != "extra") or key in self.extra)
@@ -187,6 +210,10 @@ class RunMeta:
         values = _known(cls, doc)
         for key, part in _PARTS.items():
             values[key] = part_of(part, values.get(key))
+        if isinstance(values.get("tuning"), Mapping):
+            values["tuning"] = part_of(TuningRecord, values["tuning"])
+        else:
+            values.pop("tuning", None)
         values["extra"] = {k: v for k, v in doc.items() if k not in values}
         return cls(**values)
 

