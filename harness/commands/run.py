@@ -132,27 +132,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             note = f", shard {args.shard} ({shard.source})" if shard else ""
             print("\n".join(dry_run_lines(suite, tasks, est, every_case=args.all, shard_note=note)))
             return EXIT_OK
-    from harness.runner.runner import RunOptions, run_suite
+    from harness.runner.runner import run_suite
 
     live = None
     if args.tensorboard:
         from harness.tensorboard import LiveTensorBoard
 
         live = LiveTensorBoard(args.tensorboard)  # an unusable logdir fails here, before anything runs
-    collectors = None
-    if args.collectors is not None:
-        collectors = [c for c in args.collectors.split(",") if c]
-    opts = RunOptions(results_dir=args.results_dir, repeats=args.repeats, filters=args.filter,
-                      shard=args.shard, time_limit_s=args.time_limit, progress=not args.no_progress,
-                      collectors=collectors, tdp_w=args.tdp, idle_baseline_s=args.idle_baseline,
-                      tdp_threads=args.tdp_threads, strict_energy=args.strict_energy,
-                      resume=args.resume, profile_steps=profile_steps,
-                      profile_skip_steps=args.profile_skip, balance_from=args.balance_from,
-                      shard_source=shard.source if shard else "cli",
-                      worker_max_cases=args.worker_max_cases, worker_max_rss_mb=args.worker_max_rss_mb,
-                      worker_mode=args.worker_mode,
-                      shard_variables=dict(shard.variables) if shard else {},
-                      observers=[live] if live else [])
+    opts = run_options(args, shard, profile_steps, [live] if live else [])
     summary = run_suite(suite, opts)
     counts = ", ".join(f"{n} {s}" for s, n in sorted(summary.counts.items()))
     print(f"results: {summary.run_dir}  ({counts})")
@@ -162,6 +149,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.report:
         print(f"report: {write_report(summary.run_dir)}")
     return EXIT_OK
+
+
+def run_options(args: argparse.Namespace, shard, profile_steps: int | None, observers: list):
+    """The RunOptions of `harness run`'s (and `harness tune`'s) command line."""
+    from harness.runner.runner import RunOptions
+
+    collectors = None
+    if args.collectors is not None:
+        collectors = [c for c in args.collectors.split(",") if c]
+    return RunOptions(results_dir=args.results_dir, repeats=args.repeats, filters=args.filter,
+                      shard=args.shard, time_limit_s=args.time_limit, progress=not args.no_progress,
+                      collectors=collectors, tdp_w=args.tdp, idle_baseline_s=args.idle_baseline,
+                      tdp_threads=args.tdp_threads, strict_energy=args.strict_energy,
+                      resume=args.resume, profile_steps=profile_steps,
+                      profile_skip_steps=args.profile_skip, balance_from=args.balance_from,
+                      shard_source=shard.source if shard else "cli",
+                      worker_max_cases=args.worker_max_cases, worker_max_rss_mb=args.worker_max_rss_mb,
+                      worker_mode=args.worker_mode,
+                      shard_variables=dict(shard.variables) if shard else {},
+                      observers=observers)
 
 
 def print_live(live, run_dir: Path) -> None:
