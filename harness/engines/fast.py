@@ -33,7 +33,15 @@ from typing import Any
 import numpy as np
 
 from harness.components.strategies import fast_driver
-from harness.engines.base import EpochLoop, Hooks, TrainSpec, epoch_permutation, evaluator, restore, snapshot
+from harness.engines.base import (
+    EpochLoop,
+    Hooks,
+    TrainSpec,
+    epoch_permutation,
+    evaluator,
+    restore,
+    snapshot,
+)
 from harness.engines.step import make_evaluate, make_train_step
 
 
