@@ -174,8 +174,12 @@ def load_mnist_sample(params: dict) -> Dataset:
 
 
 def load_synthetic(params: dict) -> Dataset:
-    """MNIST-shaped random images; labels from a fixed random linear map, so they are learnable."""
+    """MNIST-shaped random images; labels from a fixed random linear map, so they are learnable.
+
+    ``n_train`` stays the number of training examples: the validation part (1/6 of it by default)
+    is generated on top, then held out like any dataset's (:func:`with_validation`)."""
     n_train, n_test = int(params.get("n_train", SYNTHETIC_TRAIN)), int(params.get("n_test", SYNTHETIC_TEST))
+    n_train += _synthetic_validation(params)
     rng = np.random.default_rng(int(params.get("data_seed", 0)))
     x = rng.random((n_train + n_test, IMAGE_PIXELS), dtype=np.float32)
     w = rng.standard_normal((IMAGE_PIXELS, NUM_CLASSES)).astype(np.float32)
@@ -227,6 +231,8 @@ def train_size(name: str, params: dict | None = None) -> int | None:
     3,333 of the sample's 4,000 train, 50,000 of MNIST's 60,000.
     """
     params = params or {}
+    if name == "synthetic":
+        return int(params.get("n_train", SYNTHETIC_TRAIN))
     n = loaded_train_size(name, params)
     return None if n is None else n - validation.validation_size(n, params)
 
@@ -234,7 +240,7 @@ def train_size(name: str, params: dict | None = None) -> int | None:
 def loaded_train_size(name: str, params: dict) -> int | None:
     """Training examples the loader returns, before the validation split."""
     if name == "synthetic":
-        return int(params.get("n_train", SYNTHETIC_TRAIN))
+        return int(params.get("n_train", SYNTHETIC_TRAIN)) + _synthetic_validation(params)
     if name == "mnist-sample":
         per_class = MNIST_SAMPLE_PER_CLASS - int(round(MNIST_SAMPLE_PER_CLASS * float(params.get("test_fraction", 0.2))))
         return NUM_CLASSES * per_class
@@ -251,10 +257,21 @@ def load(name: str, params: dict | None = None) -> Dataset:
     return with_validation(LOADERS[name](params), params)
 
 
+def _synthetic_validation(params: dict) -> int:
+    """Validation examples generated on top of synthetic's ``n_train``: a count as given, a fraction
+    (1/6 by default) of ``n_train``."""
+    n = int(params.get("n_train", SYNTHETIC_TRAIN))
+    value = params.get("validation")
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 1:
+        return validation.validation_size(int(value) + 1, params)  # a count: checked, then as given
+    return validation.validation_size(n, params)
+
+
 def with_validation(ds: Dataset, params: dict) -> Dataset:
     """``ds`` with ``validation`` examples held out of its training arrays (seeded, stratified)."""
     try:
-        n_val = validation.validation_size(len(ds.x_train), params)
+        n_val = _synthetic_validation(params) if ds.name == "synthetic" else \
+            validation.validation_size(len(ds.x_train), params)
     except ValueError as exc:
         raise DatasetError(f"dataset {ds.name!r}: {exc}") from None
     xtr, ytr, xva, yva = validation.split(ds.x_train, ds.y_train, n_val)
