@@ -125,6 +125,8 @@ class Case:
             ident[k] = ident[k].identity()
         if self.collectors is not None:  # only an explicit override tells two cases apart
             ident["collectors"] = list(self.collectors)
+        if self.stage is not None:  # tuning: an optimizer listed twice under two labels is two (A/A)
+            ident["tuning"] = [self.stage, self.optimizer.display]
         blob = json.dumps(ident, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
@@ -272,11 +274,13 @@ def expand(spec: SuiteSpec) -> list[Case]:
         raise SuiteError(f, "matrix", "the suite expands to no cases (everything excluded?)")
     varying = _varying(spec, seen_idx, matrix_cases=len(combos) - len(spec.includes))
     cases, seen, checked = [], set(), set()
+    tuned = "tuning" in spec.settings  # trials of two labels of one optimizer are two sweeps (A/A)
     for c in combos:
         case = make_case(spec, c, varying)
-        if case.case_id in seen:
+        key = (case.case_id, case.optimizer.display if tuned else None)
+        if key in seen:
             continue
-        seen.add(case.case_id)
+        seen.add(key)
         check = (case.optimizer.name, _canonical(case.dataset), case.batch_size)
         if check not in checked:
             checked.add(check)

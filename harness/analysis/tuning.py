@@ -50,7 +50,7 @@ def problems(df: pd.DataFrame) -> list[tuple[dict[str, Any], pd.DataFrame]]:
     cols = problem_columns(df)
     if df.empty:
         return []
-    keys = df[cols].astype(str).agg("\x1f".join, axis=1) if cols else pd.Series("", index=df.index)
+    keys = df[cols].astype(object).map(str).agg("\x1f".join, axis=1) if cols else pd.Series("", index=df.index)
     return [({c: _plain(df.loc[idx[0], c]) for c in cols}, df.loc[idx])
             for idx in (keys[keys == k].index for k in dict.fromkeys(keys))]
 
