@@ -26,10 +26,19 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="trials: run only the trials (e.g. one shard of them; then merge and --finalize)")
     p.add_argument("--finalize", type=Path, metavar="MERGED_RUN",
                    help="select on a (merged) trials run and run the winners' final seeds (shardable)")
+    p.add_argument("--no-xla-cache", action="store_true",
+                   help="don't share a persistent XLA compilation cache between the trials' worker processes")
     p.set_defaults(func=cmd_tune)
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
+    from harness.runner.tune import xla_cache
+
+    with xla_cache(enabled=not args.no_xla_cache and not args.dry_run):
+        return _tune(args)
+
+
+def _tune(args: argparse.Namespace) -> int:
     from harness.commands import run as run_cmd
 
     if args.finalize:
