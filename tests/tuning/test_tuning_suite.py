@@ -98,3 +98,11 @@ def test_bad_budgets_and_keys_tuned_and_fixed():
             '{ name = "momentum", label = "mom" }', '{ name = "momentum", label = "mom", momentum = 0.5 }'), "s.toml")
     with pytest.raises(SuiteError, match="no optimizer of the suite is labelled 'nope'"):
         parse(extra="[tuning.space.nope]\nrho = { uniform = [0.1, 0.9] }\n")
+
+
+def test_the_size_guard_counts_the_trials():
+    from harness.suite import parse_spec
+    from harness.suite_size import plan_size
+
+    text = SUITE.format(trials="[2, 8]", one_shot="false")
+    assert plan_size(parse_spec(text, "s.toml")).cases == len(parse_suite(text, "s.toml").cases) == 24
