@@ -69,3 +69,17 @@ def test_tune_end_to_end_one_folder_selection_recorded_aa_tied(capsys, tmp_path)
     assert main(["report", str(run_dir), "--format", "csv", "--out", str(tmp_path / "csv")]) == 0
     tuned = (tmp_path / "csv" / "tuned.csv").read_text()
     assert "tied with A2" in tuned and "better" not in tuned
+
+
+def test_xla_cache_is_shared_through_the_environment_and_restored(monkeypatch):
+    from harness.runner.tune import XLA_CACHE_FLAG, xla_cache
+
+    monkeypatch.setenv("TF_XLA_FLAGS", "--tf_xla_auto_jit=0")
+    with xla_cache() as folder:
+        import os
+
+        assert folder.is_dir() and f"{XLA_CACHE_FLAG}={folder}" in os.environ["TF_XLA_FLAGS"]
+        assert os.environ["TF_XLA_FLAGS"].startswith("--tf_xla_auto_jit=0 ")
+    assert os.environ["TF_XLA_FLAGS"] == "--tf_xla_auto_jit=0" and not folder.exists()
+    with xla_cache(enabled=False) as none:
+        assert none is None and XLA_CACHE_FLAG not in os.environ["TF_XLA_FLAGS"]
