@@ -83,3 +83,19 @@ def test_xla_cache_is_shared_through_the_environment_and_restored(monkeypatch):
     assert os.environ["TF_XLA_FLAGS"] == "--tf_xla_auto_jit=0" and not folder.exists()
     with xla_cache(enabled=False) as none:
         assert none is None and XLA_CACHE_FLAG not in os.environ["TF_XLA_FLAGS"]
+
+
+@pytest.mark.slow
+def test_stage_trials_then_finalize_gives_one_folder_with_both_stages(tmp_path):
+    (tmp_path / "s.toml").write_text(TINY.format(seeds=1).replace('trials = [1, 2]', 'trials = 1'))
+    assert main(["tune", str(tmp_path / "s.toml"), "--stage", "trials", "--results-dir", str(tmp_path / "t"),
+                 "--no-progress"]) == 0
+    trials_dir = next(p for p in (tmp_path / "t").iterdir() if (p / "run.json").exists())
+    assert load_run(trials_dir).meta.tuning is None  # trials only: nothing selected yet
+    assert main(["tune", "--finalize", str(trials_dir), "--results-dir", str(tmp_path / "f"), "--no-progress"]) == 0
+    run = load_run(next(p for p in (tmp_path / "f").iterdir() if (p / "run.json").exists()))
+    assert run.cases["stage"].value_counts().to_dict() == {"trial": 2, "final": 2}
+    assert run.meta.tuning.trials_run == str(trials_dir) and len(run.meta.tuning.selections) == 2
+    other = tmp_path / "other.toml"
+    other.write_text(TINY.format(seeds=2))
+    assert main(["tune", str(other), "--finalize", str(trials_dir), "--results-dir", str(tmp_path / "g")]) == 2
