@@ -43,9 +43,9 @@ def xla_cache(enabled: bool = True) -> Iterator[Path | None]:
 
     Trials of one configuration differ in variables only (a Keras optimizer's learning rate is a
     variable), so their XLA programs are identical: the first trial compiles, the others load it.
-    Measured on this workplace's loaded 2-core machine (load average 13-18): a 32-trial sweep spent
-    16.5 s per trial outside training and evaluation without the cache, 3.9 s with it (compile 9.9 s
-    -> 1.55 s; scripts/bench_trial_overhead.py, README "Cheap trials").
+    Measured on this workplace's shared 2-core machine (load average 3-4), a 32-trial sweep spent
+    2.17 s per trial outside training and evaluation without the cache, 2.02 s with it (compile
+    1.30 s -> 0.88 s; scripts/bench_trial_overhead.py, README "Cheap trials").
     Left alone when TF_XLA_FLAGS already names a cache directory, or with ``enabled=False``.
     """
     flags = os.environ.get("TF_XLA_FLAGS", "")
