@@ -187,6 +187,24 @@ class ShardEntry(_Part):
 
 
 @dataclass
+class TuningRecord(_Part):
+    """How ``harness tune`` chose its winners (issue 25): only validation figures are read.
+
+    ``selections``: one entry per problem x optimizer x budget: ``problem`` (axis -> value),
+    ``optimizer``, ``budget``, ``trial`` (the winner, None when none qualified), ``values``
+    (its sampled hyperparameters), ``metric`` and ``score`` (what it was chosen on), ``reason``.
+    """
+
+    select_on: str = "validation_accuracy"
+    budgets: list[int] = field(default_factory=list)
+    final_seeds: int = 0
+    rules: str = ""  # the selection rules, in words
+    trials_run: str | None = None  # the run the trials came from (``--finalize``), None: this run
+    selections: list[dict[str, Any]] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class RunMeta:
     """The content of ``run.json``."""
 
@@ -213,6 +231,7 @@ class RunMeta:
     # device -> the measured matmul peak flops_utilization divides by (harness.runner.parent.peak_probe):
     # flops_per_s (FLOP/s), shape [m, k, n], dtype, chain, trials, best_s (s), source, threads
     peak_probe: dict[str, dict[str, Any]] | None = None
+    tuning: TuningRecord | None = None  # a tuned run: the selection of its winners (harness tune)
     schema_version: int = SCHEMA_VERSION
     meta_version: int = RUN_META_VERSION
     extra: dict[str, Any] = field(default_factory=dict)  # keys this version does not know, kept as they are
@@ -225,7 +244,7 @@ class RunMeta:
         for key in _OPTIONAL_PARTS:
             doc[key] = None if doc[key] is None else getattr(self, key).to_dict()
         doc["shards"] = None if self.shards is None else [s.to_dict() for s in self.shards]
-        for key in ("merged", "shards"):  # only a merged run has them
+        for key in ("merged", "shards", "tuning"):  # only a merged run has them; only a tuned run has tuning
             if doc[key] is None:
                 del doc[key]
         return copy.deepcopy({**self.extra, **doc})  # shares nothing with the record
@@ -263,7 +282,8 @@ class RunMeta:
 
 
 _PARTS: dict[str, type] = {"machine": Machine, "git": GitInfo, "suite": SuiteRecord, "options": OptionsRecord}
-_OPTIONAL_PARTS: dict[str, type] = {"shard": ShardRecord, "worker_policy": WorkerPolicy, "merged": MergeRecord}
+_OPTIONAL_PARTS: dict[str, type] = {"shard": ShardRecord, "worker_policy": WorkerPolicy, "merged": MergeRecord,
+                                   "tuning": TuningRecord}
 
 
 def _v1_to_v2(doc: dict[str, Any]) -> dict[str, Any]:

@@ -77,7 +77,9 @@ AXES = _cols(
     ("dataset_test_size", INT, "examples", "test examples"),
     ("dataset_hash", STR, "", "sha256 (first 16 hex) of the arrays' bytes"),
     ("seed", INT, "", "seed for weights, shuffling and data"),
-    ("target_accuracy", FLOAT, "fraction", "test accuracy that defines time-to-target"),
+    ("target_accuracy", FLOAT, "fraction", "validation accuracy that defines time-to-target "
+     "(test accuracy where target_basis = test: no validation part, or a run written before it existed)"),
+    ("dataset_validation_size", INT, "examples", "validation examples held out of the training data"),
 )
 
 OUTCOME = _cols(
@@ -119,9 +121,21 @@ QUALITY = _cols(
     ("train_accuracy", FLOAT, "fraction", "training accuracy of the last epoch"),
     ("test_loss", FLOAT, "", "test loss after training"),
     ("test_accuracy", FLOAT, "fraction", "test accuracy after training", HIGHER),
-    ("reached_target", BOOL, "", "test accuracy reached target_accuracy at some epoch"),
+    ("reached_target", BOOL, "", "the target_basis accuracy reached target_accuracy at some epoch"),
     ("epochs_to_target", INT, "", "first epoch (1-based) at which the target was reached"),
     ("time_to_target_s", FLOAT, "s", "cumulative train time at that epoch; NaN if never", LOWER),
+    ("validation_loss", FLOAT, "", "validation loss after training"),
+    ("validation_accuracy", FLOAT, "fraction", "validation accuracy after training (what tuning selects on)",
+     HIGHER),
+    ("target_basis", STR, "", "the accuracy the target is read on: validation, or test (no validation "
+     "part; runs written before validation existed load as test)"),
+)
+
+# tuning (issue 25): a trial of a sweep, or a final-seed repeat of its winner; plain cases have neither
+TUNING = _cols(
+    ("stage", STR, "", "trial (a sampled configuration), final (a winner rerun with a new seed), or NA"),
+    ("trial", INT, "", "index in the tuning sequence (0-based; budgets are prefixes of it)"),
+    ("tuned_params", STR, "", "the sampled hyperparameters of the trial, JSON (learning_rate included)"),
 )
 
 MEMORY = _cols(
@@ -283,6 +297,7 @@ CASE_COLUMNS: dict[str, Column] = {
     **RELIABILITY,
     **MODEL_AXES,
     **WORKLOAD,
+    **TUNING,
 }
 
 # --------------------------------------------------------------------------
@@ -296,6 +311,8 @@ EPOCH_COLUMNS: dict[str, Column] = {
         ("train_accuracy", FLOAT, "fraction", "training accuracy over the epoch"),
         ("test_loss", FLOAT, "", "test loss after the epoch"),
         ("test_accuracy", FLOAT, "fraction", "test accuracy after the epoch"),
+        ("validation_loss", FLOAT, "", "validation loss after the epoch"),
+        ("validation_accuracy", FLOAT, "fraction", "validation accuracy after the epoch"),
         ("learning_rate_in_force", FLOAT, "", "learning rate in force at the epoch's last update"),
         ("epoch_s", FLOAT, "s", "training time of the epoch (evaluation excluded)"),
         ("cum_train_s", FLOAT, "s", "training time up to the end of this epoch"),

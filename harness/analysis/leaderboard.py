@@ -22,15 +22,19 @@ SPREAD = ("test_accuracy", "time_to_target_s", "wall_to_target_s")
 
 
 def time_to_target(cases: pd.DataFrame, epochs: pd.DataFrame, target: float) -> pd.DataFrame:
-    """Recompute time, epochs and energy to ``target`` test accuracy from the epochs table.
+    """Recompute time, epochs and energy to ``target`` accuracy from the epochs table.
 
-    For each case x repeat: the first epoch whose test accuracy is >= ``target``;
+    For each case x repeat: the first epoch whose validation accuracy (test accuracy in
+    runs without a validation part, ``target_basis``) is >= ``target``;
     its ``cum_train_s`` (s) and ``cum_energy_j`` (J). NaN where never reached.
     Returns ``cases`` with ``time_to_target_s``, ``epochs_to_target``,
     ``energy_to_target_j``, ``reached_target`` and ``target_accuracy`` replaced.
     """
     ident = ["run_id", "case_id", "repeat"]
-    hit = epochs[epochs["test_accuracy"] >= target].sort_values([*ident, "epoch"])
+    acc = epochs["test_accuracy"]  # validation accuracy where the epoch has it (issue 25), else test
+    if "validation_accuracy" in epochs.columns:
+        acc = epochs["validation_accuracy"].fillna(acc)
+    hit = epochs[acc >= target].sort_values([*ident, "epoch"])
     first = hit.drop_duplicates(ident)[[*ident, "epoch", "cum_train_s", "cum_energy_j"]]
     first = first.rename(
         columns={

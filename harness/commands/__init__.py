@@ -26,4 +26,5 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("report", "render runs as HTML, Markdown, CSV or LaTeX"),
     "run": ("run", "run a suite (a path, or a name from suites/)"),
     "show": ("show", "print a run's table"),
+    "tune": ("tune", "tune a suite's optimizers: trials, selection on validation only, final seeds"),
 }

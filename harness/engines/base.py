@@ -32,6 +32,12 @@ class TrainSpec:
     strategy: Any = None  # a tf.distribute.Strategy, or None
     strategy_name: str = "default"  # its registry name (harness.components.strategies)
     driver: str | None = None  # the strategy's ``driver`` parameter: forces the fast engine's driver
+    x_val: np.ndarray | None = None  # the validation part (harness.components.validation); None: none
+    y_val: np.ndarray | None = None
+
+    @property
+    def has_validation(self) -> bool:
+        return self.x_val is not None and len(self.x_val) > 0
 
     @property
     def steps_per_epoch(self) -> int:
@@ -98,16 +104,24 @@ class EngineResult:
     notes: str = ""  # how the engine adapted to the strategy (XLA scope, metric sources)
     driver: str = ""  # the path that drove the loop (harness.components.strategies.Driver, or keras_fit's)
     xla_scope: str = ""  # what XLA compiled: loop, gradients, train_step or none
+    target_basis: str = "test"  # the accuracy time-to-target reads: validation (a split exists) or test
 
 
 class EpochLoop:
-    """Bookkeeping after each epoch's training; engines call :meth:`end_epoch`."""
+    """Bookkeeping after each epoch's training; engines call :meth:`end_epoch`.
+
+    ``evaluate()`` returns (test loss, test accuracy); ``validate()`` the same on the
+    validation part (the engine's own evaluation function on other arrays, see
+    :func:`evaluator`). The target is reached on validation accuracy when there is a
+    validation part, else (no split) on test accuracy (``target_basis``).
+    """
 
     def __init__(self, spec: TrainSpec, optimizer: Any, evaluate: Any, hooks: Hooks,
-                 controller: Any = None) -> None:
+                 controller: Any = None, validate: Any = None) -> None:
         self.spec, self.optimizer, self.evaluate, self.hooks = spec, optimizer, evaluate, hooks
-        self.controller = controller
+        self.controller, self.validate = controller, validate
         self.result = EngineResult()
+        self.result.target_basis = "validation" if validate is not None else "test"
 
     def end_epoch(self, epoch: int, loss: float, accuracy: float, steps: int, epoch_s: float) -> bool:
         """Record the epoch; returns True when training must stop (diverged)."""
@@ -120,15 +134,17 @@ class EpochLoop:
         self.hooks.on_phase("eval")
         t0 = time.perf_counter_ns()
         test_loss, test_acc = self.evaluate()
+        val_loss, val_acc = self.validate() if self.validate is not None else (math.nan, math.nan)
         r.eval_s += (time.perf_counter_ns() - t0) / 1e9
         r.eval_passes += 1
         self.hooks.on_phase("host")
         r.epochs.append({
             "epoch": epoch, "loss": loss, "train_accuracy": accuracy, "test_loss": test_loss,
-            "test_accuracy": test_acc, "learning_rate_in_force": lr, "epoch_s": epoch_s,
-            "cum_train_s": r.train_s, "epoch_steps": steps,
+            "test_accuracy": test_acc, "validation_loss": val_loss, "validation_accuracy": val_acc,
+            "learning_rate_in_force": lr, "epoch_s": epoch_s, "cum_train_s": r.train_s, "epoch_steps": steps,
         })
-        if r.target_epoch is None and test_acc >= self.spec.target_accuracy:
+        target_acc = val_acc if self.validate is not None else test_acc
+        if r.target_epoch is None and target_acc >= self.spec.target_accuracy:
             r.target_epoch = epoch
         if not math.isfinite(loss):
             r.status, r.error = "diverged", f"training loss became {loss} in epoch {epoch}"
@@ -137,6 +153,17 @@ class EpochLoop:
             watched = {"loss": loss, "test_loss": test_loss}[getattr(self.controller, "monitor", "loss")]
             self.controller.on_epoch_end(self.optimizer, watched)
         return False
+
+
+def evaluator(evaluate: Any, x: np.ndarray | None, y: np.ndarray | None) -> Any:
+    """``() -> (loss, accuracy)`` of the engine's compiled ``evaluate(x, y)`` on fixed arrays (converted
+    to tensors once), or None when there are none (no validation part)."""
+    if x is None or not len(x):
+        return None
+    import tensorflow as tf
+
+    xt, yt = tf.constant(x), tf.constant(y)
+    return lambda: tuple(float(v) for v in evaluate(xt, yt))
 
 
 def learning_rate_at(optimizer: Any, update: int) -> float:

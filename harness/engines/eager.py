@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from harness.engines.base import EpochLoop, Hooks, TrainSpec, epoch_permutation
+from harness.engines.base import EpochLoop, Hooks, TrainSpec, epoch_permutation, evaluator
 from harness.engines.step import make_evaluate, make_train_step
 
 
@@ -22,7 +22,8 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
     B, spe = spec.batch_size, spec.steps_per_epoch
     step = make_train_step(model, optimizer, B)
     evaluate = make_evaluate(model, jit_compile=False).python_function  # eager too
-    loop = EpochLoop(spec, optimizer, lambda: tuple(float(v) for v in evaluate(xt, yt)), hooks, controller)
+    loop = EpochLoop(spec, optimizer, lambda: tuple(float(v) for v in evaluate(xt, yt)), hooks, controller,
+                     evaluator(evaluate, spec.x_val, spec.y_val))
     res = loop.result
     res.initial_loss = float(evaluate(x, y)[0])
     res.compile_s = 0.0  # nothing is traced or compiled

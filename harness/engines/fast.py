@@ -33,7 +33,15 @@ from typing import Any
 import numpy as np
 
 from harness.components.strategies import fast_driver
-from harness.engines.base import EpochLoop, Hooks, TrainSpec, epoch_permutation, restore, snapshot
+from harness.engines.base import (
+    EpochLoop,
+    Hooks,
+    TrainSpec,
+    epoch_permutation,
+    evaluator,
+    restore,
+    snapshot,
+)
 from harness.engines.step import make_evaluate, make_train_step
 
 
@@ -43,7 +51,7 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
 
         return run_ps(model, optimizer, spec, hooks, controller)
     t = Trainer(model, optimizer, spec)
-    loop = EpochLoop(spec, optimizer, t.evaluate_test, hooks, controller)
+    loop = EpochLoop(spec, optimizer, t.evaluate_test, hooks, controller, evaluator(t.evaluate, spec.x_val, spec.y_val))
     res = loop.result
     res.driver, res.xla_scope, res.notes = t.driver.name, t.driver.xla_scope, t.notes
     res.initial_loss = t.initial_loss()
@@ -114,6 +122,8 @@ class Trainer:
         perm = epoch_permutation(len(self.spec.x_train), self.spec.seed, 0)
         self.chunk(perm, 0, 1)
         self.evaluate(self.xt, self.yt)[0].numpy()
+        if self.spec.has_validation:  # its own shape: compiled here, not in the first epoch's evaluation
+            self.evaluate(self.spec.x_val, self.spec.y_val)[0].numpy()
         compile_s = (time.perf_counter_ns() - t0) / 1e9
         restore(self.model, self.optimizer, state)
         return compile_s

@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 from harness.components.strategies import COORDINATOR
-from harness.engines.base import EpochLoop, Hooks, TrainSpec, restore, snapshot
+from harness.engines.base import EpochLoop, Hooks, TrainSpec, evaluator, restore, snapshot
 from harness.engines.step import make_evaluate, make_replica_step
 
 DEFAULT_STEPS_PER_CALL = 50
@@ -59,7 +59,8 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
 
     xt, yt = tf.constant(spec.x_test), tf.constant(spec.y_test)
     evaluate = make_evaluate(model, jit_compile=False)
-    loop = EpochLoop(spec, optimizer, lambda: tuple(float(v) for v in evaluate(xt, yt)), hooks, controller)
+    loop = EpochLoop(spec, optimizer, lambda: tuple(float(v) for v in evaluate(xt, yt)), hooks, controller,
+                     evaluator(evaluate, spec.x_val, spec.y_val))
     res = loop.result
     res.driver, res.xla_scope, res.notes = COORDINATOR.name, COORDINATOR.xla_scope, COORDINATOR.note
     res.initial_loss = float(evaluate(tf.constant(x_np), tf.constant(y_np))[0])

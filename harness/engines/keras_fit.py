@@ -28,7 +28,7 @@ import contextlib
 import time
 from typing import Any
 
-from harness.engines.base import EpochLoop, Hooks, TrainSpec, restore, snapshot
+from harness.engines.base import EpochLoop, Hooks, TrainSpec, evaluator, restore, snapshot
 from harness.engines.step import make_evaluate
 
 
@@ -50,7 +50,8 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
     model.compile(optimizer=optimizer, loss=loss_object().__class__(from_logits=True), metrics=["accuracy"],
                   jit_compile=jit_fit, steps_per_execution=K)
     evaluate = make_evaluate(model, jit_compile=spec.jit_compile is not False and st is None)
-    loop = EpochLoop(spec, optimizer, lambda: tuple(float(v) for v in evaluate(xt, yt)), hooks, controller)
+    loop = EpochLoop(spec, optimizer, lambda: tuple(float(v) for v in evaluate(xt, yt)), hooks, controller,
+                     evaluator(evaluate, spec.x_val, spec.y_val))
     res = loop.result
     res.driver, res.xla_scope = "keras_fit", "train_step" if model.jit_compile else "none"
     res.notes = "; ".join(n for n in (notes, keras_xla_note(model.jit_compile, jit_fit, st)) if n)

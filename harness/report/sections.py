@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from harness.report import plots, plots_config, plots_field, style
+from harness.report import plots, plots_config, plots_field, style, tuned
 
 Figure = Callable[[Mapping[str, pd.DataFrame], Mapping[str, object]], bytes | None]
 
@@ -144,6 +144,12 @@ SECTIONS: tuple[Section, ...] = (
         ("op_breakdown", "top_ops", "op_compare"),
         (plots.top_ops_figure,),
     ),
+    Section(  # issue 25: harness/analysis/tuned.py, harness/report/tuned.py
+        "tuned", "Tuned comparison", tuned.TEXT,
+        ("tuned", "tuned_ranking", "tuned_trials"),
+        (lambda t, c: tuned.sensitivity_figure(t["tuned_trials"], c),
+         lambda t, c: tuned.expected_best_figure(t["tuned_expected"], c)),
+    ),
 )
 
 
@@ -167,6 +173,12 @@ MARKDOWN_COLUMNS: dict[str, tuple[str, ...]] = {
                "energy_validity"),
     "learning_rates": ("series", "epoch", "cases", "learning_rate_in_force_median"),
     "profile_ratios": ("problem", "solver", "repeats", "time_to_target_s", "ratio"),
+    "tuned": ("problem", "optimizer_label", "budget", "trial", "selected", "final_seeds",
+              "validation_accuracy_median", "test_accuracy_median", "test_accuracy_min", "test_accuracy_max",
+              "time_to_target_s_median", "tuning_wall_s", "tuneability", "rank", "versus"),
+    "tuned_ranking": ("problem", "budget", "a", "b", "verdict", "p_better_holm", "p_worse_holm", "min_p_reachable"),
+    "tuned_trials": ("problem", "optimizer_label", "trial", "learning_rate", "status", "validation_accuracy",
+                     "winner"),
 }
 # how close a run comes to the device (issue 24): shown where the cost of the model is known
 MARKDOWN_COLUMNS["throughput"] += ("achieved_flops_per_s_median", "flops_utilization_median")

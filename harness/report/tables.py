@@ -14,6 +14,7 @@ from harness import analysis
 from harness.analysis import ops as op_analysis
 from harness.analysis import validity
 from harness.analysis.composition import contention_warning
+from harness.analysis.tuned import tuned_tables, tuning_settings
 from harness.errors import ConfigError
 from harness.results.store import Run, load_runs
 
@@ -150,6 +151,7 @@ def build_tables(
         "power_summary": analysis.power_summary(power),
         "power": power,
         **op_tables(cases, data["ops"]),
+        **tuned_tables(cases, tuning_settings([r.meta for r in loaded])),  # issue 25
     }
 
 

@@ -146,6 +146,8 @@ def upgrade(df: pd.DataFrame, table: str, version: int) -> pd.DataFrame:
         if v >= version:
             renames = {old: new for old, new in RENAMED[v].get(table, {}).items() if old in df.columns}
             df = df.drop(columns=[new for new in renames.values() if new in df.columns]).rename(columns=renames)
+    if table == "cases" and len(df) and "target_basis" not in df.columns:  # written before the validation split
+        df = df.assign(target_basis="test")
     return df
 
 

@@ -30,13 +30,13 @@ from harness.collectors.machine import where_am_i
 from harness.suite import Case
 
 SETUP = ("batch_size", "num_replicas", "num_workers", "per_replica_batch_size", "dataset_train_size",
-         "dataset_test_size", "dataset_hash", "setup_s", "cluster")
+         "dataset_test_size", "dataset_hash", "setup_s", "cluster", "dataset_validation_size")
 OUTCOME = ("status", "error", "stderr_tail", "worker_pid", "worker_case_index", "started_utc", "wall_s",
            "overhead_s", "host", "machine", *schema.RELIABILITY)
 MEMORY = (*schema.MEMORY, "gpu_mem_peak_source")
 
 OWNERS: dict[str, tuple[str, ...]] = {
-    "case": (*schema.IDENTITY, *(c for c in schema.AXES if c not in SETUP), "profiled"),
+    "case": (*schema.IDENTITY, *(c for c in schema.AXES if c not in SETUP), "profiled", *schema.TUNING),
     "setup": SETUP,
     "outcome": OUTCOME,
     "training": (*(c for c in schema.TIMINGS if c not in (*SETUP, *OUTCOME)), *schema.QUALITY, "strategy_notes",
@@ -126,4 +126,5 @@ def axis_columns(case: Case, repeat: int, run_id: str) -> dict[str, Any]:
         "dataset": case.dataset.name, "dataset_params": case.dataset.params_json(),
         "seed": case.seed, "target_accuracy": case.target_accuracy, "profiled": bool(case.profile),
         "model": case.model.name, "model_label": case.model.display, "model_config": case.model.params_json(),
+        "stage": case.stage, "trial": case.trial, "tuned_params": case.tuned_params,
     }

@@ -114,6 +114,9 @@ class Case:
     cluster: dict[str, Any] | None = None
     collectors: tuple[str, ...] | None = None  # per-case override of the suite's collectors
     model: AxisValue = AxisValue(models.DEFAULT)  # the workload (harness.components.models)
+    stage: str | None = None  # tuning: "trial" or "final" (harness.tuning); None: an ordinary case
+    trial: int | None = None  # tuning: the index in the trial sequence (a final case: its winner's)
+    tuned_params: str | None = None  # tuning: the sampled values, JSON (they are also in the axes)
 
     @functools.cached_property
     def case_id(self) -> str:
@@ -127,6 +130,8 @@ class Case:
             ident["collectors"] = list(self.collectors)
         if self.model != AxisValue(models.DEFAULT):  # the default model keeps the ids of before the axis
             ident["model"] = self.model.identity()
+        if self.stage is not None:  # tuning: an optimizer listed twice under two labels is two (A/A)
+            ident["tuning"] = [self.stage, self.optimizer.display]
         blob = json.dumps(ident, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
@@ -238,6 +243,10 @@ def parse_spec(text: str, path: str = "<string>") -> SuiteSpec:
     cluster = _table(f, "cluster", doc["cluster"]) if "cluster" in doc else None
     if "gate" in doc:
         settings["gate"] = check_gate(f, doc["gate"])
+    if "tuning" in doc:
+        from harness.tuning.space import check_tuning
+
+        settings["tuning"] = check_tuning(f, doc["tuning"], axes)
     return SuiteSpec(name, desc, f, text, settings, base, axes, _entries(f, doc, "exclude"),
                      _entries(f, doc, "include"), cluster)
 
@@ -271,16 +280,22 @@ def expand(spec: SuiteSpec) -> list[Case]:
         raise SuiteError(f, "matrix", "the suite expands to no cases (everything excluded?)")
     varying = _varying(spec, seen_idx, matrix_cases=len(combos) - len(spec.includes))
     cases, seen, checked = [], set(), set()
+    tuned = "tuning" in spec.settings  # trials of two labels of one optimizer are two sweeps (A/A)
     for c in combos:
         case = make_case(spec, c, varying)
-        if case.case_id in seen:
+        key = (case.case_id, case.optimizer.display if tuned else None)
+        if key in seen:
             continue
-        seen.add(case.case_id)
+        seen.add(key)
         check = (case.optimizer.name, _canonical(case.dataset), case.batch_size, case.model.name)
         if check not in checked:
             checked.add(check)
             _check_case(f, case)
         cases.append(case)
+    if "tuning" in spec.settings:  # every case becomes its sequence of trials (harness.tuning)
+        from harness.tuning.trials import trial_cases
+
+        return trial_cases(spec, cases)
     return cases
 
 

@@ -23,7 +23,7 @@ SUITE_KEYS = {
     "target_accuracy", "time_limit_s", "profile_steps",
     "region",  # grid carbon intensity by location (harness.carbon): used by reports
 }
-TOP_KEYS = {"suite", "defaults", "matrix", "exclude", "include", "cluster", "gate"}
+TOP_KEYS = {"suite", "defaults", "matrix", "exclude", "include", "cluster", "gate", "tuning"}
 
 
 def _distance(a: str, b: str) -> int:
@@ -129,6 +129,15 @@ def _dataset(f: str, key: str, v: Any) -> AxisValue:
                          or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in p["shape"])):
         raise SuiteError(f, f"{key}.shape", f"expected a list of positive integers (e.g. [28, 28, 1]), "
                          f"got {p['shape']!r}")
+    if "validation" in p:  # a count of examples, or a fraction in [0, 1) of the training data
+        _float(f, f"{key}.validation", p["validation"], 0.0, lo_open=False)
+        n = datasets.loaded_train_size(comp.name, p)
+        try:
+            from harness.components.validation import validation_size
+
+            validation_size(n if n is not None else 2**62, p)
+        except ValueError as exc:
+            raise SuiteError(f, f"{key}.validation", str(exc)) from None
     if "path" in p:
         if not isinstance(p["path"], str):
             raise SuiteError(f, f"{key}.path", f"expected a string path, got {p['path']!r}")

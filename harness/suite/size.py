@@ -100,7 +100,8 @@ def plan_size(spec: SuiteSpec, repeats: int | None = None) -> PlanSize:
         runs_matrix = math.prod(sum(w) for w in weights) - round(_covered(weights, boxes))
     extra = _new_includes(spec, axes)
     runs_extra = sum(repeats or inc.get("repeats", spec.base["repeats"]) for inc in extra)
-    return PlanSize(n_matrix + len(extra), runs_matrix + runs_extra, exact)
+    trials = max(spec.settings["tuning"]["budgets"]) if "tuning" in spec.settings else 1  # each case: its trials
+    return PlanSize((n_matrix + len(extra)) * trials, (runs_matrix + runs_extra) * trials, exact)
 
 
 def _boxes(spec: SuiteSpec, axes: dict[str, list[Any]]) -> tuple[tuple[frozenset[int] | None, ...], ...]:

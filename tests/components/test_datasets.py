@@ -37,22 +37,22 @@ def make_idx_folder(folder, n_train=20, n_test=8, gz=False, seed=0):
 @pytest.mark.parametrize("gz", [False, True])
 def test_idx_folder_round_trip(tmp_path, gz):
     arrays = make_idx_folder(tmp_path / "idx", gz=gz)
-    ds = datasets.load("mnist", {"path": str(tmp_path / "idx")})
+    ds = datasets.load("mnist", {"path": str(tmp_path / "idx"), "validation": 0})
     assert ds.x_train.shape == (20, 28, 28, 1) and ds.x_test.shape == (8, 28, 28, 1)  # shape kept (issue 24)
     assert ds.x_train.dtype == np.float32 and ds.x_train.min() >= 0.0 and ds.x_train.max() <= 1.0
     np.testing.assert_allclose(ds.x_train[3], arrays["x_train"][3][..., None] / 255.0, rtol=1e-6)
     np.testing.assert_array_equal(ds.y_test, arrays["y_test"])
     assert len(ds.sha) == 16
     # the same loader serves any MNIST-format folder
-    assert datasets.load("idx", {"path": str(tmp_path / "idx")}).sha == ds.sha
+    assert datasets.load("idx", {"path": str(tmp_path / "idx"), "validation": 0}).sha == ds.sha
 
 
 def test_npz_round_trip(tmp_path):
     arrays = make_idx_folder(tmp_path / "idx")
     np.savez(tmp_path / "mnist.npz", **arrays)
-    ds = datasets.load("mnist", {"path": str(tmp_path / "mnist.npz")})
+    ds = datasets.load("mnist", {"path": str(tmp_path / "mnist.npz"), "validation": 0})
     np.testing.assert_array_equal(ds.y_train, arrays["y_train"])
-    assert ds.sha == datasets.load("mnist", {"path": str(tmp_path / "idx")}).sha
+    assert ds.sha == datasets.load("mnist", {"path": str(tmp_path / "idx"), "validation": 0}).sha
 
 
 def test_malformed_idx_names_the_file(tmp_path):
@@ -94,13 +94,16 @@ def test_mnist_uses_keras_cache(tmp_path, monkeypatch):
     (tmp_path / "datasets").mkdir()
     np.savez(tmp_path / "datasets" / "mnist.npz", **arrays)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    assert len(datasets.load("mnist").x_train) == 20
+    ds = datasets.load("mnist")
+    assert len(ds.x_train) + len(ds.x_val) == 20 and len(ds.x_val) == 3  # 1/6 held out for validation
 
 
 def test_mnist_sample_is_a_seeded_stratified_split():
     ds = datasets.load("mnist-sample")
-    assert ds.x_train.shape == (4000, 28, 28, 1) and ds.x_test.shape == (1000, 28, 28, 1)
-    assert np.bincount(ds.y_train).tolist() == [400] * 10
+    assert ds.x_train.shape == (3333, 28, 28, 1) and ds.x_val.shape == (667, 28, 28, 1)
+    assert ds.x_test.shape == (1000, 28, 28, 1)  # shape kept (issue 24)
+    assert np.bincount(np.concatenate([ds.y_train, ds.y_val])).tolist() == [400] * 10
+    assert sorted(np.bincount(ds.y_val).tolist()) == [66] * 3 + [67] * 7  # stratified
     assert np.bincount(ds.y_test).tolist() == [100] * 10
     assert ds.sha == datasets.load("mnist-sample").sha  # deterministic
     assert ds.sha != datasets.load("mnist-sample", {"split_seed": 1}).sha
@@ -109,7 +112,8 @@ def test_mnist_sample_is_a_seeded_stratified_split():
 
 def test_synthetic_sizes_and_learnable_labels():
     ds = datasets.load("synthetic", {"n_train": 300, "n_test": 50})
-    assert ds.x_train.shape == (300, 784) and ds.y_test.shape == (50,)
+    assert ds.x_train.shape == (300, 784) and ds.x_val.shape == (50, 784) and ds.y_test.shape == (50,)
+    assert datasets.train_size("synthetic", {"n_train": 300}) == 300  # validation generated on top
     assert len(np.unique(ds.y_train)) > 5
 
 

@@ -16,14 +16,14 @@ RANK = {
     "regression.gates": 0,  # gates parsed from text: the suite validates its [gate] table with them
     "carbon": 0, "data": 0, "timing_names": 0, "axis_names": 0,  # leaf modules (issue 26)
     "components": 1, "results": 1,
-    "suite": 2,
+    "suite": 2, "tuning": 2,
     "engines": 3, "collectors": 3,
     "profiling": 4,
     "runner": 5, "analysis": 5, "regression": 5,
     "report": 6, "site": 6, "tensorboard": 6,  # tensorboard: the logdir writer, TensorFlow allowed (tf.summary)
     "commands": 7, "cli": 7, "pytest_plugin": 7, "__main__": 7,
 }
-NO_TENSORFLOW = ("suite", "collectors", "results", "analysis", "regression", "regression.gates", "report", "site",
+NO_TENSORFLOW = ("suite", "tuning", "collectors", "results", "analysis", "regression", "regression.gates", "report", "site",
                  "schema", "run_meta", "carbon", "timing_names", "axis_names")
 
 

@@ -169,9 +169,11 @@ def test_batch_size_rule_has_one_owner():
 
 
 def test_dataset_sizes_come_from_the_datasets_module():
-    assert datasets.train_size("synthetic", {"n_train": 256}) == 256
-    assert datasets.train_size("mnist-sample") == 4000 and datasets.train_size("mnist") == 60000
-    assert datasets.train_size("mnist-sample", {"test_fraction": 0.3}) == 3500
+    # training examples after the validation split (1/6 held out by default; `validation` sets it)
+    assert datasets.train_size("synthetic", {"n_train": 256, "validation": 0}) == 256
+    assert datasets.train_size("synthetic", {"n_train": 256}) == 256  # synthetic's validation is extra
+    assert datasets.train_size("mnist-sample") == 3333 and datasets.train_size("mnist") == 50000
+    assert datasets.train_size("mnist-sample", {"test_fraction": 0.3, "validation": 500}) == 3000
     assert datasets.train_size("mnist", {"path": "/x"}) is None and datasets.train_size("idx", {"path": "/x"}) is None
 
 

@@ -99,7 +99,7 @@ def test_optimizer_learning_rate_becomes_the_case_rate():
         ('[[exclude]]\noptimiser = "adam"', "exclude[0].optimiser", ["unknown key", "did you mean 'optimizer'"]),
         ('[[include]]\nbogus = 1', "include[0].bogus", ["unknown key"]),
         ('[[exclude]]\n', "exclude[0]", ["matches every case"]),
-        ('[matrix]\nbatch_size = [5000]', "batch_size", ["larger than the 4000 training examples"]),
+        ('[matrix]\nbatch_size = [5000]', "batch_size", ["larger than the 3333 training examples"]),
         ('[matrix]\noptimizer = ["adam"]\n[[exclude]]\noptimizer = "adam"', "matrix", ["no cases"]),
         ('[bogus]\nx = 1', "bogus", ["unknown key"]),
         ('[matrix]\ntarget_accuracy = [1.5]', "matrix.target_accuracy[0]", ["<= 1.0"]),

@@ -110,14 +110,14 @@ def _train(case: Case, repeat: int, state: WorkerState, row: CaseRow, result: Ca
         raise ValueError(problem)
     batch = batching.effective_batch_size(case.optimizer.name, case.batch_size, n_train)
     row.set("setup", batch_size=batch, dataset_train_size=n_train, dataset_test_size=len(ds.x_test),
-            dataset_hash=ds.sha)
+            dataset_validation_size=0 if ds.x_val is None else len(ds.x_val), dataset_hash=ds.sha)
     strategy = strategies.build(case)
     replicas = strategy.num_replicas_in_sync if strategy is not None else 1
     row.set("setup", num_replicas=replicas, per_replica_batch_size=batch // replicas)
     seed = case.seed + 1000 * repeat
     spec = TrainSpec(ds.x_train, ds.y_train, ds.x_test, ds.y_test, batch, case.epochs, seed,
                      case.target_accuracy, case.steps_per_execution, case.jit_compile, strategy,
-                     case.strategy.name, case.strategy.params.get("driver"))
+                     case.strategy.name, case.strategy.params.get("driver"), ds.x_val, ds.y_val)
     cost = workload_cost(case, ds, seed, batch)
     row.set("workload", **cost)
     with strategy.scope() if strategy is not None else nullcontext():
@@ -173,6 +173,9 @@ def training_columns(res: Any) -> dict[str, Any]:
         steps_per_s=res.steps / res.train_s if res.train_s > 0 else math.nan,
         initial_loss=res.initial_loss, final_loss=final.get("loss"), train_accuracy=final.get("train_accuracy"),
         test_loss=final.get("test_loss"), test_accuracy=final.get("test_accuracy"),
+        validation_loss=final.get("validation_loss", math.nan),
+        validation_accuracy=final.get("validation_accuracy", math.nan),
+        target_basis=getattr(res, "target_basis", "test"),
         reached_target=res.target_epoch is not None, epochs_to_target=res.target_epoch,
         time_to_target_s=res.epochs[res.target_epoch - 1]["cum_train_s"] if res.target_epoch else math.nan,
         **timing_names.stored(percentiles(res.step_ms), res.step_time_basis),  # chunk averages as chunk_ms_*
