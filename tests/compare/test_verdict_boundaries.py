@@ -1,0 +1,162 @@
+"""The decision's arithmetic pinned at its boundaries with hand-computed values.
+
+Exactly alpha (3 v 3 complete separation gives p = 1/C(6,3) = 0.05, which is *not* below
+0.05), exactly the minimum number of repeats, exactly the threshold, Holm's multiplier,
+Hodges-Lehmann, and the direction of a regression for both kinds of metric.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from harness.analysis import decide, stats
+
+BASE3 = [1.00, 1.01, 1.02]
+SLOW3 = [2.00, 2.01, 2.02]  # every current repeat worse than every baseline one
+
+
+def test_exact_rank_sum_p_values_by_hand():
+    # 3 v 3: C(6,3) = 20 splits; complete separation is 1 of them, one swap 2 of them
+    assert stats.rank_sum_greater([1, 2, 3], [4, 5, 6]) == pytest.approx(1 / 20, abs=1e-15)
+    assert stats.rank_sum_greater([1, 2, 4], [3, 5, 6]) == pytest.approx(2 / 20, abs=1e-15)
+    assert stats.rank_sum_greater([4, 5, 6], [1, 2, 3]) == pytest.approx(1.0)
+    # 4 v 4: 1 / C(8,4) = 1/70
+    assert stats.rank_sum_greater([1, 2, 3, 4], [5, 6, 7, 8]) == pytest.approx(1 / 70, abs=1e-15)
+    # ties: x = [1, 2, 2], y = [2, 3, 4]; mid-ranks 1, 3, 3 | 3, 5, 6 -> W = 14. Of the 20 splits
+    # of (1, 3, 3, 3, 5, 6), only {3, 5, 6} (three ways: three 3s) reach 14 -> p = 3/20
+    assert stats.rank_sum_greater([1, 2, 2], [2, 3, 4]) == pytest.approx(3 / 20, abs=1e-15)
+    assert stats.rank_sum_greater([5, 5], [5, 5]) == 1.0
+
+
+def test_min_p_reachable_and_repeats_needed_by_hand():
+    assert stats.min_p(3, 3) == pytest.approx(0.05, abs=1e-15)
+    assert stats.min_p(4, 4) == pytest.approx(1 / 70, abs=1e-15)
+    assert stats.min_p(0, 4) == 1.0
+    assert stats.reachable(3, 3, 1, 0.05) is False  # 0.05 is not < 0.05
+    assert stats.reachable(4, 4, 3, 0.05) is True  # 3/70 = 0.0429
+    assert stats.reachable(4, 4, 4, 0.05) is False  # 4/70 = 0.0571
+    assert stats.repeats_needed(1, 0.05) == 4
+    assert stats.repeats_needed(4, 0.05) == 5  # 4/252 = 0.0159
+
+
+def test_p_exactly_alpha_is_not_a_regression():
+    """3 v 3 fully separated: p_worse = 0.05 exactly; with alpha 0.05 the verdict is inconclusive."""
+    verdict, a = decide.decide_one(np.array(BASE3), np.array(SLOW3), higher_is_better=False)
+    assert a.p_worse == pytest.approx(0.05, abs=1e-15)
+    assert verdict == decide.INCONCLUSIVE
+    assert "need >= 4 repeats a side" in a.reason
+    # the same data just above alpha's boundary: alpha 0.0501 rejects
+    verdict, _ = decide.decide_one(np.array(BASE3), np.array(SLOW3), higher_is_better=False,
+                                   settings=decide.Settings(alpha=0.0501))
+    assert verdict == decide.REGRESSION
+
+
+def test_p_exactly_alpha_is_not_an_improvement_nor_no_change():
+    verdict, a = decide.decide_one(np.array(SLOW3), np.array(BASE3), higher_is_better=False)
+    assert a.p_better == pytest.approx(0.05, abs=1e-15)
+    assert verdict == decide.INCONCLUSIVE
+    # within: 3 v 3 identical-ish repeats give p_within >= 0.05 at best -> never no_change
+    verdict, a = decide.decide_one(np.array(BASE3), np.array([1.001, 1.011, 1.021]), higher_is_better=False)
+    assert a.p_within >= 0.05
+    assert verdict == decide.INCONCLUSIVE
+
+
+def test_p_within_below_alpha_is_no_change():
+    base = np.array([1.00, 1.01, 1.02, 1.03])
+    verdict, a = decide.decide_one(base, base * 1.001, higher_is_better=False)
+    # both shifted tests fully separated: max(1/70, 1/70)
+    assert a.p_within == pytest.approx(1 / 70, abs=1e-15)
+    assert verdict == decide.NO_CHANGE
+
+
+def test_four_repeats_decide_and_direction_follows_the_metric():
+    base = np.array([1.00, 1.01, 1.02, 1.03])
+    slower = base * 2.0
+    v, a = decide.decide_one(base, slower, higher_is_better=False)  # e.g. train_s doubled
+    assert (v, a.p_worse) == (decide.REGRESSION, pytest.approx(1 / 70, abs=1e-15))
+    assert a.change == pytest.approx(1.0)
+    v, a = decide.decide_one(base, slower, higher_is_better=True)  # e.g. samples_per_s doubled
+    assert (v, a.p_better) == (decide.IMPROVEMENT, pytest.approx(1 / 70, abs=1e-15))
+    assert a.change == pytest.approx(1.0)
+    v, _ = decide.decide_one(slower, base, higher_is_better=True)  # throughput halved
+    assert v == decide.REGRESSION
+    v, _ = decide.decide_one(slower, base, higher_is_better=False)  # time halved
+    assert v == decide.IMPROVEMENT
+
+
+def test_exactly_the_minimum_repeats():
+    s = decide.Settings(min_repeats=3, alpha=0.0501)
+    v, a = decide.decide_one(np.array(BASE3), np.array(SLOW3), higher_is_better=False, settings=s)
+    assert v == decide.REGRESSION  # 3 is enough
+    v, a = decide.decide_one(np.array(BASE3[:2]), np.array(SLOW3), higher_is_better=False, settings=s)
+    assert v == decide.INCONCLUSIVE
+    assert a.reason == "too few repeats (2 baseline, 3 current; need 3 each)"
+    assert a.p_worse == 1.0
+    s4 = decide.Settings(min_repeats=4)
+    v, a = decide.decide_one(np.array(BASE3), np.array(SLOW3), higher_is_better=False, settings=s4)
+    assert a.reason.startswith("too few repeats (3 baseline, 3 current; need 4 each)")
+
+
+def test_a_change_of_exactly_the_threshold_is_not_a_regression():
+    """Current = base * 1.25 exactly (binary-exact values): worse by 25 %, threshold 25 %."""
+    base = np.array([1.0, 1.0625, 1.125, 1.1875])
+    v, a = decide.decide_one(base, base * 1.25, higher_is_better=False, threshold=0.25)
+    assert v != decide.REGRESSION
+    assert a.change == 0.25
+    v, a = decide.decide_one(base, base * 2.5, higher_is_better=False, threshold=0.25)
+    assert v == decide.REGRESSION  # 150 % worse, fully separated after the shift: p = 1/70
+    assert a.p_worse == pytest.approx(1 / 70, abs=1e-15)
+
+
+def test_holm_multiplier_by_hand():
+    # sorted 0.01, 0.03, 0.04 -> 3 x 0.01, 2 x 0.03, max(1 x 0.04, 0.06)
+    adj = stats.holm(np.array([0.01, 0.04, 0.03]))
+    assert adj.tolist() == pytest.approx([0.03, 0.06, 0.06], abs=1e-15)
+    assert stats.holm(np.array([0.5, 0.6])).tolist() == pytest.approx([1.0, 1.0])
+    out = stats.holm(np.array([0.01, np.nan, 0.02]))  # NaN leaves the family: m = 2
+    assert out[0] == pytest.approx(0.02) and math.isnan(out[1]) and out[2] == pytest.approx(0.02)
+    assert np.isnan(stats.holm(np.array([np.nan]))).all()
+
+
+def test_benjamini_hochberg_by_hand():
+    # sorted 0.01, 0.03, 0.04 (m = 3): 0.03, 0.045, 0.04 -> step-up minimum: 0.03, 0.04, 0.04
+    adj = stats.benjamini_hochberg(np.array([0.01, 0.04, 0.03]))
+    assert adj.tolist() == pytest.approx([0.03, 0.04, 0.04], abs=1e-15)
+
+
+def test_holm_makes_a_family_of_two_miss_what_one_catches():
+    base = np.array([1.00, 1.01, 1.02, 1.03])
+    worse = decide.Item(base, base * 2, False)
+    same = decide.Item(base, base * 1.001, False)
+    one = decide.decide_family([worse])[0]
+    assert one.p_worse_adj == pytest.approx(1 / 70, abs=1e-15)
+    two = decide.decide_family([worse, same])
+    assert two[0].p_worse_adj == pytest.approx(2 / 70, abs=1e-15)
+    assert two[0].verdict == decide.REGRESSION
+    four = decide.decide_family([worse, same, same, same])  # 4/70 = 0.057: not below alpha
+    assert four[0].p_worse_adj == pytest.approx(4 / 70, abs=1e-15)
+    assert four[0].verdict == decide.INCONCLUSIVE
+    assert not four[0].reachable
+
+
+def test_hodges_lehmann_and_moses_interval_by_hand():
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    y = np.array([4.0, 6.0, 9.0, 10.0])
+    # the 16 differences y - x sorted: 0 1 2 2 3 3 4 5 | 5 6 6 7 7 8 8 9 -> median (5 + 5) / 2 = 5
+    est, lo, hi = stats.shift_interval(x, y, 0.90)
+    assert est == 5.0
+    # 4 v 4: P(U <= 0) = 1/70, P(U <= 1) = 2/70 <= 0.05 < P(U <= 2) = 4/70 -> k = 2:
+    # the 2nd smallest and the 2nd largest difference
+    assert (lo, hi) == (1.0, 8.0)
+    est, lo, hi = stats.shift_interval(x, y, 0.99)  # tail 0.005 < 1/70: no interval
+    assert (lo, hi) == (-math.inf, math.inf)
+    with pytest.raises(ValueError, match="confidence"):
+        stats.shift_interval(x, y, 1.0)
+
+
+def test_robust_cv_by_hand():
+    # median 2, MAD 1 (|1-2|, |2-2|, |3-2| -> 1), scaled by 1.4826
+    assert stats.robust_cv(np.array([1.0, 2.0, 3.0])) == pytest.approx(1.4826 / 2, rel=1e-4)
