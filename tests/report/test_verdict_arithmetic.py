@@ -1,0 +1,193 @@
+"""Leaderboard, performance profiles and labels on small hand-made tables, values by hand."""
+
+from __future__ import annotations
+
+import importlib
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from harness.analysis import labels, perf_profile
+
+leaderboard = importlib.import_module("harness.analysis.leaderboard")  # the package re-exports a function
+
+NAN = math.nan
+
+
+def case_rows(spec: list[tuple]) -> pd.DataFrame:
+    """Rows from (optimizer, batch, time to target or NaN, test accuracy[, status[, lr]])."""
+    rows = []
+    for i, s in enumerate(spec):
+        opt, bs, t, acc = s[:4]
+        status = s[4] if len(s) > 4 else "ok"
+        lr = s[5] if len(s) > 5 else 0.01
+        rows.append({
+            "run_id": "r1", "case_id": f"{opt}-{bs}-{lr}", "repeat": i, "optimizer_label": opt,
+            "schedule_label": "constant", "engine": "fast", "batch_size": bs, "learning_rate": lr,
+            "epochs": 3, "status": status, "profiled": False, "time_to_target_s": t,
+            "reached_target": not math.isnan(t), "target_accuracy": 0.9, "test_accuracy": acc,
+            "compile_s": 2.0, "eval_s": 3.0, "epochs_to_target": NAN if math.isnan(t) else 2.0,
+            "energy_to_target_j": NAN if math.isnan(t) else 10 * t, "energy_source": "rapl",
+            "samples_per_s": 1000.0 / (t if not math.isnan(t) else 20.0),
+        })
+    return pd.DataFrame(rows)
+
+
+BOARD = case_rows([
+    ("sgd", 32, 10.0, 0.95), ("sgd", 32, 12.0, 0.95), ("sgd", 32, 11.0, 0.95),
+    ("adam", 32, 5.0, 0.96), ("adam", 32, 6.0, 0.97), ("adam", 32, 7.0, 0.98),
+    ("nadam", 32, 6.5, 0.95), ("nadam", 32, 8.0, 0.95), ("nadam", 32, 9.0, 0.95),
+    ("nadam", 32, NAN, 0.1, "failed"),
+    ("rmsprop", 32, NAN, 0.90), ("rmsprop", 32, NAN, 0.91), ("rmsprop", 32, NAN, 0.92),
+    ("ftrl", 32, 4.0, 0.93), ("ftrl", 32, NAN, 0.85), ("ftrl", 32, NAN, 0.86),
+])
+
+
+def test_leaderboard_ranks_ties_and_medians_by_hand():
+    b = leaderboard.leaderboard(BOARD).set_index("optimizer_label")
+    # adam [5, 7] and nadam [6.5, 9] overlap: both rank 1, tied; sgd [10, 12]: both are wholly
+    # faster -> rank 3; rmsprop [0.90, 0.92] and ftrl [0.85, 0.93] (median repeat missed: inf) rank
+    # on accuracy after the 3, overlapping: both 4, the higher median accuracy first
+    assert list(b.index) == ["adam", "nadam", "sgd", "rmsprop", "ftrl"]
+    assert b["rank"].tolist() == [1, 1, 3, 4, 4]
+    assert b["tied"].tolist() == [True, True, False, True, True]
+    assert b.loc["adam", "time_to_target_s_median"] == 6.0
+    assert (b.loc["sgd", "time_to_target_s_min"], b.loc["sgd", "time_to_target_s_max"]) == (10.0, 12.0)
+    assert b.loc["ftrl", "time_to_target_s_median"] == math.inf
+    assert (b.loc["ftrl", "reached"], b.loc["ftrl", "repeats"]) == (1, 3)
+    assert (b.loc["nadam", "rows"], b.loc["nadam", "repeats"]) == (4, 3)  # the failed row counts as a row
+    # wall = compile 2 + t + 2 epochs x (3 s eval / 3 epochs) = t + 4
+    assert b.loc["adam", "wall_to_target_s_median"] == 10.0
+    assert b.loc["ftrl", "wall_to_target_s_median"] == math.inf
+    assert b.loc["adam", "energy_to_target_j_median"] == 60.0
+    assert b.loc["adam", "test_accuracy_median"] == 0.97
+    assert b["time_to_target_s_median_best"].tolist() == [True, False, False, False, False]
+    assert b["test_accuracy_median_best"].tolist() == [True, False, False, False, False]
+    assert b["samples_per_s_median_best"].tolist() == [True, False, False, False, False]
+    assert b.loc["rmsprop", "interval"] == "min–max over 3 repeats"
+
+
+def test_accuracy_ranking_after_the_fast_ones():
+    rows = case_rows([("a", 32, NAN, 0.50), ("a", 32, NAN, 0.52), ("b", 32, NAN, 0.60), ("b", 32, NAN, 0.61),
+                      ("c", 32, 3.0, 0.9)])
+    b = leaderboard.leaderboard(rows)
+    assert b["optimizer_label"].tolist() == ["c", "b", "a"]
+    assert b["rank"].tolist() == [1, 2, 3]  # b's [0.60, 0.61] wholly above a's [0.50, 0.52]
+    assert b["tied"].tolist() == [False, False, False]
+
+
+def test_time_to_target_from_epochs_counts_exactly_the_target():
+    cases = case_rows([("a", 32, NAN, 0.5)])
+    epochs = pd.DataFrame({
+        "run_id": "r1", "case_id": "a-32-0.01", "repeat": 0, "epoch": [1, 2, 3],
+        "test_accuracy": [0.5, 0.8, 0.9], "cum_train_s": [1.5, 3.0, 4.5], "cum_energy_j": [10.0, 20.0, 30.0],
+    })
+    out = leaderboard.time_to_target(cases, epochs, 0.8)  # reached at exactly 0.8: epoch 2
+    assert out.loc[0, ["epochs_to_target", "time_to_target_s", "energy_to_target_j"]].tolist() == [2, 3.0, 20.0]
+    assert bool(out.loc[0, "reached_target"]) and out.loc[0, "target_accuracy"] == 0.8
+    out = leaderboard.time_to_target(cases, epochs, 0.95)
+    assert math.isnan(out.loc[0, "time_to_target_s"]) and not bool(out.loc[0, "reached_target"])
+
+
+def test_eval_per_epoch_and_single_repeat_warning():
+    assert leaderboard.eval_per_epoch_s(BOARD).iloc[0] == 1.0
+    b = leaderboard.leaderboard(case_rows([("a", 32, 3.0, 0.9), ("b", 32, 4.0, 0.9), ("b", 32, 5.0, 0.9)]))
+    assert leaderboard.single_repeat_warning(b) == (
+        "This ranking rests on a single repeat for 1 of 2 configurations: their differences may be "
+        "noise (no interval can be given). Rerun with --repeats 3 or more.")
+    assert leaderboard.single_repeat_warning(b[b["repeats"] > 1]) == ""
+
+
+PROFILE = case_rows([
+    ("sgd", 32, 9.0, 0.9), ("sgd", 32, 11.0, 0.9), ("adam", 32, 4.0, 0.9), ("adam", 32, 6.0, 0.9),
+    ("sgd", 64, 4.0, 0.9), ("adam", 64, 12.0, 0.9), ("adam", 64, 30.0, 0.9), ("adam", 64, 10.0, 0.9),
+    ("sgd", 128, 6.0, 0.9), ("adam", 128, NAN, 0.5), ("adam", 128, 1.0, 0.9, "failed"),
+    ("adam", 128, 1.0, 0.9, "skipped"),
+    ("sgd", 256, 2.0, 0.9),
+])
+
+
+def test_performance_ratios_by_hand():
+    r = perf_profile.performance_ratios(PROFILE)
+    got = {(p, s): (t, x) for p, s, t, x in r[["problem", "solver", "time_to_target_s", "ratio"]].itertuples(
+        index=False)}
+    # medians: bs 32 sgd 10, adam 5; bs 64 sgd 4, adam 12 (of 10, 12, 30); bs 128 adam never (inf)
+    assert got == {("bs 32", "sgd"): (10.0, 2.0), ("bs 32", "adam"): (5.0, 1.0),
+                   ("bs 64", "sgd"): (4.0, 1.0), ("bs 64", "adam"): (12.0, 3.0),
+                   ("bs 128", "sgd"): (6.0, 1.0), ("bs 128", "adam"): (math.inf, math.inf)}
+    assert r.set_index(["problem", "solver"]).loc[("bs 128", "adam"), "repeats"] == 2  # skipped not counted
+
+
+def test_profile_fractions_and_scores_by_hand():
+    prof = perf_profile.performance_profile(PROFILE, taus=np.array([1.0, 2.0, 2.5, 3.0]))
+    f = {(s, t): x for s, t, x in prof[["solver", "tau", "fraction"]].itertuples(index=False)}
+    assert f[("sgd", 1.0)] == pytest.approx(2 / 3) and f[("sgd", 2.0)] == 1.0
+    assert f[("adam", 1.0)] == pytest.approx(1 / 3) and f[("adam", 2.5)] == pytest.approx(1 / 3)
+    assert f[("adam", 3.0)] == pytest.approx(2 / 3)  # a ratio of exactly tau counts
+    scores = perf_profile.profile_scores(perf_profile.performance_ratios(PROFILE)).set_index("solver")
+    # sgd: ((4-2) + 3 + 3) / 3 / 3 = 8/9; adam: (3 + (4-3) + 0) / 3 / 3 = 4/9
+    assert scores.loc["sgd", "score"] == pytest.approx(8 / 9)
+    assert scores.loc["adam", "score"] == pytest.approx(4 / 9)
+    assert (scores.loc["sgd", "wins"], scores.loc["adam", "wins"]) == (2, 1)
+    assert (scores.loc["sgd", "problems"], scores.loc["adam", "problems"]) == (3, 3)
+    assert list(scores.index) == ["sgd", "adam"]
+
+
+def test_default_taus_cover_every_ratio_and_past_four():
+    prof = perf_profile.performance_profile(PROFILE)
+    assert sorted(prof["tau"].unique().tolist()) == [1.0, 2.0, 3.0, 4.0]  # max(3 x 1.1, 4)
+    big = case_rows([("a", 32, 1.0, 0.9), ("b", 32, 10.0, 0.9)])
+    assert sorted(perf_profile.performance_profile(big)["tau"].unique().tolist()) == [1.0, 10.0, 11.0]
+
+
+def test_problems_with_one_solver_are_left_out_and_named():
+    notes = perf_profile.profile_notes(PROFILE)
+    assert ("info", "left out: problem 'bs 256' (only 'sgd' ran on it)") in notes
+    # single repeats: sgd on bs 64 and on bs 128
+    assert notes[0] == ("warning", "2 of 6 problem × solver times come from a single repeat: "
+                                   "ratios near 1 may be noise.")
+
+
+def test_learning_rate_joins_the_solver_when_a_problem_holds_several():
+    rows = case_rows([("sgd", 32, 2.0, 0.9, "ok", 0.1), ("sgd", 32, 4.0, 0.9, "ok", 0.01),
+                      ("adam", 32, 3.0, 0.9, "ok", 0.1)])
+    r = perf_profile.performance_ratios(rows).set_index("solver")
+    assert r.loc["sgd / lr 0.1", "ratio"] == 1.0 and r.loc["sgd / lr 0.01", "ratio"] == 2.0
+    assert r.loc["adam / lr 0.1", "ratio"] == 1.5
+
+
+def test_no_solver_reached_gives_nan_ratios():
+    rows = case_rows([("a", 32, NAN, 0.5), ("b", 32, NAN, 0.4)])
+    r = perf_profile.performance_ratios(rows)
+    assert r["ratio"].isna().all()
+    assert perf_profile.profile_scores(r)["score"].tolist() == [0.0, 0.0]
+
+
+def test_label_formats_by_hand():
+    df = pd.DataFrame({"optimizer_label": ["adam", "sgd"], "num_replicas": [1, 2], "num_workers": [1, 4],
+                       "batch_size": [128, 64.0], "learning_rate": [0.001, 0.0123456789], "epochs": [5, 6],
+                       "run_id": ["a", "b"]})
+    keys = ["optimizer_label", "num_replicas", "num_workers", "batch_size", "learning_rate", "epochs", "run_id"]
+    assert labels.join_label(df, keys).tolist() == [
+        "adam / 1 replica / 1 worker / bs 128 / lr 0.001 / 5 ep / run a",
+        "sgd / 2 replicas / 4 workers / bs 64 / lr 0.0123457 / 6 ep / run b"]
+    odd = pd.DataFrame({"batch_size": ["x", None], "learning_rate": ["y", 0.5]})
+    assert labels.join_label(odd, ["batch_size", "learning_rate"]).tolist() == ["bs x / lr y", "? / lr 0.5"]
+    assert labels.join_label(df, []).tolist() == ["all", "all"]
+
+
+def test_label_keys_and_problem_keys():
+    df = pd.DataFrame({"optimizer_label": ["a", "a", "b"], "batch_size": [32, 64, 32], "epochs": [3, 3, 3],
+                       "learning_rate": [0.1, 0.2, 0.1], "run_id": ["r1", "r1", "r1"]})
+    assert labels.label_keys(df) == ["optimizer_label", "batch_size", "learning_rate"]
+    two_runs = pd.concat([df, df.assign(run_id="r2")])
+    assert labels.label_keys(two_runs) == ["optimizer_label", "batch_size", "learning_rate", "run_id"]
+    other_runs = pd.concat([df.iloc[:1], df.iloc[1:].assign(run_id="r2")])
+    assert labels.label_keys(other_runs) == ["optimizer_label", "batch_size", "learning_rate"]
+    out = labels.labelled(df)
+    assert out["series"].tolist() == ["a / bs 32 / lr 0.1", "a / bs 64 / lr 0.2", "b / bs 32 / lr 0.1"]
+    assert labels.problem_keys(out) == ["batch_size"]
+    kept = labels.labelled(out.assign(series="x"))
+    assert kept["series"].tolist() == ["x", "x", "x"]
