@@ -205,8 +205,8 @@ def main(argv: list[str] | None = None) -> int:
         log.info("%s: %d mutants, %d killed, %d equivalent, kill rate %.1f%%, %.0f s",
                  name, total, killed, eq, 100 * rate, r.wall_s)
         results.append(r)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report(results, equivalent, accepted))
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(report(results, equivalent, accepted))  # after each module: a cut run keeps its figures
     log.info("report: %s", args.out)
     ok = len(results) == len(args.module or targets) and all(
         r.finished and r.counts(equivalent)[3] >= args.target for r in results)
