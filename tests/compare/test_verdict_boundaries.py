@@ -160,3 +160,20 @@ def test_hodges_lehmann_and_moses_interval_by_hand():
 def test_robust_cv_by_hand():
     # median 2, MAD 1 (|1-2|, |2-2|, |3-2| -> 1), scaled by 1.4826
     assert stats.robust_cv(np.array([1.0, 2.0, 3.0])) == pytest.approx(1.4826 / 2, rel=1e-4)
+
+
+def test_reachability_at_exactly_alpha_by_hand():
+    from harness.analysis import power
+
+    r = power.reachability(cases=1, metrics_per_case=1, repeats=3)
+    assert (r.family, r.min_p, r.needed, r.reachable) == (1, pytest.approx(0.05, abs=1e-15), 4, False)
+    assert r.message() == ("gate: 1 gated comparison(s), 3 repeats a side, alpha 0.05: CANNOT DECIDE: the "
+                           "smallest possible p is 0.05, and Holm over 1 needs < 0.05; use >= 4 repeats a side")
+    r = power.reachability(cases=3, metrics_per_case=1, repeats=4)  # 3/70 = 0.043 < 0.05
+    assert r.reachable and r.message() == ("gate: 3 gated comparison(s), 4 repeats a side, alpha 0.05: "
+                                           "a verdict is reachable (smallest p 0.014)")
+    r = power.reachability(cases=2, metrics_per_case=2, repeats=4)  # 4/70 = 0.057
+    assert (r.family, r.reachable, r.needed) == (4, False, 5)
+    assert "Holm over 4 needs < 0.013; use >= 5 repeats a side" in r.message()  # 0.05 / 4, 2 digits
+    assert power.reachability(cases=0, metrics_per_case=3, repeats=4).family == 1
+    assert power.reachability(cases=1, metrics_per_case=1, repeats=3, alpha=0.0501).reachable
