@@ -1,6 +1,6 @@
 """Mutation testing of the modules whose arithmetic decides a verdict or a figure (mutmut).
 
-    python scripts/mutation.py [--module NAME ...] [--budget-s 3600] [--out reports/mutation.md]
+    python scripts/mutation.py [--module NAME ...] [--budget-s 3600] [--out reports/mutation.md] [--rerun]
 
 Targets and their test subsets live in scripts/mutation_targets.toml. Each module runs in
 its own scratch copy of the working tree (build/mutation/<name>/, the worktree itself is
@@ -95,11 +95,13 @@ def _toml_list(items: list[str]) -> str:
     return "[" + ", ".join(f'"{i}"' for i in items) + "]"
 
 
-def prepare(name: str, target: dict, scratch: Path) -> Path:
-    """A fresh scratch copy whose pyproject.toml configures mutmut for this one module."""
+def prepare(name: str, target: dict, scratch: Path, fresh: bool = True) -> Path:
+    """A scratch copy whose pyproject.toml configures mutmut for this one module (``fresh``: made
+    anew; else the working tree is copied over the last one, keeping its mutants and results)."""
     work = scratch / name
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    if fresh:
+        shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True, exist_ok=True)
     _copy_tree(work)
     tests = [t for t in target["tests"] if (ROOT / t.split("::")[0]).exists()]
     for t in set(target["tests"]) - set(tests):
@@ -119,13 +121,25 @@ def _mutmut(work: Path, args: list[str], timeout: float | None = None) -> subpro
                           capture_output=True, text=True, timeout=timeout)
 
 
-def run_module(name: str, target: dict, scratch: Path, budget_s: float, max_children: int) -> ModuleResult:
-    """Mutate one module, run its tests against every mutant; statuses and survivors' diffs."""
-    work = prepare(name, target, scratch)
+def _statuses(work: Path) -> dict[str, str]:
+    out = _mutmut(work, ["results", "--all", "true"]).stdout
+    found = (re.match(r"\s*([\w.]+__mutmut_\d+): (.+)$", line) for line in out.splitlines())
+    return {m.group(1): m.group(2).strip() for m in found if m}
+
+
+def run_module(name: str, target: dict, scratch: Path, budget_s: float, max_children: int,
+               rerun: bool = False) -> ModuleResult:
+    """Mutate one module, run its tests against every mutant; statuses and survivors' diffs.
+
+    ``rerun``: only the last run's survivors run again (against the current tests), where
+    that run's scratch copy is still there."""
+    again = rerun and (scratch / name / "mutants").is_dir()
+    work = prepare(name, target, scratch, fresh=not again)
+    names = sorted(k for k, v in _statuses(work).items() if v in SURVIVED) if again else []
     t0 = time.monotonic()
     finished = True
     try:
-        proc = _mutmut(work, ["run", "--max-children", str(max_children)], timeout=budget_s)
+        proc = _mutmut(work, ["run", "--max-children", str(max_children), *names], timeout=budget_s)
         (work / "mutmut-run.log").write_text(proc.stdout + proc.stderr)
         if proc.returncode != 0:
             log.error("%s: mutmut run exited %d; see %s", name, proc.returncode, work / "mutmut-run.log")
@@ -133,12 +147,7 @@ def run_module(name: str, target: dict, scratch: Path, budget_s: float, max_chil
     except subprocess.TimeoutExpired:
         log.error("%s: stopped at the time budget (%.0f s)", name, budget_s)
         finished = False
-    res = ModuleResult(name, target["path"], time.monotonic() - t0, finished)
-    out = _mutmut(work, ["results", "--all", "true"]).stdout
-    for line in out.splitlines():
-        m = re.match(r"\s*([\w.]+__mutmut_\d+): (.+)$", line)
-        if m:
-            res.statuses[m.group(1)] = m.group(2).strip()
+    res = ModuleResult(name, target["path"], time.monotonic() - t0, finished, _statuses(work))
     res.diffs = _diffs(work, res.survivors())
     return res
 
@@ -188,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--module", action="append", choices=sorted(targets), help="default: all")
     ap.add_argument("--budget-s", type=float, default=3600.0, help="time budget for the whole call (s)")
     ap.add_argument("--max-children", type=int, default=2, help="parallel mutant runs")
+    ap.add_argument("--rerun", action="store_true",
+                    help="run only the last run's survivors again (keeps build/mutation/<module>)")
     ap.add_argument("--target", type=float, default=0.9, help="kill rate to reach per module")
     ap.add_argument("--scratch", type=Path, default=ROOT / "build" / "mutation")
     ap.add_argument("--out", type=Path, default=ROOT / "reports" / "mutation.md")
@@ -200,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         if left <= 0:
             log.error("time budget spent before %s", name)
             break
-        r = run_module(name, targets[name], args.scratch, left, args.max_children)
+        r = run_module(name, targets[name], args.scratch, left, args.max_children, args.rerun)
         total, killed, eq, rate = r.counts(equivalent)
         log.info("%s: %d mutants, %d killed, %d equivalent, kill rate %.1f%%, %.0f s",
                  name, total, killed, eq, 100 * rate, r.wall_s)

@@ -134,19 +134,19 @@ class FakeOptimizer:
 
 def test_plateau_controller_by_hand():
     rate, ctl = schedules.build({"name": "reduce_on_plateau", "params": {
-        "factor": 0.5, "patience": 2, "min_delta": 0.25, "min_lr": 0.02}}, LR0, SPE, 5)
+        "factor": 0.25, "patience": 2, "min_delta": 0.25, "min_lr": 0.005}}, LR0, SPE, 5)
     assert rate == 0.1
-    assert (ctl.factor, ctl.patience, ctl.min_delta, ctl.min_lr) == (0.5, 2, 0.25, 0.02)
+    assert (ctl.factor, ctl.patience, ctl.min_delta, ctl.min_lr) == (0.25, 2, 0.25, 0.005)
     opt = FakeOptimizer(0.1)
     trace = []
     # 1.0 improves on inf; 0.75 is exactly best - min_delta: not an improvement (wait 1);
-    # 0.8: wait 2 = patience -> 0.05, wait 0; 0.5 < 1.0 - 0.25: improvement (best 0.5);
-    # 0.5, 0.5: -> 0.025; 0.5, 0.5: -> max(0.0125, 0.02) = 0.02
+    # 0.8: wait 2 = patience -> 0.025, wait 0; 0.5 < 1.0 - 0.25: improvement (best 0.5);
+    # 0.5, 0.5: -> 0.00625; 0.5, 0.5: -> max(0.0015625, 0.005) = 0.005
     for loss in (1.0, 0.75, 0.8, 0.5, 0.5, 0.5, 0.5, 0.5):
         ctl.on_epoch_end(opt, loss)
         trace.append((opt.learning_rate, ctl.wait, ctl.best))
-    assert trace == [(0.1, 0, 1.0), (0.1, 1, 1.0), (0.05, 0, 1.0), (0.05, 0, 0.5), (0.05, 1, 0.5),
-                     (0.025, 0, 0.5), (0.025, 1, 0.5), (0.02, 0, 0.5)]
+    assert trace == [(0.1, 0, 1.0), (0.1, 1, 1.0), (0.025, 0, 1.0), (0.025, 0, 0.5), (0.025, 1, 0.5),
+                     (0.00625, 0, 0.5), (0.00625, 1, 0.5), (0.005, 0, 0.5)]
 
 
 def test_plateau_defaults():
@@ -159,9 +159,10 @@ def test_plateau_defaults():
 
 
 def test_rate_at_reads_schedules_and_variables():
-    rate, _ = schedules.build({"name": "step_decay", "params": {}}, LR0, SPE, 3)
+    rate, _ = schedules.build({"name": "inverse_power", "params": {"alpha": 1.0, "beta": 1.0}}, LR0, SPE, 3)
     opt = keras.optimizers.SGD(learning_rate=rate)
-    assert schedules.rate_at(opt, 10) == pytest.approx(0.05)
+    assert schedules.rate_at(opt, 1) == pytest.approx(0.05)  # 0.1 / 2
+    assert schedules.rate_at(opt, 0) == pytest.approx(0.1)
     assert schedules.rate_at(opt, -3) == pytest.approx(0.1)  # before the first update: update 0
     opt = keras.optimizers.SGD(learning_rate=0.25)
     assert schedules.rate_at(opt, 99) == 0.25

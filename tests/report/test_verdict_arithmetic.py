@@ -87,6 +87,7 @@ def test_time_to_target_from_epochs_counts_exactly_the_target():
     out = leaderboard.time_to_target(cases, epochs, 0.8)  # reached at exactly 0.8: epoch 2
     assert out.loc[0, ["epochs_to_target", "time_to_target_s", "energy_to_target_j"]].tolist() == [2, 3.0, 20.0]
     assert bool(out.loc[0, "reached_target"]) and out.loc[0, "target_accuracy"] == 0.8
+    assert out["reached_target"].dtype == "boolean"  # nullable, as the schema has it
     out = leaderboard.time_to_target(cases, epochs, 0.95)
     assert math.isnan(out.loc[0, "time_to_target_s"]) and not bool(out.loc[0, "reached_target"])
 
