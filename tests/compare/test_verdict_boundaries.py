@@ -177,3 +177,32 @@ def test_reachability_at_exactly_alpha_by_hand():
     assert "Holm over 4 needs < 0.013; use >= 5 repeats a side" in r.message()  # 0.05 / 4, 2 digits
     assert power.reachability(cases=0, metrics_per_case=3, repeats=4).family == 1
     assert power.reachability(cases=1, metrics_per_case=1, repeats=3, alpha=0.0501).reachable
+
+
+def test_reasons_by_hand():
+    base = np.array([1.00, 1.01, 1.02, 1.03])
+    # 4 v 4 Moses interval, k = 2: the 2nd smallest ratio 1.00/1.02 and the 2nd largest 1.02/1.00,
+    # times 2: 1.9608 and 2.04 -> +96.1 % .. +104.0 %
+    v, a = decide.decide_one(base, base * 2, higher_is_better=False)
+    assert a.reason == "+100.0% (CI +96.1% .. +104.0%): worse by more than 5%, p=0.014 < 0.05"
+    v, a = decide.decide_one(base, base * 2, higher_is_better=True)
+    assert a.reason == "+100.0% (CI +96.1% .. +104.0%): better by more than 5%, p=0.014 < 0.05"
+    v, a = decide.decide_one(base, base * 1.001, higher_is_better=False)
+    assert a.reason == "+0.1% (CI -1.9% .. +2.1%): within ±5% (p=0.014)"
+    # median 1.05, MAD 0.1: robust CV 1.4826 x 0.1 / 1.05 = 14.1 % > 10 %: noisy
+    v, a = decide.decide_one(base, np.array([1.0, 1.2, 0.9, 1.1]), higher_is_better=False)
+    assert (v, a.noisy) == (decide.INCONCLUSIVE, True)
+    assert a.reason.endswith("a change of 5% or more is not ruled out; add repeats; noisy (robust CV 14.1%)")
+
+
+def test_early_verdicts():
+    v, a = decide.decide_one(np.ones(3), np.ones(3), higher_is_better=False)
+    assert (v, a.reason, a.ci_low, a.ci_high) == (decide.NO_CHANGE, "identical on both sides", 0.0, 0.0)
+    v, a = decide.decide_one(np.array([1.0, 2.0, 0.0]), np.ones(3), higher_is_better=False)
+    assert (v, a.reason) == (decide.INCONCLUSIVE, "values <= 0: the decision works on ratios (log values)")
+    d = decide.decide_family([decide.Item(np.ones(4), np.ones(4) * 2, False, blocked="different machines")])[0]
+    assert (d.verdict, d.reason, d.reachable) == (decide.NOT_COMPARABLE, "different machines", True)
+    d = decide.decide_family([decide.Item(np.ones(2), np.ones(4), False)])[0]
+    assert d.reachable is False  # too few repeats: more repeats could help
+    nan = decide.decide_family([decide.Item(np.array([1.0, np.nan, 1.1, 1.2]), np.array([2.0, 2.1, 2.2]), False)])
+    assert nan[0].assessment.n_base == 3  # non-finite repeats are dropped before counting
