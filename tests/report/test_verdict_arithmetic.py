@@ -28,7 +28,7 @@ def case_rows(spec: list[tuple]) -> pd.DataFrame:
             "schedule_label": "constant", "engine": "fast", "batch_size": bs, "learning_rate": lr,
             "epochs": 3, "status": status, "profiled": False, "time_to_target_s": t,
             "reached_target": not math.isnan(t), "target_accuracy": 0.9, "test_accuracy": acc,
-            "compile_s": 2.0, "eval_s": 3.0, "epochs_to_target": NAN if math.isnan(t) else 2.0,
+            "compile_s": 2.0, "eval_s": 1.5, "epochs_to_target": NAN if math.isnan(t) else 2.0,
             "energy_to_target_j": NAN if math.isnan(t) else 10 * t, "energy_source": "rapl",
             "samples_per_s": 1000.0 / (t if not math.isnan(t) else 20.0),
         })
@@ -52,14 +52,15 @@ def test_leaderboard_ranks_ties_and_medians_by_hand():
     # on accuracy after the 3, overlapping: both 4, the higher median accuracy first
     assert list(b.index) == ["adam", "nadam", "sgd", "rmsprop", "ftrl"]
     assert b["rank"].tolist() == [1, 1, 3, 4, 4]
-    assert b["tied"].tolist() == [True, True, False, True, True]
+    assert b["tied"].tolist() == [True, True, False, True, True] and b["tied"].dtype == bool
+    assert str(b["rank"].dtype) == "Int64"
     assert b.loc["adam", "time_to_target_s_median"] == 6.0
     assert (b.loc["sgd", "time_to_target_s_min"], b.loc["sgd", "time_to_target_s_max"]) == (10.0, 12.0)
     assert b.loc["ftrl", "time_to_target_s_median"] == math.inf
     assert (b.loc["ftrl", "reached"], b.loc["ftrl", "repeats"]) == (1, 3)
     assert (b.loc["nadam", "rows"], b.loc["nadam", "repeats"]) == (4, 3)  # the failed row counts as a row
-    # wall = compile 2 + t + 2 epochs x (3 s eval / 3 epochs) = t + 4
-    assert b.loc["adam", "wall_to_target_s_median"] == 10.0
+    # wall = compile 2 + t + 2 epochs x (1.5 s eval / 3 epochs) = t + 3
+    assert b.loc["adam", "wall_to_target_s_median"] == 9.0
     assert b.loc["ftrl", "wall_to_target_s_median"] == math.inf
     assert b.loc["adam", "energy_to_target_j_median"] == 60.0
     assert b.loc["adam", "test_accuracy_median"] == 0.97
@@ -85,6 +86,7 @@ def test_time_to_target_from_epochs_counts_exactly_the_target():
         "test_accuracy": [0.5, 0.8, 0.9], "cum_train_s": [1.5, 3.0, 4.5], "cum_energy_j": [10.0, 20.0, 30.0],
     })
     out = leaderboard.time_to_target(cases, epochs, 0.8)  # reached at exactly 0.8: epoch 2
+    assert len(out) == 1  # epochs 2 and 3 both reach it: the first counts, once
     assert out.loc[0, ["epochs_to_target", "time_to_target_s", "energy_to_target_j"]].tolist() == [2, 3.0, 20.0]
     assert bool(out.loc[0, "reached_target"]) and out.loc[0, "target_accuracy"] == 0.8
     assert out["reached_target"].dtype == "boolean"  # nullable, as the schema has it
@@ -93,12 +95,53 @@ def test_time_to_target_from_epochs_counts_exactly_the_target():
 
 
 def test_eval_per_epoch_and_single_repeat_warning():
-    assert leaderboard.eval_per_epoch_s(BOARD).iloc[0] == 1.0
+    assert leaderboard.eval_per_epoch_s(BOARD).iloc[0] == 0.5
     b = leaderboard.leaderboard(case_rows([("a", 32, 3.0, 0.9), ("b", 32, 4.0, 0.9), ("b", 32, 5.0, 0.9)]))
     assert leaderboard.single_repeat_warning(b) == (
         "This ranking rests on a single repeat for 1 of 2 configurations: their differences may be "
         "noise (no interval can be given). Rerun with --repeats 3 or more.")
     assert leaderboard.single_repeat_warning(b[b["repeats"] > 1]) == ""
+    failed_only = leaderboard.leaderboard(case_rows([("a", 32, 3.0, 0.9), ("b", 32, 4.0, 0.9),
+                                                     ("b", 32, 5.0, 0.9), ("c", 32, NAN, 0.1, "failed")]))
+    assert "for 1 of 2 configurations" in leaderboard.single_repeat_warning(failed_only)  # c: no ok repeat
+
+
+def test_configurations_without_an_ok_repeat_are_last_and_unranked():
+    rows = case_rows([("a", 32, NAN, 0.5), ("z", 32, NAN, 0.1, "failed"), ("b", 32, 3.0, 0.9)])
+    b = leaderboard.leaderboard(rows)
+    assert b["optimizer_label"].tolist() == ["b", "a", "z"]
+    assert b["rank"].tolist()[:2] == [1, 2] and b["rank"].isna().tolist() == [False, False, True]
+    assert b["repeats"].tolist() == [1, 1, 0] and b["rows"].tolist() == [1, 1, 1]
+
+
+def test_profiled_repeats_are_left_out_by_default():
+    rows = case_rows([("a", 32, 3.0, 0.9), ("a", 32, 1.0, 0.9), ("b", 32, 2.0, 0.9)])
+    rows.loc[1, "profiled"] = True
+    b = leaderboard.leaderboard(rows).set_index("optimizer_label")
+    assert (b.loc["a", "repeats"], b.loc["a", "time_to_target_s_median"]) == (1, 3.0)
+    b = leaderboard.leaderboard(rows, include_profiled=True).set_index("optimizer_label")
+    assert (b.loc["a", "repeats"], b.loc["a", "time_to_target_s_median"]) == (2, 2.0)
+
+
+def test_unknown_reached_counts_as_not_reached_and_missing_axes_are_kept():
+    rows = case_rows([("a", 32, 3.0, 0.9), ("a", 32, NAN, 0.5), ("b", 32, 2.0, 0.9)])
+    rows["reached_target"] = pd.array([True, None, True], dtype="boolean")
+    rows["schedule_label"] = ["constant", "constant", None]
+    b = leaderboard.leaderboard(rows).set_index("optimizer_label")
+    assert (b.loc["a", "reached"], b.loc["b", "reached"]) == (1, 1)
+    assert b.loc["b", "repeats"] == 1  # a configuration whose schedule is unknown is still there
+    assert b["energy_to_target_j_median_best"].tolist() == [True, False]
+
+
+def test_exact_ties_keep_the_order_of_first_appearance():
+    b = leaderboard.leaderboard(case_rows([("b", 32, 3.0, 0.9), ("a", 32, 3.0, 0.9)]))
+    assert b["optimizer_label"].tolist() == ["b", "a"] and b["rank"].tolist() == [1, 1]
+
+
+def test_a_metric_without_values_marks_no_best():
+    b = leaderboard.leaderboard(case_rows([("a", 32, NAN, 0.5), ("b", 32, NAN, 0.6)]))
+    assert b["energy_to_target_j_median_best"].tolist() == [False, False]
+    assert b["time_to_target_s_median_best"].tolist() == [False, False]
 
 
 PROFILE = case_rows([
