@@ -235,3 +235,15 @@ def test_label_keys_and_problem_keys():
     assert labels.problem_keys(out) == ["batch_size"]
     kept = labels.labelled(out.assign(series="x"))
     assert kept["series"].tolist() == ["x", "x", "x"]
+
+
+def test_contended_repeats_are_counted_per_configuration():
+    rows = case_rows([("a", 32, 3.0, 0.9), ("a", 32, 3.5, 0.9), ("a", 32, 4.0, 0.9), ("b", 32, 2.0, 0.9),
+                      ("c", 32, NAN, 0.1, "failed")])
+    rows["contended"] = pd.array([True, None, True, False, True], dtype="boolean")
+    b = leaderboard.leaderboard(rows)
+    assert b["optimizer_label"].tolist() == ["b", "a", "c"]  # c (no ok repeat) is kept
+    assert b["contended_repeats"].tolist()[:2] == [0, 2]  # unknown counts as not contended
+    assert pd.isna(b["contended_repeats"].iloc[2])  # c: no timed repeat
+    assert list(b.columns)[list(b.columns).index("interval") + 1] == "contended_repeats"
+    assert "contended_repeats" not in leaderboard.leaderboard(rows.drop(columns="contended")).columns
