@@ -247,3 +247,43 @@ def test_contended_repeats_are_counted_per_configuration():
     assert pd.isna(b["contended_repeats"].iloc[2])  # c: no timed repeat
     assert list(b.columns)[list(b.columns).index("interval") + 1] == "contended_repeats"
     assert "contended_repeats" not in leaderboard.leaderboard(rows.drop(columns="contended")).columns
+
+
+def test_many_left_out_problems_are_summarised():
+    rows = case_rows([("sgd", bs, 2.0, 0.9) for bs in (1, 2, 3, 4)] + [("sgd", 8, 2.0, 0.9), ("adam", 8, 4.0, 0.9)])
+    notes = perf_profile.profile_notes(rows)
+    assert ("info", "left out: 4 problems a single optimizer ran on, e.g. 'bs 1' (only 'sgd' ran on it); "
+                    "'bs 2' (only 'sgd' ran on it); 'bs 3' (only 'sgd' ran on it)") in notes
+    assert notes[0] == ("warning", "2 of 2 problem × solver times come from a single repeat: "
+                                   "ratios near 1 may be noise.")
+    three = perf_profile.profile_notes(rows[rows["batch_size"] != 4])
+    assert sum(level == "info" for level, _ in three) == 3
+
+
+def test_profile_edges():
+    rows = case_rows([("sgd", 32, 2.0, 0.9), ("sgd", 32, 2.0, 0.9), ("adam", 32, 3.0, 0.9), ("adam", 32, 3.0, 0.9)])
+    assert perf_profile.profile_notes(rows) == []  # two repeats each, both solvers on the one problem
+    assert perf_profile.solver_keys(rows.drop(columns="learning_rate"), []) == ["optimizer_label"]
+    assert perf_profile.solver_keys(rows.iloc[:0], []) == ["optimizer_label"]
+    assert perf_profile.performance_ratios(rows.drop(columns="learning_rate"))["ratio"].tolist() == [1.5, 1.0]
+    empty = rows.assign(status="skipped")
+    assert perf_profile.performance_ratios(empty).empty and perf_profile.profile_notes(empty) == []
+    assert list(perf_profile.performance_profile(empty).columns) == ["solver", "optimizer_label", "tau", "fraction"]
+    assert list(perf_profile.profile_scores(perf_profile.performance_ratios(empty)).columns) == [
+        "solver", "optimizer_label", "problems", "wins", "score"]
+    scores = perf_profile.profile_scores(perf_profile.performance_ratios(rows), tau_max=2.0).set_index("solver")
+    assert scores.loc["adam", "score"] == 0.5 and scores.loc["sgd", "score"] == 1.0  # (2 - 1.5) / (2 - 1)
+    prof = perf_profile.performance_profile(rows)
+    assert prof[prof["solver"] == "adam"]["fraction"].tolist() == [0.0, 1.0, 1.0]  # tau 1, 1.5, 4
+
+
+def test_profiled_rows_count_only_when_asked():
+    rows = case_rows([("sgd", 32, 2.0, 0.9), ("sgd", 32, 9.0, 0.9), ("adam", 32, 3.0, 0.9)])
+    rows.loc[0, "profiled"] = True
+    r = perf_profile.performance_ratios(rows).set_index("solver")
+    assert r.loc["sgd", "time_to_target_s"] == 9.0 and r.loc["adam", "ratio"] == 1.0
+    r = perf_profile.performance_ratios(rows, include_profiled=True).set_index("solver")
+    assert r.loc["sgd", "time_to_target_s"] == 5.5 and r.loc["sgd", "repeats"] == 2  # (2 + 9) / 2
+    assert perf_profile.profile_notes(rows, include_profiled=True)[0][1].startswith("1 of 2")
+    prof = perf_profile.performance_profile(rows, include_profiled=True)
+    assert sorted(prof["tau"].unique().tolist()) == pytest.approx([1.0, 5.5 / 3, 4.0])
