@@ -287,3 +287,14 @@ def test_profiled_rows_count_only_when_asked():
     assert perf_profile.profile_notes(rows, include_profiled=True)[0][1].startswith("1 of 2")
     prof = perf_profile.performance_profile(rows, include_profiled=True)
     assert sorted(prof["tau"].unique().tolist()) == pytest.approx([1.0, 5.5 / 3, 4.0])
+
+
+def test_score_of_a_ratio_past_tau_max_is_zero_not_negative():
+    rows = case_rows([("sgd", 32, 1.0, 0.9), ("adam", 32, 5.0, 0.9)])
+    scores = perf_profile.profile_scores(perf_profile.performance_ratios(rows)).set_index("solver")
+    assert scores.loc["adam", "score"] == 0.0 and scores.loc["sgd", "score"] == 1.0  # not (4 - 5) / 3
+
+
+def test_only_single_solver_problems_give_no_repeat_warning():
+    notes = perf_profile.profile_notes(case_rows([("sgd", 1, 2.0, 0.9)]))
+    assert notes == [("info", "left out: problem 'all' (only 'sgd' ran on it)")]  # no axis varies
