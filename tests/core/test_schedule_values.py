@@ -187,3 +187,8 @@ def test_bad_schedules_are_config_errors():
         schedules.build({"name": "exponential", "params": {"decay_epochs": "x"}}, LR0, SPE, 3)
     with pytest.raises(ConfigError, match="unit must be 'steps' or 'epochs'. Received: unit='hours'"):
         schedules.build({"name": "inverse_power", "params": {"unit": "hours"}}, LR0, SPE, 3)
+
+
+def test_cosine_restarts_first_period_is_at_least_one_epoch():
+    assert lr("cosine_restarts", {}, 5, epochs=3) == pytest.approx(0.05)  # max(1, 3/3) = 1 epoch: 5 of 10
+    assert lr("cosine_restarts", {}, 5, epochs=2) == pytest.approx(0.05)  # max(1, 2/3) = 1 epoch
