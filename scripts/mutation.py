@@ -36,6 +36,7 @@ TARGETS = ROOT / "scripts" / "mutation_targets.toml"
 DOC = ROOT / "docs" / "testing.md"
 KILLED = {"killed", "timeout", "caught by type check", "segfault"}
 SURVIVED = {"survived", "no tests", "suspicious"}
+ALSO_COPY = ("suites", "docs", "scripts", "benchmarks", "README.md")
 log = logging.getLogger("mutation")
 
 
@@ -109,7 +110,9 @@ def prepare(name: str, target: dict, scratch: Path, fresh: bool = True) -> Path:
     block = (f"\n[tool.mutmut]\nsource_paths = [\"harness\"]\nonly_mutate = {_toml_list([target['path']])}\n"
              f"pytest_add_cli_args = [\"-m\", \"not slow\", \"-p\", \"no:cacheprovider\", \"-q\"]\n"
              f"pytest_add_cli_args_test_selection = {_toml_list(tests)}\n"
-             "use_git_change_detection = false\n")
+             "use_git_change_detection = false\n"
+             # tests run in mutants/: the files they read by relative path go there too
+             f"also_copy = {_toml_list([p for p in ALSO_COPY if (work / p).exists()])}\n")
     with (work / "pyproject.toml").open("a") as fh:
         fh.write(block)
     return work
