@@ -112,6 +112,7 @@ def test_configurations_without_an_ok_repeat_are_last_and_unranked():
     assert b["optimizer_label"].tolist() == ["b", "a", "z"]
     assert b["rank"].tolist()[:2] == [1, 2] and b["rank"].isna().tolist() == [False, False, True]
     assert b["repeats"].tolist() == [1, 1, 0] and b["rows"].tolist() == [1, 1, 1]
+    assert b["reached"].tolist() == [1, 0, 0] and b["reached"].dtype == int
 
 
 def test_profiled_repeats_are_left_out_by_default():
@@ -129,7 +130,7 @@ def test_unknown_reached_counts_as_not_reached_and_missing_axes_are_kept():
     rows["schedule_label"] = ["constant", "constant", None]
     b = leaderboard.leaderboard(rows).set_index("optimizer_label")
     assert (b.loc["a", "reached"], b.loc["b", "reached"]) == (1, 1)
-    assert b.loc["b", "repeats"] == 1  # a configuration whose schedule is unknown is still there
+    assert (b.loc["b", "repeats"], b.loc["b", "rows"]) == (1, 1)  # its schedule unknown, still there
     assert b["energy_to_target_j_median_best"].tolist() == [True, False]
 
 
