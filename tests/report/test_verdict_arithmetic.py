@@ -299,3 +299,23 @@ def test_score_of_a_ratio_past_tau_max_is_zero_not_negative():
 def test_only_single_solver_problems_give_no_repeat_warning():
     notes = perf_profile.profile_notes(case_rows([("sgd", 1, 2.0, 0.9)]))
     assert notes == [("info", "left out: problem 'all' (only 'sgd' ran on it)")]  # no axis varies
+
+
+def test_label_keys_edges():
+    df = pd.DataFrame({"optimizer_label": ["a", "b"], "batch_size": [32, 64]})
+    assert labels.label_keys(df) == ["optimizer_label", "batch_size"]  # no run_id column at all
+    assert labels.series_keys(df) == ["optimizer_label", "batch_size"]  # nothing remembered: found again
+    assert str(labels.join_label(df, []).dtype) == "string"
+    # the configuration (a, unknown batch) appears in two runs: the run joins the label
+    nan_cfg = pd.DataFrame({"optimizer_label": ["a", "a", "a"], "batch_size": [32, None, None],
+                            "run_id": ["r1", "r1", "r2"]})
+    assert labels.label_keys(nan_cfg) == ["optimizer_label", "batch_size", "run_id"]
+
+
+def test_series_keys_are_remembered_after_filtering():
+    df = pd.DataFrame({"optimizer_label": ["a", "a", "b"], "batch_size": [32, 64, 32]})
+    out = labels.labelled(df)
+    assert out.attrs["series_keys"] == ["optimizer_label", "batch_size"]
+    only_32 = out[out["batch_size"] == 32]  # batch size no longer varies here
+    assert labels.series_keys(only_32) == ["optimizer_label", "batch_size"]
+    assert labels.problem_keys(only_32) == ["batch_size"]
