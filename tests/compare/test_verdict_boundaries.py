@@ -206,3 +206,25 @@ def test_early_verdicts():
     assert d.reachable is False  # too few repeats: more repeats could help
     nan = decide.decide_family([decide.Item(np.array([1.0, np.nan, 1.1, 1.2]), np.array([2.0, 2.1, 2.2]), False)])
     assert nan[0].assessment.n_base == 3  # non-finite repeats are dropped before counting
+
+
+def test_centre_statistic_and_change_by_hand():
+    base, cur = np.array([1.0, 2.0, 6.0]), np.array([2.0, 2.0, 11.0])
+    _, a = decide.decide_one(base, cur, higher_is_better=False, statistic="mean")
+    assert (a.base_stat, a.current_stat, a.change) == (3.0, 5.0, pytest.approx(2 / 3))
+    _, a = decide.decide_one(base, cur, higher_is_better=False)  # median: 2 and 2
+    assert (a.base_stat, a.current_stat, a.change) == (2.0, 2.0, 0.0)
+    with pytest.raises(ValueError, match="statistic must be 'median' or 'mean'. Received: statistic='mode'"):
+        decide.decide_one(base, cur, higher_is_better=False, statistic="mode")
+
+
+def test_describe_without_repeats_or_with_a_zero_centre():
+    _, a = decide.decide_one(np.array([]), np.array([1.0, 2.0, 3.0]), higher_is_better=False)
+    assert (a.n_base, a.n_current, a.current_stat) == (0, 3, 2.0)
+    assert math.isnan(a.base_stat) and math.isnan(a.change) and math.isnan(a.ci_low) and math.isnan(a.ci_high)
+    _, a = decide.decide_one(np.array([0.0, 0.0, 1.0]), np.array([1.0, 2.0, 3.0]), higher_is_better=False)
+    assert a.base_stat == 0.0 and math.isnan(a.change)  # a zero median: no ratio
+    _, a = decide.decide_one(np.array([1.0, 1.0, 3.0]), np.array([2.0, 2.0, 2.0]), higher_is_better=False)
+    assert a.change == 1.0  # base median exactly 1
+    _, a = decide.decide_one(np.array(["1.0", "2.0", "3.0"]), np.array([2.0, 4.0, 6.0]), higher_is_better=False)
+    assert a.base_stat == 2.0  # repeats read as floats
