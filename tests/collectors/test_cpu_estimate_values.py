@@ -77,3 +77,24 @@ def test_resolve_tdp_every_branch():
 @pytest.mark.parametrize("bad", [0, 2.0, "4"])
 def test_tdp_threads_must_be_a_positive_int(bad):
     assert ce.resolve_tdp(100.0, "cli", 2, "x", tdp_threads=bad)[0] is None
+
+
+def test_model_name_with_a_colon_and_the_cpu_count_fallback(tmp_path, monkeypatch):
+    info = tmp_path / "cpuinfo"
+    info.write_text("model name\t: Vendor: Part 9 CPU\n")
+    assert ce.cpu_model(info) == "Vendor: Part 9 CPU"  # split at the first colon only
+    monkeypatch.setattr(ce.os, "cpu_count", lambda: 6)
+    assert ce.threads_per_package(info) == 6  # no siblings line: logical CPUs
+    monkeypatch.setattr(ce.os, "cpu_count", lambda: None)
+    assert ce.threads_per_package(info) == 1
+
+
+def test_table_tdp_with_given_threads_and_small_tdps():
+    xeon = "Intel(R) Xeon(R) Platinum 8370C CPU @ 2.80GHz"
+    tdp, why = ce.resolve_tdp(None, None, 2, xeon, tdp_threads=32)
+    assert (tdp.watts, tdp.origin, tdp.threads, tdp.threads_origin, why) == (
+        270.0, "table:Xeon Platinum 8370C", 32, "user", "")
+    tdp, why = ce.resolve_tdp(None, None, 2, xeon)
+    assert why == ""
+    tdp, why = ce.resolve_tdp(0.5, "cli", 2, "x")  # half a watt is a TDP (> 0)
+    assert (tdp.watts, why) == (0.5, "")
