@@ -59,3 +59,19 @@ def test_share_boundaries():
     assert math.isnan(cputime.CpuWindow(1.0, math.nan, 4.0, 8.0, 0.0).benchmark_share)
     assert math.isnan(cputime.CpuWindow(1.0, 1.0, 4.0, 0.0, 0.0).steal_share)
     assert cputime.CpuWindow(1.0, 1.0, 4.0, 8.0, 8.0).steal_share == 1.0
+
+
+def test_bad_lines_are_named_in_the_log(caplog):
+    caplog.set_level("WARNING", logger=cputime.log.name)
+    assert math.isnan(machine("cpu0 1 2 3 4").busy_s)
+    assert math.isnan(cputime.parse_first_line(b"cpu \xff 2 3 4", Path("stat")).busy_s)  # undecodable: NaN
+    assert [r.getMessage() for r in caplog.records] == [
+        "stat: first line is not the aggregate 'cpu' line: 'cpu0 1 2 3 4'",
+        "stat: non-numeric cpu line 'cpu \ufffd 2 3 4'"]
+
+
+def test_unreadable_stat_file_is_nan_and_logged(tmp_path, caplog):
+    caplog.set_level("DEBUG", logger=cputime.log.name)
+    m = cputime.read_machine(tmp_path / "missing")
+    assert math.isnan(m.busy_s)
+    assert caplog.records[-1].getMessage().startswith(f"cannot read {tmp_path / 'missing'}: ")

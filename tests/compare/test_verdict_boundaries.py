@@ -228,3 +228,11 @@ def test_describe_without_repeats_or_with_a_zero_centre():
     assert a.change == 1.0  # base median exactly 1
     _, a = decide.decide_one(np.array(["1.0", "2.0", "3.0"]), np.array([2.0, 4.0, 6.0]), higher_is_better=False)
     assert a.base_stat == 2.0  # repeats read as floats
+
+
+def test_detection_estimate_is_a_share_of_simulated_builds():
+    from harness.analysis import power
+
+    # +10 % on one case at 1 % CV: 5 repeats catch it in every build, 3 repeats never can (p >= 0.05)
+    assert power.detection_estimate(1, 5, 0.05, 0.05, cv=0.01, builds=20) == 1.0
+    assert power.detection_estimate(1, 3, 0.05, 0.05, cv=0.01, builds=20) == 0.0
