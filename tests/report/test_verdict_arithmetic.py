@@ -319,3 +319,17 @@ def test_series_keys_are_remembered_after_filtering():
     only_32 = out[out["batch_size"] == 32]  # batch size no longer varies here
     assert labels.series_keys(only_32) == ["optimizer_label", "batch_size"]
     assert labels.problem_keys(only_32) == ["batch_size"]
+
+
+def test_profile_defaults_and_labels():
+    rows = case_rows([("sgd", 32, 2.0, 0.9), ("sgd", 32, 9.0, 0.9), ("adam", 32, 3.0, 0.9)])
+    rows["profiled"] = pd.array([True, False, None], dtype="boolean")  # unknown: not profiled
+    assert perf_profile.performance_ratios(rows).set_index("solver")["repeats"].to_dict() == {"adam": 1, "sgd": 1}
+    prof = perf_profile.performance_profile(rows)  # profiled repeats left out by default: 9 vs 3
+    assert sorted(prof["tau"].unique().tolist()) == [1.0, 3.0, 4.0]
+    assert prof["optimizer_label"].tolist()[0] == "adam"
+    assert perf_profile.profile_notes(rows)[0][1].startswith("2 of 2")
+    never = case_rows([("a", 32, NAN, 0.5), ("b", 32, NAN, 0.4)])
+    assert sorted(perf_profile.performance_profile(never)["tau"].unique().tolist()) == [1.0, 4.0]
+    empty = perf_profile.performance_ratios(never.assign(status="skipped"))
+    assert list(empty.columns)[-3:] == ["repeats", "time_to_target_s", "ratio"]
