@@ -236,3 +236,41 @@ def test_detection_estimate_is_a_share_of_simulated_builds():
     # +10 % on one case at 1 % CV: 5 repeats catch it in every build, 3 repeats never can (p >= 0.05)
     assert power.detection_estimate(1, 5, 0.05, 0.05, cv=0.01, builds=20) == 1.0
     assert power.detection_estimate(1, 3, 0.05, 0.05, cv=0.01, builds=20) == 0.0
+
+
+def test_reasons_without_an_interval_and_flags_of_decided_verdicts():
+    v, a = decide.decide_one(np.array(BASE3), np.array(SLOW3), higher_is_better=False)
+    # 3 v 3 has no 90 % interval here: its ends are expm1(-inf) = -1 and +inf, so no "(CI ...)" part
+    assert a.ci_low == -1.0 and math.isinf(a.ci_high) and a.reason.startswith("+99.0%: cannot decide")
+    base = np.array([1.00, 1.01, 1.02, 1.03])
+    for cur, hib in ((base * 2, False), (base * 2, True), (base * 1.001, False)):
+        d = decide.decide_family([decide.Item(base, cur, hib)])[0]
+        assert d.reachable is True
+    d = decide.decide_family([decide.Item(base, base * 2, True)])[0]
+    assert (d.verdict, d.p_better_adj) == (decide.IMPROVEMENT, pytest.approx(1 / 70, abs=1e-15))
+    d = decide.decide_family([decide.Item(base, np.array([1.0, 1.2, 0.9, 1.1]), False)])[0]
+    assert (d.verdict, d.reachable) == (decide.INCONCLUSIVE, True)  # more repeats could decide
+
+
+def test_assess_edges():
+    base = np.array([1.00, 1.01, 1.02, 1.03])
+    _, a = decide.decide_one(base, np.array(["2.0", "2.02", "2.04", "2.06"]), higher_is_better=False)
+    assert a.current_stat == pytest.approx(2.03)
+    _, a = decide.decide_one(base, np.array([0.0, 1.0, 1.0, 1.0]), higher_is_better=False)
+    assert a.reason == "values <= 0: the decision works on ratios (log values)"
+    # Moses interval at 50 % confidence (k = 5 of the 16 log-ratio differences) is narrower
+    _, wide = decide.decide_one(base, base * 2, higher_is_better=False)
+    _, narrow = decide.decide_one(base, base * 2, higher_is_better=False, settings=decide.Settings(confidence=0.5))
+    assert narrow.ci_low > wide.ci_low and narrow.ci_high < wide.ci_high
+    # robust CV exactly at max_cv: not noisy (noisy means above it)
+    noisy_base = np.array([1.0, 1.2, 0.9, 1.1])
+    s = decide.Settings(max_cv=stats.robust_cv(noisy_base))
+    _, a = decide.decide_one(noisy_base, noisy_base * 1.001, higher_is_better=False, settings=s)
+    assert a.noisy is False
+
+
+def test_detection_estimate_uses_threshold_and_alpha():
+    from harness.analysis import power
+
+    assert power.detection_estimate(1, 5, 0.10, 0.05, cv=0.01, builds=20) == 0.0  # +10 % is not > 10 %
+    assert power.detection_estimate(1, 5, 0.05, 0.0001, cv=0.01, builds=20) == 0.0  # unreachable alpha
