@@ -239,8 +239,9 @@ def test_detection_estimate_is_a_share_of_simulated_builds():
 
 
 def test_reasons_without_an_interval_and_flags_of_decided_verdicts():
-    v, a = decide.decide_one(np.array(BASE3), np.array(SLOW3), higher_is_better=False)
-    # 3 v 3 has no 90 % interval here: its ends are expm1(-inf) = -1 and +inf, so no "(CI ...)" part
+    v, a = decide.decide_one(np.array(BASE3), np.array(SLOW3), higher_is_better=False,
+                             settings=decide.Settings(confidence=0.95))
+    # 3 v 3 has no 95 % interval (1/20 > 0.025): its ends are expm1(-inf) = -1 and +inf: no "(CI ...)"
     assert a.ci_low == -1.0 and math.isinf(a.ci_high) and a.reason.startswith("+99.0%: cannot decide")
     base = np.array([1.00, 1.01, 1.02, 1.03])
     for cur, hib in ((base * 2, False), (base * 2, True), (base * 1.001, False)):
