@@ -333,3 +333,17 @@ def test_profile_defaults_and_labels():
     assert sorted(perf_profile.performance_profile(never)["tau"].unique().tolist()) == [1.0, 4.0]
     empty = perf_profile.performance_ratios(never.assign(status="skipped"))
     assert list(empty.columns)[-3:] == ["repeats", "time_to_target_s", "ratio"]
+
+
+def test_profile_tables_columns_and_solver_order():
+    r = perf_profile.performance_ratios(PROFILE)
+    assert list(r.columns) == ["batch_size", "problem", "solver", "optimizer_label", "repeats",
+                               "time_to_target_s", "ratio"]
+    scores = perf_profile.profile_scores(r)
+    assert list(scores.columns) == ["solver", "optimizer_label", "problems", "wins", "score"]
+    assert list(scores.index) == [0, 1]
+    # equal scores: solvers in name order, whatever order they appear in
+    tie = case_rows([("zeta", 32, 2.0, 0.9), ("alpha", 32, 2.0, 0.9)])
+    assert perf_profile.profile_scores(perf_profile.performance_ratios(tie))["solver"].tolist() == ["alpha", "zeta"]
+    prof = perf_profile.performance_profile(tie)
+    assert prof["solver"].unique().tolist() == ["alpha", "zeta"]
