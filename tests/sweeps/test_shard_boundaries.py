@@ -78,3 +78,45 @@ def test_longest_processing_time_by_hand():
     assert one.shard_of == {"a": 1, "b": 1} and one.loads == (5.0,)
     empty = assign(_cases("a"), 3, {"a": 2.0})
     assert empty.loads == (2.0, 0.0, 0.0) and empty.cases_of(3) == set()
+
+
+def test_messages_in_full():
+    def message(env):
+        with pytest.raises(UsageError) as err:
+            resolve("auto", env)
+        return str(err.value)
+
+    assert message({}) == (
+        "--shard auto: no scheduler variables found: set SLURM_ARRAY_TASK_ID (a SLURM job array), "
+        "JOB_COMPLETION_INDEX and HARNESS_SHARDS (a Kubernetes Indexed Job) or HARNESS_SHARD=I/N "
+        "(e.g. a CI matrix); or give --shard I/N")
+    assert message({"HARNESS_SHARD": "1/2", "JOB_COMPLETION_INDEX": "1", "HARNESS_SHARDS": "2"}) == (
+        "--shard auto: the scheduler variables disagree (harness_shard: 1/2 from HARNESS_SHARD=1/2; "
+        "kubernetes: 2/2 from JOB_COMPLETION_INDEX=1, HARNESS_SHARDS=2); unset the ones that do not apply")
+    assert message({"JOB_COMPLETION_INDEX": "1"}) == (
+        "--shard auto: JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job) but HARNESS_SHARDS is missing: "
+        "set it to the Job's completions")
+    with pytest.raises(UsageError) as err:
+        parse_shard_text("5/4")
+    assert str(err.value) == "--shard: 5/4: expected I/N with 1 <= I <= N, e.g. 2/4"
+    with pytest.raises(UsageError) as err:
+        parse_shard_text("x", "HARNESS_SHARD")
+    assert str(err.value) == "HARNESS_SHARD: x: expected I/N with 1 <= I <= N, e.g. 2/4"
+
+
+def test_one_shard_the_environment_and_recorded_variables(monkeypatch):
+    spec = resolve("auto", {"JOB_COMPLETION_INDEX": "0", "HARNESS_SHARDS": "1"})
+    assert (spec.index, spec.count, spec.source) == (1, 1, "kubernetes")  # exactly one shard is fine
+    assert spec.variables == {"JOB_COMPLETION_INDEX": "0", "HARNESS_SHARDS": "1"}
+    assert (resolve("3/4").index, resolve("3/4").source) == (3, "cli")
+    assert resolve(None) is None and resolve("") is None
+    monkeypatch.setenv("HARNESS_SHARD", "2/5")
+    assert resolve("AUTO").text == "2/5"  # the process environment, read when none is given
+
+
+def test_assignment_hash_is_of_the_written_blob():
+    import hashlib
+
+    a = assign(_cases("a", "b"), 2, {"a": 2.0, "b": 1.0})
+    blob = b'{"count":2,"shard_of":[["a",1],["b",2]]}'  # compact separators, sorted items
+    assert a.sha256 == hashlib.sha256(blob).hexdigest()
