@@ -26,7 +26,8 @@ def totals(*segments) -> cpuwindow.PhaseTotals:
 
 
 def test_segments_sum_and_the_harness_threads_are_taken_out():
-    p = totals((edge(0.0, 0.0, 0.0, 0.0), edge(2.0, 3.0, 3.5, 4.0, steal=0.1, harness=0.5, instr=10, cycles=20)),
+    p = totals((edge(0.0, 0.0, 0.0, 0.0, instr=4, cycles=2),
+                edge(2.0, 3.0, 3.5, 4.0, steal=0.1, harness=0.5, instr=14, cycles=22)),
                (edge(5.0, 10.0, 10.0, 10.0, harness=1.0), edge(6.0, 11.5, 12.0, 12.0, harness=1.25, instr=5)))
     assert p.segments == 2
     assert p.wall_s == 3.0  # 2 + 1; the gap 2..5 is not in
@@ -46,6 +47,9 @@ def test_cpu_columns_by_hand():
     none = cpuwindow.cpu_columns({"train": cpuwindow.PhaseTotals(), "eval": cpuwindow.PhaseTotals()}, 6, 2, "x")
     assert math.isnan(none["train_cpu_s"]) and math.isnan(none["cpu_ms_per_update"])
     assert math.isnan(none["train_cpu_cores"]) and none["cpu_time_source"] == "unavailable"
+    assert math.isnan(none["eval_cpu_s"]) and math.isnan(none["eval_cpu_ms_per_pass"])
+    unread = cpuwindow.PhaseTotals(wall_s=1.0, process_s=math.nan, segments=1)  # segments but no CPU time
+    assert cpuwindow.cpu_columns({"train": unread, "eval": ev}, 6, 2, "x")["cpu_time_source"] == "unavailable"
     zero = cpuwindow.cpu_columns({"train": train, "eval": ev}, steps=0, eval_passes=0, source="x")
     assert math.isnan(zero["cpu_ms_per_update"]) and math.isnan(zero["eval_cpu_ms_per_pass"])
 
@@ -60,6 +64,8 @@ def test_counter_columns_by_hand():
     assert refused["hw_counter_source"] == "unavailable" and refused["hw_counter_reason"] == "paranoid 3"
     assert math.isnan(refused["instructions_per_update"])
     assert cpuwindow.counter_columns(train, 10, None)["hw_counter_reason"] == "no timed window"
+    assert set(refused) == {"train_instructions", "train_cycles", "instructions_per_update", "hw_counter_source",
+                            "hw_counter_reason"}
 
 
 def contention(busy, process, harness, total, steal):
@@ -92,4 +98,5 @@ def test_no_capacity_is_unknown_not_zero():
     c = contention(busy=1.0, process=1.0, harness=0.0, total=0.0, steal=0.0)
     assert math.isnan(c["other_cpu_share"]) and c["contended"] is None
     assert c["contention_source"] == "unavailable"
+    assert set(c) == {"other_cpu_share", "steal_share", "contended", "contention_source"}
     assert contention(1.0, 1.0, 0.0, math.nan, 0.0)["contention_source"] == "unavailable"
