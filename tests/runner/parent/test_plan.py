@@ -61,3 +61,16 @@ def test_time_limit_precedence():
     c = cases()[0]
     assert time_limit_s(c, 7.0) == 7.0
     assert time_limit_s(c) > 300
+
+
+def test_expected_tasks_re_expand_the_unsharded_plan_from_run_json():
+    from harness.run_meta import RunMeta
+    from harness.runner.parent.plan import expected_tasks
+
+    meta = RunMeta.from_dict({"suite": {"text": TEXT, "path": "x.toml"},
+                              "options": {"filters": ["strategy=default"], "repeats": 3}})
+    plan = expected_tasks(meta)
+    assert len(plan) == 9  # 3 optimizers x 3 repeats, the filter kept, the shard not applied
+    assert [key.rsplit("-", 1)[1] for key, _ in plan] == ["0"] * 3 + ["1"] * 3 + ["2"] * 3
+    assert {label for _, label in plan} == {"adam/default", "minibatch_sgd/default", "rmsprop/default"}
+    assert len(expected_tasks(RunMeta.from_dict({"suite": {"text": TEXT}}))) == 12  # no options: every case, its repeats
