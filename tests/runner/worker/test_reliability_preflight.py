@@ -46,8 +46,9 @@ def test_preflight_reports_each_kind_of_bad_component(tmp_path, monkeypatch):
     assert problems(ok) == []
 
     found = problems(f'[defaults]\ndataset = {{ name = "idx", path = "{folder}" }}\nbatch_size = 100\n')
-    assert found == [("adam", "batch_size", "batch_size=100 is larger than the 64 training examples of "
-                      "dataset 'idx'; expected batch_size <= 64")]
+    # 64 training images, 11 of them held out for validation (1/6 by default): 53 left to train on
+    assert found == [("adam", "batch_size", "batch_size=100 is larger than the 53 training examples of "
+                      "dataset 'idx'; expected batch_size <= 53")]
 
     (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(b"\x00\x00\x08\x01\x00\x00\x00\x10abc"))
     ((_, key, msg),) = problems(ok)
