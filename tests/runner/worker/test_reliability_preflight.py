@@ -62,7 +62,7 @@ def test_preflight_reports_each_kind_of_bad_component(tmp_path, monkeypatch):
     assert key == "optimizer" and "cannot import module 'no_such_module_xyz'" in msg
     ((_, key, msg),) = problems(tiny + 'optimizer = "reliability_optimizers:Nope"\n')
     assert "has no attribute 'Nope'" in msg
-    ((_, key, msg),) = problems(tiny + 'optimizer = "reliability_helpers:ROOT"\n')
+    ((_, key, msg),) = problems(tiny + 'optimizer = "tests.helpers.cli:ROOT"\n')
     assert "not a class or factory" in msg
     ((_, key, msg),) = problems(tiny + 'optimizer = { name = "adam", betta_1 = 0.9 }\n')
     assert key == "optimizer" and "betta_1" in msg
