@@ -23,6 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from doc_tables import write_between_markers  # noqa: E402  (scripts/doc_tables.py)
+
 from harness.regression.history_sim import HistoryDesign, characteristics, markdown_table  # noqa: E402
 
 START, END = "<!-- history-characteristics:start -->", "<!-- history-characteristics:end -->"
@@ -47,15 +49,8 @@ def main() -> int:
 
     table = markdown_table(pd.concat(frames, ignore_index=True))
     sys.stdout.write(table)
-    if args.write:
-        doc = ROOT / "docs" / "regression.md"
-        text = doc.read_text()
-        if START not in text or END not in text:
-            log.error("%s: markers %s / %s not found", doc, START, END)
-            return 2
-        head, rest = text.split(START, 1)
-        doc.write_text(head + START + "\n" + table + END + rest.split(END, 1)[1])
-        log.info("updated %s", doc)
+    if args.write and not write_between_markers(ROOT / "docs" / "regression.md", START, END, table):
+        return 2
     return 0
 
 
