@@ -25,6 +25,8 @@ import tensorflow as tf  # noqa: E402
 from harness.engines import get  # noqa: E402
 from harness.engines.base import NoHooks, TrainSpec, epoch_permutation  # noqa: E402
 
+pytestmark = pytest.mark.slow  # trains (at learning rate 0, a few updates), like the engines' other tests
+
 N, B, EPOCHS = 250, 32, 2
 LN3 = math.log(3.0)
 LOSS_RIGHT, LOSS_WRONG = 0.2876821, 1.3862944  # ln(4/3), ln 4
