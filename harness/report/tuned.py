@@ -29,46 +29,46 @@ TEXT = (
 )
 
 
-def sensitivity_figure(trials: pd.DataFrame, colors: Mapping[str, object]) -> bytes | None:
-    """Validation accuracy against learning rate (log axis), one panel per problem."""
-    if trials.empty:
+def _per_problem(frame: pd.DataFrame, colors: Mapping[str, object], draw, xlabel: str, ylabel: str,
+                 log_x: bool = False) -> bytes | None:
+    """One panel per problem, one colour per optimizer; ``draw(ax, group, color)`` draws a group."""
+    if frame.empty:
         return None
-    names = list(dict.fromkeys(trials["problem"]))
+    names = list(dict.fromkeys(frame["problem"]))
     fig, axes = plt.subplots(len(names), 1, figsize=(7.5, 3.4 * len(names)), squeeze=False)
     for name, ax in zip(names, axes[:, 0], strict=True):
-        rows = trials[trials["problem"] == name]
+        rows = frame[frame["problem"] == name]
         for label, g in rows.groupby("optimizer_label", sort=False):
-            c = colors.get(str(label), style.NEUTRAL)
-            ax.scatter(g["learning_rate"], g["validation_accuracy"].fillna(0.0), s=18, color=c, alpha=0.8,
-                       label=str(label))
-            w = g[g["winner"].astype(bool)]
-            ax.scatter(w["learning_rate"], w["validation_accuracy"], s=140, marker="*", color=c,
-                       edgecolor="black", linewidth=0.6, zorder=3)
-        style.log_axis(ax)
-        ax.set(xlabel="learning rate (log)", ylabel="validation accuracy [fraction]",
-               title="" if name == "all" else name)
-        ax.grid(alpha=0.3, which="both")
+            draw(ax, g, colors.get(str(label), style.NEUTRAL))
+        if log_x:
+            style.log_axis(ax)
+        ax.set(xlabel=xlabel, ylabel=ylabel, title="" if name == "all" else name)
+        ax.grid(alpha=0.3, which="both" if log_x else "major")
         ax.legend(fontsize=7)
     style.tidy(fig)
     return _png(fig)
+
+
+def sensitivity_figure(trials: pd.DataFrame, colors: Mapping[str, object]) -> bytes | None:
+    """Validation accuracy against learning rate (log axis), one panel per problem."""
+
+    def draw(ax, g: pd.DataFrame, c: object) -> None:
+        ax.scatter(g["learning_rate"], g["validation_accuracy"].fillna(0.0), s=18, color=c, alpha=0.8,
+                   label=str(g["optimizer_label"].iloc[0]))
+        w = g[g["winner"].astype(bool)]
+        ax.scatter(w["learning_rate"], w["validation_accuracy"], s=140, marker="*", color=c,
+                   edgecolor="black", linewidth=0.6, zorder=3)
+
+    return _per_problem(trials, colors, draw, "learning rate (log)", "validation accuracy [fraction]", log_x=True)
 
 
 def expected_best_figure(expected: pd.DataFrame, colors: Mapping[str, object]) -> bytes | None:
     """Expected best validation accuracy against the number of trials k, with ± 1 sd bands."""
-    if expected.empty:
-        return None
-    names = list(dict.fromkeys(expected["problem"]))
-    fig, axes = plt.subplots(len(names), 1, figsize=(7.5, 3.4 * len(names)), squeeze=False)
-    for name, ax in zip(names, axes[:, 0], strict=True):
-        rows = expected[expected["problem"] == name]
-        for label, g in rows.groupby("optimizer_label", sort=False):
-            c = colors.get(str(label), style.NEUTRAL)
-            ax.plot(g["k"], g["expected_best"], color=c, marker="o", markersize=3, label=str(label))
-            ax.fill_between(g["k"], g["expected_best"] - g["expected_best_sd"],
-                            g["expected_best"] + g["expected_best_sd"], color=c, alpha=0.15)
-        ax.set(xlabel="trials k", ylabel="expected best validation accuracy [fraction]",
-               title="" if name == "all" else name)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-    style.tidy(fig)
-    return _png(fig)
+
+    def draw(ax, g: pd.DataFrame, c: object) -> None:
+        ax.plot(g["k"], g["expected_best"], color=c, marker="o", markersize=3,
+                label=str(g["optimizer_label"].iloc[0]))
+        ax.fill_between(g["k"], g["expected_best"] - g["expected_best_sd"],
+                        g["expected_best"] + g["expected_best_sd"], color=c, alpha=0.15)
+
+    return _per_problem(expected, colors, draw, "trials k", "expected best validation accuracy [fraction]")
