@@ -82,12 +82,8 @@ def display_names(groups: Mapping[tuple[str, ...], pd.DataFrame]) -> dict[tuple[
     return {k: n if counts[n] == 1 else f"{n} [{k[0][:8] or '?'}]" for k, n in names.items()}
 
 
-def environment(meta: RunMeta | Mapping[str, Any]) -> dict[str, str | None]:
-    """The parts of run.json that make two runs comparable (missing -> None).
-
-    A plain JSON object (``history.RunInfo``'s default) is read through :meth:`RunMeta.from_dict`."""
-    if not isinstance(meta, RunMeta):
-        meta = RunMeta.from_dict(meta)
+def environment(meta: RunMeta) -> dict[str, str | None]:
+    """The parts of run.json that make two runs comparable (missing -> None)."""
     machine, software = meta.machine, meta.software
     gpus = machine.gpus or []
     names = sorted(
