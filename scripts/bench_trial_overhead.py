@@ -1,14 +1,20 @@
 """Per-trial overhead of a tuning sweep (issue 25, item 6): time outside training and evaluation.
 
-    python scripts/bench_trial_overhead.py [--trials 32] [--worker-mode fork|reuse]
+    python scripts/bench_trial_overhead.py [--trials 32] [--variants fork,fork+xla,tune]
 
 Runs ``harness tune SUITE --stage trials`` on a sweep of ``--trials`` trials (Adam,
 learning rate log-uniform, synthetic 512 examples, 1 epoch, collectors on: the
-suite's defaults), twice: without and with the persistent XLA compilation cache
-``harness tune`` shares between its workers (``--no-xla-cache`` vs the default).
-Per trial it reports (whole run's wall time - sum of train_s + eval_s) / trials
-and its parts: setup_s, compile_s, the rest inside the worker, the runner's side.
-Both variants run in one invocation, one after the other: state the load average.
+suite's defaults) once per variant, one after the other in one invocation:
+
+* ``fork``: a fresh forked process per trial, no XLA cache (``harness run``'s way);
+* ``fork+xla``: the same with the persistent XLA compilation cache shared by the workers;
+* ``tune``: ``harness tune``'s default: cases in the worker process (``--worker-mode
+  reuse``), trials of a configuration sharing one compiled program
+  (:mod:`harness.runner.worker.programs`), and the XLA cache.
+
+Per trial it reports (whole command's wall time - sum of train_s + eval_s) / trials and
+its parts: setup_s, compile_s, the rest inside the worker, the runner's side. State the
+load average (printed before and after).
 """
 
 from __future__ import annotations
@@ -38,12 +44,14 @@ learning_rate = {{ log_uniform = [1e-4, 1e-1] }}
 """
 
 
-def sweep(trials: int, mode: str, cache: bool) -> dict[str, float]:
+VARIANTS = {"fork": ["--worker-mode", "fork", "--no-xla-cache"], "fork+xla": ["--worker-mode", "fork"], "tune": []}
+
+
+def sweep(trials: int, extra: list[str]) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         suite = Path(tmp) / "sweep.toml"
         suite.write_text(SUITE.format(trials=trials))
-        argv = ["tune", str(suite), "--stage", "trials", "--results-dir", tmp, "--no-progress",
-                "--worker-mode", mode] + ([] if cache else ["--no-xla-cache"])
+        argv = ["tune", str(suite), "--stage", "trials", "--results-dir", tmp, "--no-progress", *extra]
         t0 = time.perf_counter()
         code = harness_main(argv)
         total = time.perf_counter() - t0
@@ -59,11 +67,13 @@ def sweep(trials: int, mode: str, cache: bool) -> dict[str, float]:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int, default=32)
-    ap.add_argument("--worker-mode", choices=("fork", "reuse"), default="fork")
+    ap.add_argument("--variants", default="fork,fork+xla,tune", help=f"comma-separated, of {', '.join(VARIANTS)}")
     args = ap.parse_args()
     print(f"load average before: {os.getloadavg()}")
-    for name, cache in (("before (no XLA cache)", False), ("after (shared XLA cache)", True)):
-        r = sweep(args.trials, args.worker_mode, cache)
+    for name in args.variants.split(","):
+        if name not in VARIANTS:
+            ap.error(f"--variants: unknown variant {name!r}; known: {', '.join(VARIANTS)}")
+        r = sweep(args.trials, VARIANTS[name])
         print(f"{name}: {r['trials']} trials in {r['total_s']:.1f} s; outside train+eval per trial "
               f"{r['per_trial_s']:.2f} s = setup {r['setup_s']:.2f} + compile {r['compile_s']:.2f} + rest in worker "
               f"{r['worker_rest_s']:.2f} + runner {r['runner_s']:.2f} (+ start-up, preflight, writing; "

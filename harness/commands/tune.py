@@ -28,7 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="select on a (merged) trials run and run the winners' final seeds (shardable)")
     p.add_argument("--no-xla-cache", action="store_true",
                    help="don't share a persistent XLA compilation cache between the trials' worker processes")
-    p.set_defaults(func=cmd_tune)
+    # trials of a configuration differ in variables only: a worker that outlives its cases keeps their
+    # compiled program (harness.runner.worker.programs); --worker-mode fork gives each case a fresh process
+    p.set_defaults(func=cmd_tune, worker_mode="reuse")
 
 
 def cmd_tune(args: argparse.Namespace) -> int:

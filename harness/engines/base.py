@@ -34,6 +34,7 @@ class TrainSpec:
     driver: str | None = None  # the strategy's ``driver`` parameter: forces the fast engine's driver
     x_val: np.ndarray | None = None  # the validation part (harness.components.validation); None: none
     y_val: np.ndarray | None = None
+    program: Any = None  # a kept compiled program to reuse (harness.runner.worker.programs.Program); None: build
 
     @property
     def has_validation(self) -> bool:

@@ -50,10 +50,11 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
         from harness.engines.fast_ps import run as run_ps
 
         return run_ps(model, optimizer, spec, hooks, controller)
-    t = Trainer(model, optimizer, spec)
+    t, reused = trainer_for(model, optimizer, spec)
     loop = EpochLoop(spec, optimizer, t.evaluate_test, hooks, controller, evaluator(t.evaluate, spec.x_val, spec.y_val))
     res = loop.result
-    res.driver, res.xla_scope, res.notes = t.driver.name, t.driver.xla_scope, t.notes
+    res.driver, res.xla_scope = t.driver.name, t.driver.xla_scope
+    res.notes = "; ".join(n for n in (t.notes, PROGRAM_REUSED if reused else "") if n)
     res.initial_loss = t.initial_loss()
     hooks.on_phase("compile")
     res.compile_s = t.warm_up()
@@ -76,6 +77,25 @@ def run(model: Any, optimizer: Any, spec: TrainSpec, hooks: Hooks, controller: A
     res.retraces = t.tracing_count() - traces
     res.step_time_basis = f"per_chunk/{t.K}" if t.K > 1 else "per_step"
     return res
+
+
+PROGRAM_REUSED = ("compiled program reused from an earlier case of this configuration "
+                  "(weights, optimizer state and learning rate reset)")
+
+
+def trainer_for(model: Any, optimizer: Any, spec: TrainSpec) -> tuple[Trainer, bool]:
+    """The case's :class:`Trainer`: the kept program's (``spec.program``, same model and optimizer
+    objects, already traced and compiled) or a new one; (trainer, reused)."""
+    program = spec.program
+    if program is not None and program.trainer is not None:
+        if program.model is not model or program.optimizer is not optimizer:
+            raise ValueError("a kept program is reused with another model or optimizer than its own")
+        program.trainer.spec = spec
+        return program.trainer, True
+    trainer = Trainer(model, optimizer, spec)
+    if program is not None:
+        program.trainer = trainer
+    return trainer, False
 
 
 class Trainer:

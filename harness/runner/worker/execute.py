@@ -31,6 +31,7 @@ from harness.results.store import CaseResult
 from harness.runner.case_row import CaseRow
 from harness.runner.worker.case_memory import CaseMemory
 from harness.runner.worker.hooks import CollectorHooks, MeteredHooks
+from harness.runner.worker.programs import Programs
 from harness.suite import Case
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,16 @@ class WorkerState:
     worker_pid: int | None = None  # the worker serving the cases (in fork mode the case runs in its child)
     profile: ProfileSettings | None = None  # sent with a profiled case's run message
     hooks_factory: Callable[..., Any] | None = None  # cluster processes report window events instead (cluster_task)
+    programs: Programs | None = None  # compiled programs kept between cases (reuse mode: harness.runner.worker.programs)
+    costs: dict[str, dict[str, Any]] = field(default_factory=dict)  # workload cost by model, data and batch
+
+    def workload_cost(self, case: Case, ds: datasets.Dataset, seed: int, batch: int) -> dict[str, Any]:
+        """:func:`workload_cost`, computed once per model, data and batch in this process (it compiles
+        the step for XLA's count; the count does not depend on the seed)."""
+        key = json.dumps([case.model.identity(), ds.sha, batch], sort_keys=True, default=str)
+        if key not in self.costs:
+            self.costs[key] = workload_cost(case, ds, seed, batch)
+        return self.costs[key]
 
     def dataset(self, spec: AxisValue) -> datasets.Dataset:
         key = json.dumps(spec.identity(), sort_keys=True)
@@ -118,16 +129,23 @@ def _train(case: Case, repeat: int, state: WorkerState, row: CaseRow, result: Ca
     spec = TrainSpec(ds.x_train, ds.y_train, ds.x_test, ds.y_test, batch, case.epochs, seed,
                      case.target_accuracy, case.steps_per_execution, case.jit_compile, strategy,
                      case.strategy.name, case.strategy.params.get("driver"), ds.x_val, ds.y_val)
-    cost = workload_cost(case, ds, seed, batch)
+    cost = state.workload_cost(case, ds, seed, batch)
     row.set("workload", **cost)
+    kept = state.programs.lookup(case) if state.programs is not None else None
     with strategy.scope() if strategy is not None else nullcontext():
-        net = models.build(case.model, ds.input_shape, ds.num_classes, seed, case.precision)
         lr, controller = schedules.build(case.schedule, case.learning_rate, spec.steps_per_epoch, case.epochs)
-        opt = optimizers.build(case.optimizer, lr)
-        if case.precision == "mixed_float16":
-            import keras
+        if kept is not None:  # the same program: reset its state to this case's start
+            kept.reset(seed, lr, lambda: models.build(case.model, ds.input_shape, ds.num_classes, seed, case.precision))
+            net, opt = kept.model, kept.optimizer
+        else:
+            net = models.build(case.model, ds.input_shape, ds.num_classes, seed, case.precision)
+            opt = optimizers.build(case.optimizer, lr)
+            if case.precision == "mixed_float16":
+                import keras
 
-            opt = keras.optimizers.LossScaleOptimizer(opt)
+                opt = keras.optimizers.LossScaleOptimizer(opt)
+            kept = state.programs.keep(case, seed, net, opt) if state.programs is not None else None
+    spec.program = kept
     row.set("setup", setup_s=(time.perf_counter_ns() - s0) / 1e9)
     reason = compat.case_skip_reason(case, strategies.describe(strategy)["num_workers"])
     if reason:

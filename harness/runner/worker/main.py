@@ -55,6 +55,10 @@ def worker_main(conn: Any, device: DeviceConfig, stderr_path: str, run_id: str,
     if mode == "reuse":
         devices.configure(device)
     state = WorkerState(run_id=run_id, collector_config=collector_config, worker_pid=os.getpid())
+    if mode == "reuse":  # cases of one configuration share its compiled program (trials, final seeds)
+        from harness.runner.worker.programs import Programs
+
+        state.programs = Programs()
     serve(lambda: ("hello", {**_runtime_info(), "worker_mode": mode}))
     while True:
         try:
