@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,8 @@ from harness.analysis.composition import contention_warning
 from harness.analysis.tuned import tuned_tables, tuning_settings
 from harness.errors import ConfigError
 from harness.results.store import Run, load_runs
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,29 @@ def load(runs: Sequence[Run | str | Path]) -> list[Run]:
         if key not in seen:
             seen.add(key)
             unique.append(run)
-    return unique
+    return unique + _trials_runs(unique, seen)
+
+
+def _trials_runs(runs: Sequence[Run], seen: set[Path]) -> list[Run]:
+    """The trials runs that sharded finals name (``tuning.trials_run`` of a ``harness tune --finalize
+    --shard`` run, which holds only final seeds) and that are not among ``runs``: the tuned comparison
+    needs both stages. A trials run that is gone is logged, and the comparison shows what is there."""
+    out: list[Run] = []
+    for run in runs:
+        record = getattr(run.meta, "tuning", None)
+        where = getattr(record, "trials_run", None)
+        if not where or ("stage" in run.cases.columns and run.cases["stage"].astype(str).eq("trial").any()):
+            continue
+        path = Path(where)
+        if path.resolve() in seen:
+            continue
+        if not (path / "run.json").is_file():
+            log.warning("%s: its trials run %s is not there; the tuned comparison lacks the trials", run.path, where)
+            continue
+        seen.add(path.resolve())
+        out.extend(load_runs(path))
+        log.info("%s: trials read from %s (tuning.trials_run)", run.path, where)
+    return out
 
 
 def _flat(value: Any) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from harness.cli import main
@@ -99,3 +100,13 @@ def test_stage_trials_then_finalize_gives_one_folder_with_both_stages(tmp_path):
     other = tmp_path / "other.toml"
     other.write_text(TINY.format(seeds=2))
     assert main(["tune", str(other), "--finalize", str(trials_dir), "--results-dir", str(tmp_path / "g")]) == 2
+    # sharded finals hold only their finals and name the trials run, which a report reads with them
+    assert main(["tune", "--finalize", str(trials_dir), "--shard", "1/2", "--results-dir", str(tmp_path / "h"),
+                 "--no-progress"]) == 0
+    shard = next(p for p in (tmp_path / "h").iterdir() if (p / "run.json").exists())
+    assert set(load_run(shard).cases["stage"].astype(str)) == {"final"}
+    from harness.report.tables import load
+
+    runs = load([shard])
+    assert [r.path for r in runs] == [shard, trials_dir]
+    assert set(pd.concat([r.cases for r in runs])["stage"].astype(str)) == {"trial", "final"}
