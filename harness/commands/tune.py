@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from harness.errors import EXIT_OK, UsageError
 
@@ -46,11 +47,16 @@ def _tune(args: argparse.Namespace) -> int:
     if args.finalize:
         return _finalize(args)
     if args.stage == "trials" or args.dry_run:
+        suite = None
         if not args.resume:
             from harness.runner.tune import tuning_of
 
-            tuning_of(run_cmd._load(args), "SUITE")
-        return run_cmd.cmd_run(args)  # the trials are the suite's cases: an ordinary run
+            suite = run_cmd._load(args)
+            tuning_of(suite, "SUITE")
+        code = run_cmd.cmd_run(args)  # the trials are the suite's cases: an ordinary run
+        if args.dry_run and args.stage == "all" and suite is not None and code == EXIT_OK:
+            print(finals_preview(suite))
+        return code
     if args.shard:
         raise UsageError("--shard", args.shard, "a sharded tuning runs --stage trials on each machine, then "
                          "`harness merge`, then `harness tune --finalize MERGED_RUN`")
@@ -66,6 +72,19 @@ def _tune(args: argparse.Namespace) -> int:
     print(f"results: {run_dir}  (trials and final seeds)")
     print(f"report with: harness report {run_dir}")
     return EXIT_OK
+
+
+def finals_preview(suite: Any) -> str:
+    """What the final stage adds after the trials a dry run listed: its size depends on the selection,
+    so a range (one winner per optimizer and problem, at most one per budget)."""
+    tuning = suite.settings["tuning"]
+    bases = {(c.label.rsplit("/trial ", 1)[0]) for c in suite.cases if c.stage == "trial"}
+    seeds, budgets = tuning["final_seeds"], len(tuning["budgets"])
+    low, high = len(bases) * seeds, len(bases) * seeds * budgets
+    span = f"{low}" if low == high else f"{low} to {high}"
+    return (f"then the final stage: {seeds} final seed(s) of each winner, {span} case run(s) "
+            f"({len(bases)} optimizer x problem configuration(s), one winner each"
+            f"{f', up to one per budget of {budgets}' if budgets > 1 else ''}); chosen after the trials")
 
 
 def _finalize(args: argparse.Namespace) -> int:

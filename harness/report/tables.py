@@ -146,6 +146,8 @@ def build_tables(
     if options.target is not None:
         cases = analysis.time_to_target(cases, epochs, options.target)
     cases = analysis.labelled(cases)  # one label per configuration, for every table below
+    every = cases
+    cases, trial_note = compared_cases(cases)
     prof = options.include_profiled
     power = analysis.power_series(cases, data["samples"], include_profiled=prof)
     board = analysis.leaderboard(cases, include_profiled=prof)
@@ -154,12 +156,12 @@ def build_tables(
     energy, validity_notes = validity.report_notes(
         analysis.energy_table(cases, options.factors, include_profiled=prof))
     notes = notes_table(cases, board, throughput, options)
-    notes = pd.concat([notes, pd.DataFrame(validity_notes, columns=notes.columns)], ignore_index=True)
+    notes = pd.concat([notes, pd.DataFrame(validity_notes + trial_note, columns=notes.columns)], ignore_index=True)
     return {
         "runs": run_info(loaded),
         "machines": machine_details(loaded),
-        "status": analysis.status_summary(cases),
-        "problems": analysis.problems(cases),
+        "status": analysis.status_summary(every),
+        "problems": analysis.problems(every),
         "notes": notes,
         "leaderboard": board,
         "learning_curves": analysis.learning_curves(cases, epochs, include_profiled=prof),
@@ -176,8 +178,23 @@ def build_tables(
         "power_summary": analysis.power_summary(power),
         "power": power,
         **op_tables(cases, data["ops"]),
-        **tuned_tables(cases, tuning_settings([r.meta for r in loaded])),  # issue 25
+        **tuned_tables(every, tuning_settings([r.meta for r in loaded])),  # issue 25
     }
+
+
+def compared_cases(cases: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[str, str, str]]]:
+    """The rows the configuration sections compare, and a note when some were set aside: where a tuning
+    run holds final seeds, its trials appear in the tuned comparison only (each trial would otherwise
+    be a configuration of its own in the leaderboard, the profiles and the energy table)."""
+    if "stage" not in cases.columns:
+        return cases, []
+    stage = cases["stage"].astype(str)
+    if not stage.eq("final").any() or not stage.eq("trial").any():
+        return cases, []
+    trials = int(stage.eq("trial").sum())
+    note = (f"{trials} tuning trial run(s) appear in the tuned comparison only; the sections here compare "
+            "the winners' final seeds (and any untuned cases)")
+    return cases[~stage.eq("trial")], [("leaderboard", "info", note)]
 
 
 def notes_table(cases: pd.DataFrame, board: pd.DataFrame, throughput: pd.DataFrame,

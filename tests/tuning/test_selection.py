@@ -100,3 +100,18 @@ def test_selection_record_round_trips_through_run_json():
     back = RunMeta.from_dict(meta.to_dict())
     assert back.tuning.budgets == [1, 4] and back.tuning.selections == [{"trial": 2}]
     assert "tuning" not in RunMeta().to_dict() and RunMeta.from_dict(RunMeta().to_dict()).tuning is None
+
+
+def test_configuration_sections_compare_the_finals_and_say_where_the_trials_went():
+    from harness.report.tables import compared_cases
+
+    trials = rows([("a", 0, 0.80, 0.8), ("a", 1, 0.93, 0.9), ("b", 0, 0.85, 0.8)])
+    finals = rows([("a", 1, 0.93, 0.9), ("b", 0, 0.85, 0.8)], stage="final")
+    both = pd.concat([trials, finals], ignore_index=True)
+    kept, notes = compared_cases(both)
+    assert list(kept["stage"]) == ["final", "final"]
+    assert len(notes) == 1 and notes[0][0] == "leaderboard" and notes[0][2].startswith("3 tuning trial run(s)")
+    # a trials-only run (nothing selected yet) shows its trials everywhere; untuned runs are left alone
+    assert compared_cases(trials)[0] is trials and compared_cases(trials)[1] == []
+    plain = trials.drop(columns=["stage"])
+    assert compared_cases(plain) == (plain, [])

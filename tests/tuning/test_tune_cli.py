@@ -41,6 +41,8 @@ def test_tune_dry_run_lists_the_trials(capsys, tmp_path):
     assert main(["tune", str(tmp_path / "s.toml"), "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "A/trial 0" in out and "A2/trial 1" in out and "4 case(s)" in out
+    # 2 configurations (A, A2) x 2 final seeds, up to one winner per budget of [1, 2]: 4 to 8
+    assert "then the final stage: 2 final seed(s) of each winner, 4 to 8 case run(s)" in out
 
 
 def test_finalize_refuses_a_run_without_trials(capsys, tmp_path):
