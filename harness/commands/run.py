@@ -56,7 +56,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--worker-mode", choices=WORKER_MODES, default=DEFAULT_WORKER_MODE,
                    help="fork (default): every case in a fresh child forked from a worker that imported "
                         "TensorFlow, so no case inherits another's state; reuse: cases run in the worker "
-                        "itself (faster start per case, state accumulates; see docs/reliability.md)")
+                        "itself (faster start per case, state accumulates, consecutive cases of one configuration share "
+                        "its compiled program; see docs/reliability.md)")
     p.add_argument("--worker-max-cases", type=int, default=DEFAULT_MAX_CASES, metavar="N",
                    help=f"replace a reused worker after N cases (0: never; default {DEFAULT_MAX_CASES}; "
                         "see docs/reliability.md)")
