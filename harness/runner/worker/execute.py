@@ -135,7 +135,7 @@ def _train(case: Case, repeat: int, state: WorkerState, row: CaseRow, result: Ca
     with strategy.scope() if strategy is not None else nullcontext():
         lr, controller = schedules.build(case.schedule, case.learning_rate, spec.steps_per_epoch, case.epochs)
         if kept is not None:  # the same program: reset its state to this case's start
-            kept.reset(seed, lr, lambda: models.build(case.model, ds.input_shape, ds.num_classes, seed, case.precision))
+            kept.reset(case, seed, lr, lambda: models.build(case.model, ds.input_shape, ds.num_classes, seed, case.precision))
             net, opt = kept.model, kept.optimizer
         else:
             net = models.build(case.model, ds.input_shape, ds.num_classes, seed, case.precision)
