@@ -12,9 +12,12 @@ suite's defaults) once per variant, one after the other in one invocation:
   reuse``), trials of a configuration sharing one compiled program
   (:mod:`harness.runner.worker.programs`), and the XLA cache.
 
-Per trial it reports (whole command's wall time - sum of train_s + eval_s) / trials and
-its parts: setup_s, compile_s, the rest inside the worker, the runner's side. State the
-load average (printed before and after).
+Per trial it reports the time outside training and evaluation two ways: all in (whole
+command's wall time - sum of train_s + eval_s) / trials, start-up, preflight, peak probe
+and the first compile included; and in the steady state (the spacing of the cases' ends
+in the journal after the first, minus their mean train_s + eval_s); then the means of
+setup_s, compile_s, the rest inside the worker and the runner's side. State the load
+average (printed before and after).
 """
 
 from __future__ import annotations
@@ -52,14 +55,19 @@ def sweep(trials: int, extra: list[str]) -> dict[str, float]:
         suite = Path(tmp) / "sweep.toml"
         suite.write_text(SUITE.format(trials=trials))
         argv = ["tune", str(suite), "--stage", "trials", "--results-dir", tmp, "--no-progress", *extra]
-        t0 = time.perf_counter()
+        t0, t0_wall = time.perf_counter(), time.time()
         code = harness_main(argv)
         total = time.perf_counter() - t0
         if code:
             raise SystemExit(code)
-        c = load_run(find_runs(tmp)[-1]).cases
+        run_dir = find_runs(tmp)[-1]
+        c = load_run(run_dir).cases
+        done = sorted(f.stat().st_mtime for f in (run_dir / "parts").glob("*.json"))  # each case's end
     inside = (c.wall_s - (c.setup_s + c.compile_s + c.train_s + c.eval_s).fillna(0)).mean()
+    later = (c.train_s + c.eval_s).sort_values().iloc[:-1]  # steady state: every case after the first
+    steady = (done[-1] - done[0]) / (len(done) - 1) - later.mean() if len(done) > 1 else float("nan")
     return {"trials": len(c), "total_s": total, "per_trial_s": (total - (c.train_s + c.eval_s).sum()) / len(c),
+            "steady_s": steady, "first_s": done[0] - t0_wall if done else float("nan"),
             "setup_s": c.setup_s.mean(), "compile_s": c.compile_s.mean(), "worker_rest_s": inside,
             "runner_s": c.overhead_s.mean(), "train_eval_s": (c.train_s + c.eval_s).mean()}
 
@@ -74,10 +82,11 @@ def main() -> int:
         if name not in VARIANTS:
             ap.error(f"--variants: unknown variant {name!r}; known: {', '.join(VARIANTS)}")
         r = sweep(args.trials, VARIANTS[name])
-        print(f"{name}: {r['trials']} trials in {r['total_s']:.1f} s; outside train+eval per trial "
-              f"{r['per_trial_s']:.2f} s = setup {r['setup_s']:.2f} + compile {r['compile_s']:.2f} + rest in worker "
-              f"{r['worker_rest_s']:.2f} + runner {r['runner_s']:.2f} (+ start-up, preflight, writing; "
-              f"train+eval {r['train_eval_s']:.3f} s per trial)")
+        print(f"{name}: {r['trials']} trials in {r['total_s']:.1f} s; outside train+eval per trial, all in: "
+              f"{r['per_trial_s']:.2f} s; per trial after the first (steady state, from the journal's times): "
+              f"{r['steady_s']:.2f} s; first case done {r['first_s']:.1f} s after the start. Means per trial: "
+              f"setup {r['setup_s']:.2f}, compile {r['compile_s']:.2f}, rest in worker {r['worker_rest_s']:.2f}, "
+              f"runner {r['runner_s']:.2f}, train+eval {r['train_eval_s']:.3f} s")
     print(f"load average after: {os.getloadavg()}")
     return 0
 
