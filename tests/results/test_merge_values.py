@@ -67,15 +67,26 @@ def merged(monkeypatch, tmp_path):
     def run(*shards: mg.Shard, allow_partial: bool = False, plan=expected):
         given.clear()
         given.update({str(s.path): s for s in shards})
-        summary = mg.merge([s.path for s in shards], tmp_path / "m1", plan, allow_partial=allow_partial)
+        asked: list[RunMeta] = []
+
+        def planned(m):
+            asked.append(m)
+            return plan(m)
+
+        inputs, out = [s.path for s in shards], tmp_path / "m1"
+        summary = (mg.merge(inputs, out, planned, allow_partial=True) if allow_partial
+                   else mg.merge(inputs, out, planned))  # the default: not partial
+        first = min(shards, key=lambda s: s.meta.shard.index)
+        assert asked == [first.meta] and asked[0] is first.meta  # the plan of the first shard's run.json
+        assert written["out"] == out
         return summary, written
 
     return run
 
 
 def test_a_complete_merge_by_hand(merged, tmp_path):
-    s2 = shard(2, ("b", 0), ("b", 1), started="2026-01-01T10:00:00", ended="2026-01-01T12:00:00")
-    s1 = shard(1, ("a", 0), ("a", 1), ("a", 2), started="2026-01-01T09:00:00", ended="2026-01-01T11:00:00")
+    s2 = shard(2, ("b", 0), ("b", 1), started="2026-01-01T09:00:00", ended="2026-01-01T12:00:00")
+    s1 = shard(1, ("a", 0), ("a", 1), ("a", 2), started="2026-01-01T10:00:00", ended="2026-01-01T11:00:00")
     plan = PLAN + [("a-2", "adam")]
     summary, out = merged(s2, s1, plan=lambda m: plan)  # given out of order: merged by shard index
     assert summary.out == tmp_path / "m1" and summary.shards == [s1.path, s2.path]
@@ -84,10 +95,14 @@ def test_a_complete_merge_by_hand(merged, tmp_path):
     assert list(cases["case_id"] + "-" + cases["repeat"].astype(str)) == ["a-0", "a-1", "a-2", "b-0", "b-1"]
     assert set(cases["run_id"]) == {"m1"} and list(cases["wall_s"]) == [1.0, 2.0, 3.0, 1.0, 2.0]
     assert set(out["tables"]) == set(mg.schema.TABLES) and out["tables"]["epochs"].empty
+    assert {str(df["run_id"].dtype) for df in out["tables"].values()} == {"string"}  # empty tables too
     m = out["meta"]
     assert (m.run_id, m.status, m.shard, m.error, m.idle_baseline, m.worker_runtime) == (
         "m1", "complete", None, None, None, None)
     assert (m.started_utc, m.ended_utc) == ("2026-01-01T09:00:00", "2026-01-01T12:00:00")  # earliest, latest
+    # a record of its own: nothing shared with the first shard's
+    assert m.machine is not s1.meta.machine and m.suite is not s1.meta.suite
+    assert m.options.filters is not s1.meta.options.filters
     assert m.options.shard is None and m.options.filters == [] and m.suite.text == TEXT
     assert (m.merged.count, m.merged.assignment_sha256, m.merged.missing) == (2, "h1", [])
     assert m.merged.utc is not None and len(m.merged.utc) == 25  # 2026-01-01T09:00:00+00:00
@@ -96,7 +111,7 @@ def test_a_complete_merge_by_hand(merged, tmp_path):
     assert (e1.index, e1.count, e1.run_id, e1.path, e1.status, e1.host, e1.runs, e1.source) == (
         1, 2, "shard-1", str(Path("/runs/shard-1").resolve()), "complete", "n1", 3, "cli")
     assert (e1.machine["host"], e1.machine["cpu_model"], e1.git["commit"]) == ("n1", "cpu-x", "c1")
-    assert (e1.started_utc, e1.ended_utc) == ("2026-01-01T09:00:00", "2026-01-01T11:00:00")
+    assert (e1.started_utc, e1.ended_utc) == ("2026-01-01T10:00:00", "2026-01-01T11:00:00")
     assert (e2.index, e2.run_id, e2.host, e2.runs, e2.git["commit"]) == (2, "shard-2", "n2", 2, "c2")
 
 
@@ -115,6 +130,19 @@ def test_missing_runs_are_named_with_the_shards_not_given(merged):
     assert str(err.value) == (
         "2 of 4 case run(s) missing; shard(s) not given: 2, 3: sgd (#0, b-0); sgd (#1, b-1). Resume the shards "
         "that stopped (harness run --resume SHARD_DIR), or --allow-partial to merge what there is")
+
+
+def test_the_first_shard_not_given_is_named(merged):
+    with pytest.raises(mg.MergeError) as err:
+        merged(shard(2, ("b", 0), ("b", 1)))
+    assert str(err.value).startswith("2 of 4 case run(s) missing; shard(s) not given: 1: adam (#0, a-0); adam (#1, a-1).")
+
+
+def test_the_repeat_is_after_the_last_hyphen(merged):
+    plan = [("x-y-0", "x/y"), ("x-y-12", "x/y")]
+    with pytest.raises(mg.MergeError) as err:
+        merged(shard(1, ("x-y", 0), count=1), plan=lambda m: plan)
+    assert "missing: x/y (#12, x-y-12)." in str(err.value)
 
 
 def test_missing_runs_of_a_shard_that_stopped_have_no_absent_shard(merged):
@@ -161,7 +189,7 @@ def test_duplicate_rows_are_refused_naming_the_shards(merged):
     assert str(err.value) == ("case run b-1 appears more than once (1 duplicated) in /runs/shard-1, /runs/shard-2; "
                               "each case x repeat must come from one shard")
     with pytest.raises(mg.MergeError) as err:  # twice inside one shard, and another pair
-        merged(shard(1, ("a", 0), ("a", 0), ("a", 1), ("b", 0)), shard(2, ("b", 0), ("b", 1)))
+        merged(shard(1, ("a", 0), ("b", 0), ("a", 1), ("a", 0)), shard(2, ("b", 0), ("b", 1)))
     assert str(err.value).startswith("case run a-0 appears more than once (2 duplicated) in /runs/shard-1, "
                                      "/runs/shard-2;")
     with pytest.raises(mg.MergeError) as err:  # within shard 2 only: shard 1 not named
@@ -279,6 +307,7 @@ def test_a_running_shard_is_refused_only_while_locked(tmp_path):
     assert mg._locked(run) is False
     loaded = mg._load_shard(run)  # killed while running: its lock is gone, it merges as it stands
     assert (loaded.path, loaded.run_id, loaded.tables) == (run, "s1", {})
+    assert (loaded.meta.status, loaded.meta.shard.index, loaded.meta.shard.assignment_sha256) == ("running", 1, "h1")
 
 
 def test_write_makes_the_folder_in_one_rename(tmp_path):
@@ -311,13 +340,6 @@ def test_a_write_that_fails_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         mg._write(tmp_path / "m", {}, RunMeta())
     assert list(tmp_path.iterdir()) == []
-    os.chmod(tmp_path, 0o500)
-    try:
-        if os.geteuid() != 0:
-            with pytest.raises(ResultsError, match="cannot write there"):
-                mg._write(tmp_path / "m", {}, RunMeta())
-    finally:
-        os.chmod(tmp_path, 0o700)
 
 
 def test_umask_is_read_and_restored():
@@ -326,3 +348,101 @@ def test_umask_is_read_and_restored():
         assert mg._umask() == 0o027 and mg._umask() == 0o027
     finally:
         os.umask(old)
+
+
+def test_columns_one_shard_lacks_are_filled_not_refused():
+    old = mg.Shard(Path("/runs/old"), meta(2), {"cases": pa.table({"case_id": ["b"], "repeat": pa.array([0])})})
+    frame = mg._concat([shard(1, ("a", 0)), old], "cases")  # a shard written before wall_s existed
+    assert list(frame["case_id"]) == ["a", "b"] and frame["wall_s"].iloc[0] == 1.0
+    assert frame["wall_s"].isna().iloc[1]
+
+
+# ------------------------------------------------------------------ a shard's tables read from its folder
+def folder(root: Path, rows, *, parts: int = 0, tables: bool = True) -> Path:
+    """A shard folder: its tables (cases, epochs, samples) for ``rows`` and the first ``parts`` journal entries."""
+    from harness.results.journal import write_part
+
+    d = root / "s1"
+    results = [store.CaseResult(case={"run_id": "s1", "case_id": c, "repeat": r, "status": "ok", "wall_s": 2.0},
+                                epochs=[{"run_id": "s1", "case_id": c, "repeat": r, "epoch": 1, "loss": 0.5}])
+               for c, r in rows]
+    write_json(d, {"shard": {"index": 1, "count": 1, "assignment_sha256": "h1"}, "status": "complete"})
+    if tables:
+        store.write_tables(d, results)
+    for res in results[:parts]:
+        write_part(d, res)
+    return d
+
+
+def test_tables_read_as_written_when_the_journal_agrees(tmp_path):
+    for parts in (0, 2):  # no journal, or one entry per row
+        d = folder(tmp_path / str(parts), [("a", 0), ("a", 1)], parts=parts)
+        got = mg._arrow_tables(d)
+        assert set(got) == {"cases", "epochs", "samples"}  # as written: no workers or ops file
+        assert got["cases"].column("repeat").to_pylist() == [0, 1] and got["epochs"].num_rows == 2
+        assert "__index_level_0__" not in got["cases"].column_names
+
+
+def test_tables_behind_the_journal_are_rebuilt_from_it(tmp_path):
+    # killed after the third case's journal entry, before the tables' rewrite (which hold two)
+    d = folder(tmp_path / "x", [("a", 0), ("a", 1)], parts=2)
+    from harness.results.journal import write_part
+
+    write_part(d, store.CaseResult(case={"run_id": "s1", "case_id": "b", "repeat": 0, "status": "ok"}, epochs=[]))
+    got = mg._arrow_tables(d)
+    assert set(got) == set(store.TABLE_FILES)  # every table, rebuilt
+    assert sorted(zip(got["cases"].column("case_id").to_pylist(), got["cases"].column("repeat").to_pylist(),
+                      strict=True)) == [("a", 0), ("a", 1), ("b", 0)]
+    assert "__index_level_0__" not in got["cases"].column_names
+    # killed before any table was written: one journal entry
+    e = folder(tmp_path / "y", [("c", 0)], parts=1, tables=False)
+    assert mg._arrow_tables(e)["cases"].column("case_id").to_pylist() == ["c"]
+    assert mg._arrow_tables(folder(tmp_path / "z", [], tables=False)) == {}  # nothing at all
+
+
+def test_a_corrupt_table_is_named(tmp_path, monkeypatch):
+    d = folder(tmp_path, [("a", 0)])
+
+    def broken(path, *a, **k):
+        raise OSError("bad page")
+
+    monkeypatch.setattr(mg.pq, "read_table", broken)
+    with pytest.raises(ResultsError) as err:
+        mg._arrow_tables(d)
+    assert str(err.value) == f"{d / 'cases.parquet'}: truncated or corrupt parquet file (bad page)"
+
+
+def test_write_builds_in_a_hidden_sibling(tmp_path, monkeypatch):
+    seen: list[Path] = []
+    real = store.write_table
+
+    def record(path, name, df):
+        seen.append(Path(path).parent)
+        real(path, name, df)
+
+    monkeypatch.setattr(store, "write_table", record)
+    tables = {name: mg.schema.frame(name, []) for name in mg.schema.TABLES}
+    tables["ops"] = mg.schema.frame("ops", [{"run_id": "m", "case_id": "a", "repeat": 0, "op_name": "MatMul"}])
+    mg._write(tmp_path / "m", tables, RunMeta(run_id="m"))
+    tmp = seen[0]
+    assert tmp.parent == tmp_path and tmp.name.startswith(".m.") and tmp.name.endswith(".merging")
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == [
+        "cases.parquet", "epochs.parquet", "ops.parquet", "run.json", "samples.parquet"]  # ops after empty workers
+
+
+def test_a_parent_that_cannot_be_written_is_named(tmp_path, monkeypatch):
+    def refuse(**k):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(mg.tempfile, "mkdtemp", refuse)
+    with pytest.raises(ResultsError) as err:
+        mg._write(tmp_path / "m", {}, RunMeta())
+    assert str(err.value) == f"{tmp_path}: cannot write there (Permission denied)"
+
+    def bare(**k):
+        raise OSError("quota")
+
+    monkeypatch.setattr(mg.tempfile, "mkdtemp", bare)
+    with pytest.raises(ResultsError) as err:
+        mg._write(tmp_path / "m", {}, RunMeta())
+    assert str(err.value) == f"{tmp_path}: cannot write there (quota)"
