@@ -394,6 +394,9 @@ def test_tables_behind_the_journal_are_rebuilt_from_it(tmp_path):
     assert sorted(zip(got["cases"].column("case_id").to_pylist(), got["cases"].column("repeat").to_pylist(),
                       strict=True)) == [("a", 0), ("a", 1), ("b", 0)]
     assert "__index_level_0__" not in got["cases"].column_names
+
+
+def test_a_shard_killed_before_its_first_table_is_read_from_its_journal(tmp_path):
     # killed before any table was written: one journal entry
     e = folder(tmp_path / "y", [("c", 0)], parts=1, tables=False)
     assert mg._arrow_tables(e)["cases"].column("case_id").to_pylist() == ["c"]
