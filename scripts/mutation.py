@@ -138,7 +138,8 @@ def run_module(name: str, target: dict, scratch: Path, budget_s: float, max_chil
     that run's scratch copy is still there."""
     again = rerun and (scratch / name / "mutants").is_dir()
     work = prepare(name, target, scratch, fresh=not again)
-    names = sorted(k for k, v in _statuses(work).items() if v in SURVIVED) if again else []
+    before = _statuses(work) if again else {}
+    names = sorted(k for k, v in before.items() if v in SURVIVED)
     t0 = time.monotonic()
     finished = True
     try:
@@ -150,7 +151,10 @@ def run_module(name: str, target: dict, scratch: Path, budget_s: float, max_chil
     except subprocess.TimeoutExpired:
         log.error("%s: stopped at the time budget (%.0f s)", name, budget_s)
         finished = False
-    res = ModuleResult(name, target["path"], time.monotonic() - t0, finished, _statuses(work))
+    now = _statuses(work)
+    # a rerun checks only the last survivors; mutmut marks the others "not checked": keep their last status
+    statuses = {**before, **{k: now[k] for k in names if k in now}} if again else now
+    res = ModuleResult(name, target["path"], time.monotonic() - t0, finished, statuses)
     res.diffs = _diffs(work, res.survivors())
     return res
 
