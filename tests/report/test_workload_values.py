@@ -108,3 +108,24 @@ def test_profile_notes_name_the_workload_problem():
     notes = perf_profile.profile_notes(cases)
     # every ratio rests on 3 repeats: no warning, only the left-out problem, named by its model
     assert notes == [("info", "left out: problem 'vit' (only 'adam' ran on it)")]
+
+
+def test_time_to_target_reads_validation_accuracy_where_the_epoch_has_it():
+    cases = rows([("mlp", "adam", NAN, 0.5), ("mlp", "sgd", NAN, 0.5)])
+    cases["case_id"] = ["a", "b"]
+    cases["repeat"] = 0
+    epochs = pd.DataFrame({
+        "run_id": "r1", "case_id": ["a", "a", "a", "b", "b"], "repeat": 0, "epoch": [1, 2, 3, 1, 2],
+        # case a: test accuracy reaches 0.9 at epoch 1, validation only at epoch 3 (exactly 0.9);
+        # case b: no validation figure (NaN): its test accuracy counts, 0.9 at epoch 2
+        "test_accuracy": [0.95, 0.95, 0.95, 0.5, 0.9], "validation_accuracy": [0.8, 0.89, 0.9, NAN, NAN],
+        "cum_train_s": [1.0, 2.0, 3.0, 1.5, 3.5], "cum_energy_j": [10.0, 20.0, 30.0, 15.0, 35.0],
+    })
+    out = leaderboard.time_to_target(cases, epochs, 0.9)
+    assert out["epochs_to_target"].tolist() == [3, 2]
+    assert out["time_to_target_s"].tolist() == [3.0, 3.5]
+    assert out["energy_to_target_j"].tolist() == [30.0, 35.0]
+    assert out["reached_target"].tolist() == [True, True]
+    # without the validation column, the test accuracy decides: a at epoch 1
+    out = leaderboard.time_to_target(cases, epochs.drop(columns="validation_accuracy"), 0.9)
+    assert out["epochs_to_target"].tolist() == [1, 2]
