@@ -129,3 +129,15 @@ def test_time_to_target_reads_validation_accuracy_where_the_epoch_has_it():
     # without the validation column, the test accuracy decides: a at epoch 1
     out = leaderboard.time_to_target(cases, epochs.drop(columns="validation_accuracy"), 0.9)
     assert out["epochs_to_target"].tolist() == [1, 2]
+
+
+def test_an_unknown_workload_is_a_workload_of_its_own():
+    # an older run without model_label combined with a newer one: its configurations stay on the
+    # board ("?"), in the order the cases give (first here), ranked and marked among themselves
+    cases = rows([(None, "adam", 5.0, 0.90), (None, "sgd", 4.0, 0.91),
+                  ("mlp", "adam", 2.0, 0.97), ("mlp", "sgd", 3.0, 0.96)])
+    b = leaderboard.leaderboard(cases)
+    assert b["series"].tolist() == ["sgd / ?", "adam / ?", "adam / mlp", "sgd / mlp"]
+    assert b["rank"].tolist() == [1, 2, 1, 2]
+    assert b["time_to_target_s_median_best"].tolist() == [True, False, True, False]
+    assert b["test_accuracy_median_best"].tolist() == [True, False, True, False]
