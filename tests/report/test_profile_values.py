@@ -88,3 +88,16 @@ def test_several_rates_on_a_problem_with_an_unknown_batch_size_count():
     # "?" sorts before "bs 32"; on it: sgd 0.1 at 2 s is best, 0.01 at 4 s: 2, adam 3 s: 1.5
     assert got == {("?", "adam / lr 0.1"): 1.5, ("?", "sgd / lr 0.01"): 2.0, ("?", "sgd / lr 0.1"): 1.0,
                    ("bs 32", "adam / lr 0.1"): 1.5, ("bs 32", "sgd / lr 0.1"): 1.0}
+
+
+def test_a_ratio_of_exactly_tau_plus_the_tolerance_counts_at_tau():
+    import numpy as np
+
+    # a 1 s; b 1 * (1 + 1e-12) s: ratio exactly tau (1) x (1 + 1e-12), the rounding tolerance: it
+    # counts at tau = 1; c 1 + 2e-12 s is past it: it does not (it does at tau = 2)
+    edge = 1.0 * (1 + 1e-12)
+    rows = case_rows([("a", 32, 1.0, 0.9), ("b", 32, edge, 0.9), ("c", 32, 1.0 + 2e-12, 0.9)])
+    prof = perf_profile.performance_profile(rows, taus=np.array([1.0, 2.0]))
+    f = {(s, t): x for s, t, x in prof[["solver", "tau", "fraction"]].itertuples(index=False)}
+    assert f == {("a", 1.0): 1.0, ("a", 2.0): 1.0, ("b", 1.0): 1.0, ("b", 2.0): 1.0,
+                 ("c", 1.0): 0.0, ("c", 2.0): 1.0}
