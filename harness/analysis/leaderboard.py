@@ -133,7 +133,7 @@ def leaderboard(cases: pd.DataFrame, *, include_profiled: bool = False) -> pd.Da
     compare). Ordering and ``rank``: configurations whose median repeat reached the
     target, fastest first; then the others by accuracy; configurations
     without an ok repeat last (no rank). Intervals that overlap share a rank
-    and are marked ``tied``. ``<metric>_best`` columns mark the best medians.
+    and are marked ``tied``. ``<metric>_best`` columns mark the best medians (of each workload).
     """
     cases = labelled(cases)
     keys = [SERIES, *series_keys(cases)]
@@ -174,7 +174,10 @@ def leaderboard(cases: pd.DataFrame, *, include_profiled: bool = False) -> pd.Da
         "energy_to_target_j_median", "energy_source", "samples_per_s_median", "interval",
         *(["contended_repeats"] if contended is not None else []),
     ]
-    return _best_marks(board[order])
+    board = board[order]
+    if by:  # the best of each workload: times and accuracies of different models do not compare
+        return pd.concat([_best_marks(g.copy()) for _, g in board.groupby(WORKLOAD, sort=False, dropna=False)])
+    return _best_marks(board)
 
 
 def single_repeat_warning(board: pd.DataFrame) -> str:
