@@ -15,7 +15,7 @@ import pytest
 import ruptures
 
 from harness.regression.decide import IMPROVEMENT, INCONCLUSIVE, NO_CHANGE, REGRESSION, Settings
-from harness.regression.gates import GateSet
+from harness.regression.gates import GateError, GateSet
 from harness.regression.history import (
     MIN_SIZE,
     History,
@@ -299,3 +299,64 @@ def test_analyse_end_to_end_on_literal_rows():
     assert (cp["run_id"], cp["verdict"], cp["selection"]) == ("r5", REGRESSION, 7)
     assert cp["change"] == pytest.approx(-0.2, abs=1e-12)  # 80 / 100 - 1
     assert hist.newest_is_regression() == ["x samples_per_s"]
+
+
+# ---- more literal cases: selectors, per-case thresholds, environments, the threshold in the test ----
+
+
+def test_build_series_selector_and_per_case_threshold():
+    """adam: one row (a case of one row); sgd: two runs. train_s gated for adam only; sgd's threshold 9 %."""
+    rows = [
+        {"run_id": "a", "case_id": "c1", "case_label": "adam", "optimizer": "adam", "samples_per_s": 5.0, "train_s": 2.0},
+        {"run_id": "a", "case_id": "c2", "case_label": "sgd", "optimizer": "sgd", "samples_per_s": 7.0, "train_s": 1.0},
+        {"run_id": "b", "case_id": "c2", "case_label": "sgd", "optimizer": "sgd", "samples_per_s": "x", "train_s": 1.5},
+        {"run_id": "c", "case_id": "c2", "case_label": "sgd", "optimizer": "sgd", "samples_per_s": 8.0, "train_s": 1.5},
+    ]  # fmt: skip
+    gates = GateSet.from_strings(["train_s:10%@optimizer=adam"], ["9%@optimizer=sgd"], report=False)
+    out = build_series(pd.DataFrame(rows), {"a": 0, "b": 1, "c": 2}, gates)
+    got = [(s.case_label, s.metric, s.threshold, s.runs, [v.tolist() for v in s.values]) for s in out]
+    assert got == [
+        ("adam", "samples_per_s", 0.05, [0], [[5.0]]),
+        ("adam", "train_s", 0.10, [0], [[2.0]]),
+        ("sgd", "samples_per_s", 0.09, [0, 2], [[7.0], [8.0]]),  # "x" is not a number: run b has none
+    ]  # fmt: skip
+
+
+def test_propose_steps_of_one_run():
+    assert propose_steps(np.array([5.0])) == []  # fewer than 2 x 2 runs (PELT itself would refuse one run)
+
+
+def test_environment_differences_are_joined():
+    runs = [RunInfo(f"r{i}", f"c{i}", "", {"machine": {"cpu_model": "A" if i < 5 else "B"},
+                                           "software": {"tensorflow": "2.20" if i < 5 else "2.21"}})
+            for i in range(10)]  # fmt: skip
+    (rec,) = judge([_series([1.0] * 5 + [2.0] * 5)], runs, Settings(min_repeats=2)).to_dict("records")
+    assert rec["environment_changed"] == "cpu_model: 'A' vs 'B'; tensorflow: '2.20' vs '2.21'"
+
+
+def test_the_series_threshold_is_the_tests_threshold():
+    """1 x5 then 1.07 x5 with a threshold of 10 %: +7 % is within ±10 % (p_within 1/252 < 0.05): no change,
+    merged away; at the default 5 % it would be a regression (7/252)."""
+    runs = _runs(10)
+    s = Series("c0", "case-c0", "train_s", False, 0.10, list(range(10)), [np.array([m]) for m in [1.0] * 5 + [1.07] * 5])
+    (rec,) = judge([s], runs, Settings(min_repeats=2)).to_dict("records")
+    assert (rec["verdict"], rec["kept"], rec["threshold"]) == (NO_CHANGE, False, 0.10)
+    (rec,) = judge([_series([1.0] * 5 + [1.07] * 5)], runs, Settings(min_repeats=2)).to_dict("records")
+    assert (rec["verdict"], rec["kept"]) == (REGRESSION, True)
+
+
+def test_pending_follows_the_tables_index():
+    t = _table()
+    t.index = range(100, 100 + len(t))
+    pend = History([], [], t, Settings()).pending()
+    assert pend.index.tolist() == [104, 107] and pend["position"].tolist() == [9, 2]
+
+
+def test_analyse_keeps_runs_and_settings_and_checks_named_metrics():
+    runs = _runs(4)
+    rows = pd.DataFrame([{"run_id": f"r{i}", "case_id": "c0", "case_label": "x", "samples_per_s": 1.0} for i in range(4)])
+    settings = Settings(min_repeats=2, alpha=0.01)
+    hist = analyse(runs, rows, GateSet.from_strings(report=False), settings)
+    assert hist.runs is runs and hist.settings is settings and len(hist.series) == 1
+    with pytest.raises(GateError, match="metric 'train_s': no such column"):
+        analyse(runs, rows, GateSet.from_strings(["train_s"], report=False), settings)
