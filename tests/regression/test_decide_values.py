@@ -116,6 +116,14 @@ def test_reach_nothing_suffices():
     one = np.array([1.0])
     # alpha 0: not even 1,000 v 1,000 (floor 0.0) gets below it
     assert decide.reach(one, one, 0, 0.05, "holm", 0.0) == Reach(False, None, "holm", 1)
+    two = np.array([1.0, 1.0])
+    assert decide.reach(two, two, 0, 0.05, "holm", 0.0) == Reach(False, None, "holm", 2)
+
+
+def test_reach_with_integer_p_values():
+    # missing data counts as p = 1, here as Python ints: the floor 0.04 must not be truncated to 0.
+    # Holm over 2: 2 x 0.04 = 0.08 >= 0.05; 2 x 1/70 = 0.029 < 0.05: n = 4
+    assert decide.reach([1, 1], [1, 1], 0, 0.04, "holm", 0.05) == Reach(False, 4, "holm", 2)
 
 
 # ---- verdict: reasons ----------------------------------------------------------------------------
