@@ -45,11 +45,11 @@ class Stopped:
     sampler_failed: str = ""
 
 
-def _snaps(**series):
-    """Snapshots at T, the value of each key its list's entry (keys with ':' or '|' passed as a dict)."""
+def _snaps(times=T, **series):
+    """Snapshots at ``times``, the value of each key its list's entry (keys with ':' or '|' passed as a dict)."""
     extra = series.pop("keys", {})
     series.update(extra)
-    return [Snapshot(t, "train", {k: v[i] for k, v in series.items()}) for i, t in enumerate(T)]
+    return [Snapshot(t, "train", {k: v[i] for k, v in series.items()}) for i, t in enumerate(times)]
 
 
 def _train(s):
@@ -82,7 +82,7 @@ def _rapl_readings(tmp_path, pkg=PKG, dram=DRAM, cpu=None, notes=(), idle=None, 
     tmp_path = tmp_path / f"powercap{len(list(tmp_path.iterdir()))}"  # a fresh tree for each call
     tmp_path.mkdir()
     zones = [_zone(tmp_path, "intel-rapl:0", "package-0", wraps=2, **zone_kw.get("package-0", {})),
-             _zone(tmp_path, "intel-rapl:0:0", "core", parent="intel-rapl:0"),
+             _zone(tmp_path, "intel-rapl:0:0", "core", parent="intel-rapl:0", **zone_kw.get("core", {})),
              _zone(tmp_path, "intel-rapl:0:1", "dram", parent="intel-rapl:0", **zone_kw.get("dram", {})),
              _zone(tmp_path, "intel-rapl:1", "psys", **zone_kw.get("psys", {}))]
     plan = Plan(cpu=sources.RaplSource(rapl.RaplDevice(tmp_path, zones)), cpu_reason="; ".join(notes),
@@ -300,10 +300,10 @@ GPU_SERIES = {
 }
 
 
-def _gpu_readings(gpus=None, cpu=None, idle=None, uses_gpu=True, series=None):
+def _gpu_readings(gpus=None, cpu=None, idle=None, uses_gpu=True, series=None, times=T):
     gpus = gpus if gpus is not None else _gpus()
     plan = Plan(cpu=cpu, gpu=sources.NvmlSource(types.SimpleNamespace(gpus=gpus)), gpu_count=4, uses_gpu=uses_gpu)
-    return Stopped(plan, _snaps(cpu_j=[0.0, 1.0, 6.0, 11.0, 12.0], keys=dict(series or GPU_SERIES)),
+    return Stopped(plan, _snaps(times, cpu_j=[0.0, 1.0, 6.0, 11.0, 12.0], keys=dict(series or GPU_SERIES)),
                    config=CollectorConfig(idle=idle or {}))
 
 
@@ -484,7 +484,7 @@ def test_nan_aware_helpers():
 
 
 # ------------------------------------------------------------------ whose energy
-def _process_readings(process=True, **over):
+def _process_readings(process=True, times=T, **over):
     series = {"proc_cpu_s": [0.0, 1.0, 3.0, 5.0, 6.0],  # train: 4 CPU-seconds of the benchmark
               "sys_busy_s": [0.0, 2.0, 6.0, 10.0, 11.0],  # 8 busy CPU-seconds of the machine
               "sys_total_s": [0.0, 8.0, 24.0, 40.0, 44.0],  # 32 CPU-seconds in all
@@ -492,7 +492,7 @@ def _process_readings(process=True, **over):
     series.update(over)
     plan = Plan(process=sources.ProcessSource(None) if process else None,
                 extra=[types.SimpleNamespace(name="cputime")])
-    return Stopped(plan, _snaps(**series))
+    return Stopped(plan, _snaps(times, **series))
 
 
 def test_process_columns(monkeypatch):
@@ -529,3 +529,88 @@ def test_process_columns_caps_and_gaps(monkeypatch):
 def test_no_sources_no_process_columns():
     s = Stopped(Plan(), _snaps(cpu_j=[0.0] * 5))
     assert derive.process_columns(s, _train(s), 2.0) == {}
+
+
+def test_process_columns_in_a_window_under_a_second(monkeypatch):
+    monkeypatch.setattr(derive.process_stats, "logical_cpus", lambda: 2)
+    quarter = [t / 4 for t in T]  # training from 0.25 s to 0.75 s: 0.5 s
+    s = _process_readings(times=quarter, proc_cpu_s=[0.0, 0.1, 0.2, 0.35, 0.4],  # 0.25 CPU-s of the benchmark
+                          sys_busy_s=[0.0, 0.1, 0.3, 0.6, 0.7],  # 0.5 busy CPU-s
+                          sys_total_s=[0.0, 0.2, 0.6, 1.0, 1.2])  # 0.8 CPU-s in all (2 CPUs x 0.5 s, less steal)
+    cols = derive.process_columns(s, _train(s), 0.5)
+    assert cols["benchmark_cpu_share"] == pytest.approx(0.5, abs=1e-12)  # 0.25 / 0.5
+    assert cols["process_cpu_util_pct"] == pytest.approx(25.0, abs=1e-9)  # 100 x 0.25 / (0.5 s x 2 CPUs)
+    assert cols["system_cpu_util_pct"] == pytest.approx(62.5, abs=1e-9)  # 100 x 0.5 / 0.8
+
+
+# ------------------------------------------------------------------ more of the same columns
+def test_gpu_figures_in_a_window_under_a_second():
+    s = _gpu_readings(times=[t / 4 for t in T])  # training from 0.25 s to 0.75 s
+    cols = derive.gpu_columns(s, _train(s), 0.5)
+    assert cols["gpu_power_mean_w"] == 1200.0  # 600 J / 0.5 s
+    details = json.loads(cols["gpu_details"])
+    assert (details["GPU-aaa"]["power_mean_w"], details["GPU-bbb"]["power_mean_w"]) == (800.0, 400.0)
+
+
+def test_a_gpu_source_that_failed_at_its_first_read():
+    # the session never learnt the source's keys: its snapshots have no GPU figure at all
+    s = _gpu_readings(series={"other": [0.0] * 5})
+    s.failed = {"nvml": "collector nvml failed at t = 0.000 s: RuntimeError: boom"}
+    cols = derive.gpu_columns(s, _train(s), 2.0)
+    assert cols["gpu_energy_reason"] == "collector nvml failed at t = 0.000 s: RuntimeError: boom"
+    for key in ("gpu_energy_j", "gpu_power_max_w", "gpu_util_mean_pct", "gpu_mem_used_peak_bytes",
+                "gpu_temp_max_c", "gpu_sm_clock_mean_mhz"):
+        assert math.isnan(cols[key]), key
+    assert json.loads(cols["gpu_details"])["GPU-aaa"]["energy_j"] is None
+
+
+def test_json_columns_are_written_with_sorted_keys(tmp_path):
+    s = _rapl_readings(tmp_path)
+    text = derive.cpu_columns(s, _train(s), 2.0)["rapl_zones"]
+    assert text.startswith('{"intel-rapl:0": {"energy_j": 100.0, "error": null, "kind": "package", "name": '
+                           '"package-0", "parent": null, "wraps": 2}, "intel-rapl:0:0": {')
+    s = _gpu_readings(gpus=list(reversed(_gpus())))  # listed GPU-bbb first: written GPU-aaa first
+    text = derive.gpu_columns(s, _train(s), 2.0)["gpu_details"]
+    assert text.startswith('{"GPU-aaa": {"energy_j": 400.0, "index": 1, "mem_used_peak_bytes": 3221225472.0, '
+                           '"name": "A100", "power_integral_j": 398.0, ')
+
+
+def test_several_broken_zones_are_all_named(tmp_path):
+    s = _rapl_readings(tmp_path, cpu=[0.0, 11.0, NAN, NAN, NAN], dram=[0.0, 1.0, NAN, NAN, NAN],
+                       zone_kw={"package-0": {"broken": "counter reset"}, "dram": {"broken": "counter jumped"}})
+    assert derive.cpu_columns(s, _train(s), 2.0)["cpu_energy_reason"] == (
+        "intel-rapl:0: counter reset; intel-rapl:0:1: counter jumped")
+    s = _rapl_readings(tmp_path, zone_kw={"psys": {"error": "unavailable: no energy_uj"},
+                                          "core": {"broken": "counter jumped"}})
+    assert derive.cpu_columns(s, _train(s), 2.0)["cpu_energy_reason"] == (
+        "not included: intel-rapl:0:0: counter jumped; intel-rapl:1: unavailable: no energy_uj")
+
+
+RAPL_COLUMNS = {"cpu_energy_j", "cpu_energy_low_j", "cpu_energy_high_j", "cpu_energy_source", "cpu_energy_reason",
+                "rapl_zones", "cpu_package_energy_j", "dram_energy_j", "psys_energy_j", "cpu_idle_power_w",
+                "cpu_dynamic_energy_j", "cpu_dynamic_reason", "cpu_power_mean_w"}
+ESTIMATE_COLUMNS = {"cpu_energy_j", "cpu_energy_low_j", "cpu_energy_high_j", "cpu_energy_source",
+                    "cpu_energy_reason", "cpu_tdp_w", "cpu_tdp_origin", "cpu_tdp_threads", "cpu_thread_power_w",
+                    "cpu_idle_power_w", "cpu_dynamic_energy_j", "cpu_dynamic_reason", "cpu_power_mean_w"}
+
+
+def test_the_cpu_columns_written(tmp_path):
+    s = _rapl_readings(tmp_path)
+    assert set(derive.cpu_columns(s, _train(s), 2.0)) == RAPL_COLUMNS
+    s = _estimate_readings()
+    assert set(derive.cpu_columns(s, _train(s), 2.0)) == ESTIMATE_COLUMNS
+
+
+def test_memo_caches_per_session_and_number_of_snapshots(tmp_path):
+    calls = []
+
+    def verdict(s):
+        calls.append(s)
+        return f"verdict {len(calls)}"
+
+    cached = derive._memo(verdict)
+    a, b = _estimate_readings(), _estimate_readings()
+    assert (cached(a), cached(a), cached(b), cached(b)) == ("verdict 1", "verdict 1", "verdict 2", "verdict 2")
+    a.snapshots.append(a.snapshots[-1])
+    assert (cached(a), cached(a)) == ("verdict 3", "verdict 3")
+    assert calls == [a, b, a] and cached.__name__ == "verdict"
