@@ -76,8 +76,7 @@ def _memo(fn: Callable[[Readings], str]) -> Callable[[Readings], str]:
     return wrapper
 
 
-@_memo
-def cpu_stuck(s: Readings) -> str:
+def _cpu_stuck(s: Readings) -> str:
     """Why the CPU figure is void as a whole, or '': the sampler stopped, the CPU source failed,
     or a package or DRAM zone stood still while the session was open."""
     if s.sampler_failed:
@@ -96,8 +95,7 @@ def cpu_stuck(s: Readings) -> str:
     return ""
 
 
-@_memo
-def gpu_stuck(s: Readings) -> str:
+def _gpu_stuck(s: Readings) -> str:
     """Why the GPU figure is void as a whole, or '': the sampler stopped, NVML failed, a counter
     stepped implausibly (backwards, a jump) or stood still while the session was open."""
     if s.plan.gpu is None:
@@ -113,6 +111,12 @@ def gpu_stuck(s: Readings) -> str:
         if why:
             return f"GPU {g.index} ({g.uuid}) energy counter: {why}"
     return ""
+
+
+# memoised by assignment, not with a decorator: mutmut leaves decorated functions unmutated,
+# and these two verdicts void whole energy figures (scripts/mutation.py, docs/testing.md)
+cpu_stuck = _memo(_cpu_stuck)
+gpu_stuck = _memo(_gpu_stuck)
 
 
 def cpu_energy(s: Readings, pairs: list[phases.Pair]) -> float:
