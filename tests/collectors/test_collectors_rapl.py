@@ -95,15 +95,29 @@ def test_several_wraps_in_one_window(powercap, clock):
     assert json.loads(cols["rapl_zones"])["intel-rapl:0"]["wraps"] == 4
 
 
+def _wait_for_samples(session, n: int, timeout_s: float = 30.0) -> None:
+    """Until the session holds ``n`` snapshots (its sampler thread runs on the real clock)."""
+    end = time.monotonic() + timeout_s
+    while len(session.snapshots) < n:
+        assert time.monotonic() < end, f"the sampler took fewer than {n} samples in {timeout_s} s"
+        time.sleep(0.001)
+
+
 def test_wraps_counted_by_the_background_sampler(powercap, monkeypatch):
     # a zone that may draw 11 kW, so that the fake's 10 kW wrap a 1 kJ range every 0.1 s
     monkeypatch.setitem(rapl.PLAUSIBLE_MAX_W, "package", 11_000.0)
     powercap.zone("intel-rapl:0", "package-0", max_range_uj=1_000_000_000)
     s = open_session(CollectorConfig(names=("rapl",), sample_period_s=0.01))
     s.start()
-    for _ in range(100):  # 5 kJ in steps of 50 J; the sampler must poll before 20 steps pass
+    # the counter stands still around both edges (readings there are aligned to the edges' times by
+    # interpolation: a step in flight at an edge would be split by the scheduler's delay)
+    _wait_for_samples(s, len(s.snapshots) + 2)
+    for step in range(100):  # 5 kJ in steps of 50 J; the sampler must poll before 20 steps pass
         powercap.add("intel-rapl:0", 50.0)
         time.sleep(0.005)
+        if step % 5 == 4:  # every 250 J, a quarter range: wait for a poll (a loaded machine may delay it)
+            _wait_for_samples(s, len(s.snapshots) + 1)
+    _wait_for_samples(s, len(s.snapshots) + 2)
     s.stop()
     cols = s.case_columns(1, 1, None)
     assert cols["cpu_energy_j"] == pytest.approx(5000.0, rel=REL)

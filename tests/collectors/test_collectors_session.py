@@ -61,7 +61,8 @@ def test_estimate_with_a_user_tdp(bare):
     assert sum(e["epoch_cpu_energy_j"] for e in epochs.values()) == pytest.approx(epochs[2]["cum_energy_j"])
     assert epochs[2]["cum_energy_j"] <= cols["cpu_energy_j"]  # stop() comes after the last mark
     assert cols["energy_to_target_j"] == pytest.approx(epochs[1]["cum_energy_j"])
-    assert cols["energy_window_flag"] is None
+    # not short; an edge_bias flag may come and go with the scheduler (how late the edges were read)
+    assert not (cols["energy_window_flag"] or "").startswith("short_window")
     rows = s.samples()
     assert rows and all(r["cpu_power_source"] == "estimate_tdp" for r in rows)
     schema.frame("cases", [cols])
