@@ -209,7 +209,7 @@ def test_background_sampler_period(bare):
     # never faster than the period (a loaded machine may make the sampler later, never earlier): at most
     # one tick per period over the time waited, plus the start's and the stop's snapshots
     assert len(ts) <= elapsed / 0.05 + 3
-    ticks = [b - a for a, b in zip(ts[:-2], ts[1:-1])]  # between the start and the last tick
+    ticks = [b - a for a, b in zip(ts[:-2], ts[1:-1], strict=True)]  # between the start and the last tick
     assert min(ticks) >= 0.05 * 0.9
 
 
