@@ -8,26 +8,12 @@ from __future__ import annotations
 
 import math
 
-import pandas as pd
-
 from harness.analysis import perf_profile
+from tests.helpers.verdict_rows import case_rows
 
 NAN = math.nan
 
 
-def case_rows(spec: list[tuple]) -> pd.DataFrame:
-    rows = []
-    for i, s in enumerate(spec):
-        opt, bs, t, acc = s[:4]
-        status = s[4] if len(s) > 4 else "ok"
-        lr = s[5] if len(s) > 5 else 0.01
-        rows.append({
-            "run_id": "r1", "case_id": f"{opt}-{bs}-{lr}", "repeat": i, "optimizer_label": opt,
-            "schedule_label": "constant", "engine": "fast", "batch_size": bs, "learning_rate": lr,
-            "epochs": 3, "status": status, "profiled": False, "time_to_target_s": t,
-            "reached_target": not math.isnan(t), "target_accuracy": 0.9, "test_accuracy": acc,
-        })
-    return pd.DataFrame(rows)
 
 
 # The ratio table comes sorted by problem, then solver: b and c (bs 32) before a (bs 64).
