@@ -75,7 +75,10 @@ def interleave(suite: Path, ref: str, rounds: int, repeats: int, results_dir: Pa
             for checkout, folder in order if i % 2 == 0 else reversed(order):
                 _run_side(checkout, suite.resolve(), folder.resolve(), repeats, extra or [])
     finally:
-        subprocess.run(["git", "-C", str(root), "worktree", "remove", "--force", str(worktree)],
-                       capture_output=True, timeout=120)
+        done = subprocess.run(["git", "-C", str(root), "worktree", "remove", "--force", str(worktree)],
+                              capture_output=True, text=True, timeout=120)
         shutil.rmtree(tmp, ignore_errors=True)
+        if done.returncode != 0:  # the folder is gone now: prune its entry, so no stale worktree is left
+            log.warning("interleave: `git worktree remove` failed (%s); pruning the entry", done.stderr.strip())
+            subprocess.run(["git", "-C", str(root), "worktree", "prune"], capture_output=True, timeout=120)
     return base, head
