@@ -78,12 +78,12 @@ def finals_preview(suite: Any) -> str:
     """What the final stage adds after the trials a dry run listed: its size depends on the selection,
     so a range (one winner per optimizer and problem, at most one per budget)."""
     tuning = suite.settings["tuning"]
-    bases = {(c.label.rsplit("/trial ", 1)[0]) for c in suite.cases if c.stage == "trial"}
+    bases = sum(c.stage == "trial" and c.trial == 0 for c in suite.cases)  # each configuration's first trial
     seeds, budgets = tuning["final_seeds"], len(tuning["budgets"])
-    low, high = len(bases) * seeds, len(bases) * seeds * budgets
+    low, high = bases * seeds, bases * seeds * budgets
     span = f"{low}" if low == high else f"{low} to {high}"
     return (f"then the final stage: {seeds} final seed(s) of each winner, {span} case run(s) "
-            f"({len(bases)} optimizer x problem configuration(s), one winner each"
+            f"({bases} optimizer x problem configuration(s), one winner each"
             f"{f', up to one per budget of {budgets}' if budgets > 1 else ''}); chosen after the trials")
 
 

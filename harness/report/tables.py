@@ -189,12 +189,12 @@ def compared_cases(cases: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[str, s
     if "stage" not in cases.columns:
         return cases, []
     stage = cases["stage"].astype(str)
-    if not stage.eq("final").any() or not stage.eq("trial").any():
+    trial = stage.eq("trial")
+    if not stage.eq("final").any() or not trial.any():
         return cases, []
-    trials = int(stage.eq("trial").sum())
-    note = (f"{trials} tuning trial run(s) appear in the tuned comparison only; the sections here compare "
-            "the winners' final seeds (and any untuned cases)")
-    return cases[~stage.eq("trial")], [("leaderboard", "info", note)]
+    note = (f"{int(trial.sum())} tuning trial run(s) appear in the tuned comparison only; the sections here "
+            "compare the winners' final seeds (and any untuned cases)")
+    return cases[~trial], [("leaderboard", "info", note)]
 
 
 def notes_table(cases: pd.DataFrame, board: pd.DataFrame, throughput: pd.DataFrame,

@@ -134,11 +134,14 @@ def _train(case: Case, repeat: int, state: WorkerState, row: CaseRow, result: Ca
     kept = state.programs.lookup(case) if state.programs is not None else None
     with strategy.scope() if strategy is not None else nullcontext():
         lr, controller = schedules.build(case.schedule, case.learning_rate, spec.steps_per_epoch, case.epochs)
+        def build_net() -> Any:
+            return models.build(case.model, ds.input_shape, ds.num_classes, seed, case.precision)
+
         if kept is not None:  # the same program: reset its state to this case's start
-            kept.reset(case, seed, lr, lambda: models.build(case.model, ds.input_shape, ds.num_classes, seed, case.precision))
+            kept.reset(case, seed, lr, build_net)
             net, opt = kept.model, kept.optimizer
         else:
-            net = models.build(case.model, ds.input_shape, ds.num_classes, seed, case.precision)
+            net = build_net()
             opt = optimizers.build(case.optimizer, lr)
             if case.precision == "mixed_float16":
                 import keras

@@ -85,20 +85,20 @@ class Program:
     key: str
     model: Any
     optimizer: Any
-    fresh_optimizer: list[np.ndarray]
-    weights: dict[int, list[np.ndarray]] = field(default_factory=dict)
+    fresh_optimizer: list[np.ndarray]  # the optimizer's variables before any update
+    weights: dict[int, list[np.ndarray]] = field(default_factory=dict)  # initial weights by seed
     trainer: Any = None  # the engine's compiled pieces (harness.engines.fast.Trainer)
     uses: int = 0
 
     def reset(self, case: Any, seed: int, learning_rate: float, build_model: Callable[[], Any]) -> None:
         """The state a fresh ``case`` of ``seed`` and ``learning_rate`` starts from."""
+        from harness.engines.base import restore
+
         if seed not in self.weights:
             if len(self.weights) >= SEEDS_KEPT:
                 self.weights.pop(next(iter(self.weights)))
-            self.weights[seed] = [w.copy() for w in build_model().get_weights()]
-        self.model.set_weights(self.weights[seed])
-        for var, value in zip(self.optimizer.variables, self.fresh_optimizer, strict=True):
-            var.assign(value)
+            self.weights[seed] = build_model().get_weights()  # NumPy copies
+        restore(self.model, self.optimizer, (self.weights[seed], self.fresh_optimizer))
         self.optimizer.learning_rate = learning_rate
         for key, value in variable_values(case).items():
             getattr(self.optimizer, key).assign(value)
@@ -127,9 +127,11 @@ class Programs:
             return None
         import tensorflow as tf
 
+        from harness.engines.base import snapshot
+
         optimizer.build(model.trainable_variables)
         for k, value in variable_values(case).items():  # not tracked: optimizer.variables stays as Keras made it
             setattr(optimizer, k, tf.Variable(value, trainable=False, dtype=tf.float32, name=f"tuned_{k}"))
-        self.last = Program(key, model, optimizer, [v.numpy() for v in optimizer.variables],
-                            {seed: [w.copy() for w in model.get_weights()]})
+        weights, fresh = snapshot(model, optimizer)
+        self.last = Program(key, model, optimizer, fresh, {seed: weights})
         return self.last
