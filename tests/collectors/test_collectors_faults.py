@@ -9,11 +9,11 @@ from __future__ import annotations
 import errno
 import json
 import math
-import time
 
 import pytest
 
 from harness.collectors import CollectorConfig, open_session, rapl
+from tests.helpers.cli import wait_for
 from tests.helpers.collectors_fakes import FakeGpu
 
 RAPL = CollectorConfig(names=("rapl",), sample_period_s=0.1)
@@ -177,13 +177,6 @@ def test_a_source_that_raises_is_marked_failed_and_the_others_go_on(fake_nvml, c
     assert len(s.samples()) == 42  # every poll after the failure still taken
 
 
-def _wait_until(done, timeout_s: float = 30.0) -> None:
-    end = time.monotonic() + timeout_s
-    while not done():
-        assert time.monotonic() < end, f"not reached within {timeout_s} s"
-        time.sleep(0.005)
-
-
 def test_a_source_killed_under_the_background_sampler(fake_nvml, clock, powercap, monkeypatch):
     """The same with the real sampler thread: it keeps sampling after the source dies."""
     gpu = FakeGpu("GPU-aaa", "A100", lambda t: 100.0, energy_j=lambda t: 100.0 * t)
@@ -191,12 +184,12 @@ def test_a_source_killed_under_the_background_sampler(fake_nvml, clock, powercap
     module = fake_nvml([gpu])
     s = open_session(CollectorConfig(names=("nvml", "process"), sample_period_s=0.01))
     s.start()
-    _wait_until(lambda: len(s.snapshots) >= 3)
+    wait_for(lambda: len(s.snapshots) >= 3, 30.0, "3 snapshots", poll_s=0.005)
     module.nvmlDeviceGetPowerUsage = lambda h: 1 / 0
     # three ticks after the failure (the real sampler thread: a loaded machine may delay it)
-    _wait_until(lambda: "nvml" in s.failed)
+    wait_for(lambda: "nvml" in s.failed, 30.0, "the nvml source to fail", poll_s=0.005)
     n = len(s.snapshots)
-    _wait_until(lambda: len(s.snapshots) >= n + 3)
+    wait_for(lambda: len(s.snapshots) >= n + 3, 30.0, "3 snapshots after the failure", poll_s=0.005)
     s.stop()
     cols = s.case_columns(100, 1, None)
     died = s.failed["nvml"]

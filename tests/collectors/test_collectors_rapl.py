@@ -11,6 +11,7 @@ import time
 import pytest
 
 from harness.collectors import CollectorConfig, available_collectors, open_session, rapl
+from tests.helpers.cli import wait_for
 
 RAPL_ONLY = CollectorConfig(names=("rapl",), sample_period_s=0.1)
 REL = 0.005  # the issue's tolerance: within 0.5 %
@@ -95,12 +96,9 @@ def test_several_wraps_in_one_window(powercap, clock):
     assert json.loads(cols["rapl_zones"])["intel-rapl:0"]["wraps"] == 4
 
 
-def _wait_for_samples(session, n: int, timeout_s: float = 30.0) -> None:
+def _wait_for_snapshots(session, n: int) -> None:
     """Until the session holds ``n`` snapshots (its sampler thread runs on the real clock)."""
-    end = time.monotonic() + timeout_s
-    while len(session.snapshots) < n:
-        assert time.monotonic() < end, f"the sampler took fewer than {n} samples in {timeout_s} s"
-        time.sleep(0.001)
+    wait_for(lambda: len(session.snapshots) >= n, 30.0, f"{n} snapshots", poll_s=0.001)
 
 
 def test_wraps_counted_by_the_background_sampler(powercap, monkeypatch):
@@ -111,13 +109,13 @@ def test_wraps_counted_by_the_background_sampler(powercap, monkeypatch):
     s.start()
     # the counter stands still around both edges (readings there are aligned to the edges' times by
     # interpolation: a step in flight at an edge would be split by the scheduler's delay)
-    _wait_for_samples(s, len(s.snapshots) + 2)
+    _wait_for_snapshots(s, len(s.snapshots) + 2)
     for step in range(100):  # 5 kJ in steps of 50 J; the sampler must poll before 20 steps pass
         powercap.add("intel-rapl:0", 50.0)
         time.sleep(0.005)
         if step % 5 == 4:  # every 250 J, a quarter range: wait for a poll (a loaded machine may delay it)
-            _wait_for_samples(s, len(s.snapshots) + 1)
-    _wait_for_samples(s, len(s.snapshots) + 2)
+            _wait_for_snapshots(s, len(s.snapshots) + 1)
+    _wait_for_snapshots(s, len(s.snapshots) + 2)
     s.stop()
     cols = s.case_columns(1, 1, None)
     assert cols["cpu_energy_j"] == pytest.approx(5000.0, rel=REL)

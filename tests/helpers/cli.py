@@ -45,7 +45,8 @@ def start_cli(*args: str) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def wait_for(cond: Callable[[], object], timeout: float, what: str, proc: subprocess.Popen | None = None):
+def wait_for(cond: Callable[[], object], timeout: float, what: str, proc: subprocess.Popen | None = None,
+             poll_s: float = 0.2):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = cond()
@@ -54,7 +55,7 @@ def wait_for(cond: Callable[[], object], timeout: float, what: str, proc: subpro
         if proc is not None and proc.poll() is not None:
             out, err = proc.communicate()
             pytest.fail(f"process ended (rc {proc.returncode}) before {what}:\n{out}\n{err}")
-        time.sleep(0.2)
+        time.sleep(poll_s)
     pytest.fail(f"timed out after {timeout} s waiting for {what}")
 
 
